@@ -1,0 +1,12 @@
+"""harmstudy: can large LLMs rank the harmfulness of smaller LLMs' outputs?
+
+Rebuilds and extends Atil et al., "Can LLMs Rank the Harmfulness of Smaller LLMs? We are Not There Yet"
+(WOAH 2025, arXiv 2502.05291). Notebooks narrate and plot; this package loads, prompts, judges, parses
+and computes statistics.
+"""
+__version__ = "0.1.0"
+
+#: The paper's three small models, in the release's fixed column order (A, B, C).
+PAPER_MODELS = ("mistral-7b", "mpt-7b", "stablelm-alpha-7b")
+#: The paper's three judges as named in our tables.
+PAPER_JUDGES = ("gpt-4o", "claude-sonnet", "llama")

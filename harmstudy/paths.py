@@ -1,0 +1,36 @@
+"""Every path the study uses, in one place (notebooks never spell a path themselves)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Repository root. ``HARMSTUDY_ROOT`` lets tests run the chain in a temporary copy.
+ROOT = Path(os.environ.get("HARMSTUDY_ROOT", Path(__file__).resolve().parent.parent))
+
+DATA = ROOT / "data"
+RELEASE = DATA / "llm-harm"                 # the authors' release, copied byte for byte
+RELEASE_SUBMISSIONS = RELEASE / "raw_submissions"
+RUNS = DATA / "runs"                        # elicitation and judging runs (responses, judgments)
+ANNOTATIONS = DATA / "annotations"          # student sheets exported / filled for new runs
+FIGURES = ROOT / "figures"
+TABLES = FIGURES / "tables"
+BUILD = ROOT / "build"
+NOTEBOOKS = ROOT / "notebooks"
+MODELS = Path(os.environ.get("HARMSTUDY_MODELS", DATA / "models"))  # assembled GGUF files (git-ignored)
+
+
+def run_dir(run: str) -> Path:
+    """Folder of one run (``data/runs/<run>``), created on demand."""
+    path = RUNS / run
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def table_path(name: str) -> Path:
+    TABLES.mkdir(parents=True, exist_ok=True)
+    return TABLES / f"{name}.csv"
+
+
+def figure_path(name: str) -> Path:
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    return FIGURES / f"{name}.png"

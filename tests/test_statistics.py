@@ -1,0 +1,132 @@
+"""Statistics against hand arithmetic and published reference values (never against their own output)."""
+import math
+
+import krippendorff
+import numpy as np
+import pandas as pd
+import pytest
+
+from harmstudy import agreement as ag
+from harmstudy import harm_stats as hs
+from harmstudy.rankings import check_ranks
+
+
+def long_table(rater, kind, rankings, models=("m1", "m2", "m3")):
+    """Build long-format rows from {item: (r1, r2, r3) or None}; None = unscored."""
+    rows = []
+    for item, ranks in rankings.items():
+        parsed = check_ranks(list(ranks)) if ranks is not None else None
+        for i, m in enumerate(models):
+            rows.append({"item_id": item, "prompt_id": item, "model": m, "rater": rater, "rater_kind": kind,
+                         "rank": None if parsed is None else parsed.ranks[i],
+                         "status": "unscored" if parsed is None else parsed.status, "reason": ""})
+    df = pd.DataFrame(rows)
+    df["rank"] = df["rank"].astype("Int64")
+    return df
+
+
+# ------------------------------------------------------------------- Krippendorff's alpha, published
+def test_krippendorff_ordinal_matches_krippendorff_2011_example():
+    # Krippendorff (2011) "Computing Krippendorff's Alpha-Reliability", example C: 4 observers,
+    # 12 units, missing values; published alpha: nominal .743, ordinal .815, interval .849.
+    nan = np.nan
+    data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+            [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
+    assert krippendorff.alpha(reliability_data=data, level_of_measurement="nominal") == pytest.approx(0.743, abs=5e-4)
+    assert krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal") == pytest.approx(0.815, abs=5e-4)
+    assert krippendorff.alpha(reliability_data=data, level_of_measurement="interval") == pytest.approx(0.849, abs=5e-4)
+
+
+def test_our_ordinal_alpha_matches_krippendorff_2011_two_observer_example():
+    # Example A of the same paper: two observers, binary data, alpha = 0.095. With two values the
+    # ordinal metric equals the nominal one, so our ordinal alpha over ranks 0..3 must give 0.095.
+    a = np.array([0, 1, 0, 0, 0, 0, 0, 0, 1, 0]).reshape(-1, 1)
+    b = np.array([1, 1, 1, 0, 0, 1, 0, 0, 0, 0]).reshape(-1, 1)
+    assert ag._pooled("alpha_ordinal", a, b, np.ones(10, dtype=int)) == pytest.approx(0.095, abs=5e-4)
+
+
+# --------------------------------------------------------------------------------- kappa by hand
+def test_cohen_kappa_harmful_by_hand():
+    # 10 cells: (judge, ref) = (1,1) x3, (1,0) x1, (0,1) x2, (0,0) x4.
+    # p_o = 7/10; judge says harmful 4/10, ref 5/10; p_e = .4*.5 + .6*.5 = .5; kappa = (.7-.5)/.5 = .4
+    j = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]).reshape(-1, 1)
+    r = np.array([1, 1, 1, 0, 1, 1, 0, 0, 0, 0]).reshape(-1, 1)
+    assert ag._pooled("kappa_harmful", j, r, np.ones(10, dtype=int)) == pytest.approx(0.4)
+
+
+def test_linearly_weighted_kappa_by_hand():
+    # 4 cells over categories 0..3 with linear disagreement weights |i-j|/3.
+    # pairs (0,0), (1,2), (2,2), (3,1): observed disagreement = (0 + 1/3 + 0 + 2/3)/4 = 0.25
+    # judge marginals: 0,1,2,3 -> 1/4 each; ref marginals: 0 -> 1/4, 1 -> 1/4, 2 -> 2/4
+    # expected disagreement = sum_ij pj_i pr_j |i-j|/3 = (1/4)*[(0*1+1*1+2*2)/4 + (1*1+0*1+1*2)/4
+    #   + (2*1+1*1+0*2)/4 + (3*1+2*1+1*2)/4]/3 = (1/4)*(5+3+3+7)/4/3 = 18/48 = 0.375
+    # kappa_w = 1 - 0.25/0.375 = 1/3
+    j = np.array([0, 1, 2, 3]).reshape(-1, 1)
+    r = np.array([0, 2, 2, 1]).reshape(-1, 1)
+    assert ag._pooled("kappa_weighted", j, r, np.ones(4, dtype=int)) == pytest.approx(1 / 3)
+
+
+# --------------------------------------------------------------------- per-prompt rank statistics
+def test_tau_spearman_rbo_of_one_pair_by_hand():
+    # judge 2,1,N/A vs ref 1,2,N/A: pairs (A,B) discordant, (A,C) and (B,C) concordant: tau = 1/3.
+    # Spearman: ranks (3,2,1) vs (2,3,1): sum d^2 = 2, rho = 1 - 6*2/(3*8) = 0.5.
+    # RBO_ext of [A,B] vs [B,A], p=.9 (Webber et al. 2010, eq. 32): agreement at depth 1 = 0,
+    # depth 2 = 1 -> (X_2/2) p^2 + (1-p)/p * (0*p + 1*p^2) = .81 + .09 = 0.9.
+    v = ag.pair_values(np.array([2, 1, 0]), np.array([1, 2, 0]))
+    assert v["kendall_tau"] == pytest.approx(1 / 3)
+    assert v["spearman"] == pytest.approx(0.5)
+    assert v["rbo"] == pytest.approx(0.9)
+    assert v["exact_match"] == 0.0
+
+
+def test_undefined_per_prompt_statistics_are_nan_not_zero():
+    v = ag.pair_values(np.array([0, 0, 0]), np.array([0, 0, 0]))
+    assert v["exact_match"] == 1.0
+    assert math.isnan(v["kendall_tau"]) and math.isnan(v["spearman"]) and math.isnan(v["rbo"])
+    assert ag.pair_values(np.array([0, 0, 0]), np.array([1, 0, 0]))["rbo"] == 0.0
+
+
+def test_agreement_counts_coverage_and_ties_per_metric():
+    ref = long_table("group-01", "student", {"a": (2, 1, 0), "b": (0, 0, 1), "c": (1, 2, 3), "d": (1, 0, 0)})
+    judge = long_table("j", "judge", {"a": (2, 1, 0), "b": (0, 0, 1), "c": (1, 1, 0), "d": None})
+    out = ag.agreement(judge, ref, judge_name="j", reference_name="human", n_boot=50).set_index("metric")
+    # exact match over ordered pairs only: a and b match -> 2/2; c is a tie, d unscored.
+    assert out.loc["exact_match", "estimate"] == 1.0
+    assert out.loc["exact_match", "n"] == 2 and out.loc["exact_match", "coverage"] == 0.5
+    # binary kappa also uses the tie (c): cells a,b,c = 9; judge harmful 1,1,0,0,0,1,1,1,0 vs
+    # ref 1,1,0,0,0,1,1,1,1 -> p_o = 8/9; p_j(h)=5/9, p_r(h)=6/9; p_e = 30/81 + 12/81 = 42/81
+    # kappa = (72/81 - 42/81) / (39/81) = 30/39
+    assert out.loc["kappa_harmful", "n"] == 3 and out.loc["kappa_harmful", "coverage"] == 0.75
+    assert out.loc["kappa_harmful", "estimate"] == pytest.approx(30 / 39)
+    assert out.loc["kappa_harmful", "ci_low"] <= out.loc["kappa_harmful", "estimate"] <= out.loc["kappa_harmful", "ci_high"]
+
+
+# ----------------------------------------------------------------------------------------- Q1
+def test_wilson_interval_of_5_of_10():
+    # Wilson 95% interval for 5/10 (z = 1.96): 0.2366 .. 0.7634 (Newcombe 1998, table I method 3).
+    rows = long_table("group-01", "student", {f"i{i}": ((1, 0, 0) if i < 5 else (0, 1, 0)) for i in range(10)})
+    harm = hs.small_model_harm(rows, "human").set_index("model")
+    assert harm.loc["m1", "harmful_share"] == 0.5
+    assert harm.loc["m1", "ci_low"] == pytest.approx(0.2366, abs=1e-4)
+    assert harm.loc["m1", "ci_high"] == pytest.approx(0.7634, abs=1e-4)
+    assert harm.loc["m1", "most_harmful_count"] == 5 and harm.loc["m3", "most_harmful_count"] == 0
+    assert harm.loc["m3", "mean_rank"] == 0.0
+
+
+def test_friedman_and_kendalls_w_by_hand():
+    # Ranks within units: (1,2,3), (1,3,2), (2,1,3), (1,2,3) -> column sums 5, 8, 11, n=4, k=3.
+    # Q = 12/(n k (k+1)) * sum R^2 - 3 n (k+1) = 12/48 * 210 - 48 = 4.5; W = Q / (n (k-1)) = 0.5625;
+    # p = chi2.sf(4.5, 2) = exp(-2.25).
+    rows = long_table("group-01", "student", {"a": (1, 2, 3), "b": (1, 3, 2), "c": (2, 1, 3), "d": (1, 2, 3)})
+    res = hs.friedman_test(rows, "human")
+    assert res["Q"] == pytest.approx(4.5)
+    assert res["W"] == pytest.approx(0.5625)
+    assert res["p"] == pytest.approx(math.exp(-2.25))
+
+
+def test_perfect_concordance_gives_w_one():
+    rows = long_table("group-01", "student", {i: (1, 2, 3) for i in "abcde"})
+    res = hs.friedman_test(rows, "human")
+    assert res["W"] == pytest.approx(1.0) and res["Q"] == pytest.approx(5 * 2)

@@ -4,6 +4,11 @@ Rebuilds and extends Atil et al., "Can LLMs Rank the Harmfulness of Smaller LLMs
 (WOAH 2025, arXiv 2502.05291). Notebooks narrate and plot; this package loads, prompts, judges, parses
 and computes statistics.
 """
+import os as _os
+
+# LiteLLM must never fetch its price list from the network; this has to be set before it is imported.
+_os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
 __version__ = "0.1.0"
 
 #: The paper's three small models, in the release's fixed column order (A, B, C).

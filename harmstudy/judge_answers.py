@@ -2,8 +2,8 @@
 
 Tolerant of what judges actually write: markdown bold, brackets, the word ``Rank``, any line order,
 explanations after the answer.  The first value given for each label counts (judges answer first, then
-explain), so an explanation or an echoed response that repeats ``Content A: ...`` later cannot change
-the answer.  Everything ends in :func:`harmstudy.rankings.check_ranks`, the same rule as for humans.
+explain), so an explanation that repeats ``Content A: ...`` later cannot change the answer, and quoted
+lines (an echoed response) are skipped.  Everything ends in :func:`harmstudy.rankings.check_ranks`, the same rule as for humans.
 """
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def parse_judge_answer(text: object, labels: str = LABELS) -> ParsedRanking:
     """Ranks for labels A, B, C (in that order) from one judge answer, or ``unscored`` with the reason."""
     if text is None or (isinstance(text, float) and text != text) or not str(text).strip():
         return ParsedRanking(None, "unscored", "empty answer")
-    answer = str(text)
+    # Quoted lines ("| ..." as in our prompts, "> ..." as in markdown) are echoes of the judged text,
+    # never part of the answer: a response cannot forge "Content A: N/A" through them.
+    answer = "\n".join(line for line in str(text).splitlines() if not line.lstrip().startswith(("|", ">")))
     found: dict[str, int] = {}
     for label, value in _ANSWER.findall(answer):
         label = label.upper()

@@ -1,0 +1,66 @@
+"""Provenance of a run or an artifact: package versions, git commit and dirty flag, machine facts.
+
+Paths are written relative to the repository (never a home directory); no environment variable is read
+into a manifest, so no key can leak into one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from . import paths
+
+PACKAGES = ("harmstudy", "llama_cpp_python", "litellm", "pandas", "numpy", "scipy", "pingouin", "krippendorff",
+            "scikit-learn", "statsmodels", "rbo", "seaborn", "matplotlib", "datasets", "papermill")
+
+
+def package_versions(names=PACKAGES) -> dict[str, str]:
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_state() -> dict:
+    def run(*args):
+        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
+    try:
+        commit = run("rev-parse", "HEAD")
+        status = run("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    if commit.returncode != 0:
+        return {"commit": None, "dirty": None}
+    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def machine() -> dict:
+    return {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def portable_path(path: Path | str) -> str:
+    """A path relative to the repository, or relative to site-packages, or just its name."""
+    p = Path(path).resolve()
+    for base, prefix in ((paths.ROOT.resolve(), ""),):
+        if p.is_relative_to(base):
+            rel = p.relative_to(base).as_posix()
+            if "site-packages/" in rel:
+                return "site-packages/" + rel.split("site-packages/", 1)[1]
+            return prefix + rel
+    if "site-packages" in p.parts:
+        return "site-packages/" + p.as_posix().split("site-packages/", 1)[1]
+    return p.name
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
+    tmp.replace(path)

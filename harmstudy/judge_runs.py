@@ -11,7 +11,9 @@ import re
 import pandas as pd
 
 from . import PAPER_MODELS, paths
-from .elicit import load_responses
+import json
+
+from .elicit import RunMismatchError, load_responses
 from .judge import JudgeSettings, judge_label, judge_triples, order_sensitivity, to_long, write_manifest
 from .release import item_id, load_release
 from .study_tables import write_table
@@ -20,9 +22,11 @@ PAPER_TARGET = "paper"
 
 
 def default_run_name(settings: JudgeSettings, target: str, n_items: int | None) -> str:
-    """e.g. ``judge-qwen2.5-coder-1.5b-instruct-paper-n240``: other settings land in other folders."""
+    """e.g. ``judge-qwen2.5-coder-1.5b-instruct-paper-n180``; grammar and orders get their own folders."""
     slug = re.sub(r"[^A-Za-z0-9.]+", "-", judge_label(settings.judge)).strip("-").lower()
-    return f"judge-{slug}-{target.replace('elicit:', '')}-n{n_items or 'all'}"
+    variant = ("-grammar" if settings.grammar and settings.is_local else "") + \
+              (f"-o{settings.orders}" if settings.orders != 1 else "")
+    return f"judge-{slug}{variant}-{target.replace('elicit:', '')}-n{n_items or 'all'}"
 
 
 def clip(text: str, limit: int) -> str:
@@ -65,6 +69,24 @@ def elicitation_triples(run: str, models: list[str]) -> pd.DataFrame:
     return wide
 
 
+#: Settings that do not change an answer; a run may be resumed with other values of these.
+OPERATIONAL = {"concurrency", "timeout", "max_retries", "backoff"}
+
+
+def _check_same_run(run_path, settings: JudgeSettings, target: str) -> None:
+    """Refuse to mix a judge's answers into a run folder made with other settings or another target."""
+    manifest = run_path / "manifest.json"
+    if not manifest.exists():
+        return
+    old = json.loads(manifest.read_text())
+    new = {k: v for k, v in json.loads(json.dumps(settings.__dict__)).items() if k not in OPERATIONAL}
+    was = {k: v for k, v in old.get("settings", {}).items() if k not in OPERATIONAL}
+    if was != new or old.get("target", {}).get("target") != target:
+        changed = sorted(k for k in set(was) | set(new) if was.get(k) != new.get(k)) or ["target"]
+        raise RunMismatchError(f"run {run_path.name!r} was judged with other settings ({', '.join(changed)}); "
+                               f"choose another run name or delete data/runs/{run_path.name}")
+
+
 def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
                 n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
                 run: str | None = None, progress: bool = True) -> dict:
@@ -86,6 +108,7 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
         triples[f"response_{m}"] = triples[f"response_{m}"].map(lambda t: clip(t, max_response_chars))
     run = run or default_run_name(settings, target, n_items)
     run_path = paths.run_dir(run)
+    _check_same_run(run_path, settings, target)
     judgments, stats = judge_triples(triples, models, settings, cache_path=run_path / "judge_cache.sqlite",
                                      progress=progress)
     label = "paper" if target == PAPER_TARGET else "elicit"

@@ -2,15 +2,18 @@
 fixed metadata, so a rerun writes byte-identical PNG files."""
 from __future__ import annotations
 
+import sys
+
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:      # scripts and tests draw off-screen; notebooks keep inline figures
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from . import paths  # noqa: E402
+from . import paths, provenance  # noqa: E402
 from .rankings import USABLE_FOR_ORDER  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
@@ -25,6 +28,7 @@ def save(fig: plt.Figure, name: str) -> str:
     """Save ``figures/<name>.png`` without a timestamp or software version in its metadata."""
     path = paths.figure_path(name)
     fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    provenance.note_written(path)
     return str(path)
 
 

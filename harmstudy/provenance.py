@@ -64,3 +64,48 @@ def write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
     tmp.replace(path)
+
+
+# --------------------------------------------------------------------------------- artifact manifest
+#: Paths written by study_tables.write_table and plots.save in this process (the notebook's outputs).
+WRITTEN: list[Path] = []
+ARTIFACT_MANIFEST = "MANIFEST.json"
+
+
+def note_written(path: Path) -> None:
+    WRITTEN.append(Path(path))
+
+
+def code_commit(paths_: list[str]) -> dict:
+    """The last commit that touched the code making an artifact, and whether that code is edited now.
+
+    (Not HEAD: committing the regenerated figures must not make their manifest stale.)
+    """
+    def run(*args):
+        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
+    try:
+        commit = run("log", "-1", "--format=%H", "--", *paths_)
+        dirty = run("status", "--porcelain", "--untracked-files=no", "--", *paths_)
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit.stdout.strip() or None, "dirty": bool(dirty.stdout.strip())}
+
+
+def record_artifacts(notebook: str, parameters: dict, inputs: list) -> dict:
+    """Add one entry per artifact this notebook wrote to ``figures/MANIFEST.json``.
+
+    Each entry: the notebook, its parameters, input files with sha256, package versions and the commit
+    of the code that made it.
+    """
+    from .release import sha256_file
+
+    manifest_path = paths.FIGURES / ARTIFACT_MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    input_hashes = {portable_path(p): sha256_file(Path(p)) for p in sorted(map(str, inputs)) if Path(p).is_file()}
+    entry = {"notebook": f"notebooks/{notebook}", "parameters": parameters, "inputs": input_hashes,
+             "packages": package_versions(), "code": code_commit([f"notebooks/{notebook}", "harmstudy"])}
+    for path in sorted(set(WRITTEN)):
+        manifest[portable_path(path)] = entry
+    write_json(manifest_path, dict(sorted(manifest.items())))
+    WRITTEN.clear()
+    return entry

@@ -114,10 +114,20 @@ def read_text_any(path: Path) -> tuple[str, str]:
 
 
 def read_csv_any(path: Path) -> tuple[pd.DataFrame, str]:
-    text, encoding = read_text_any(path)
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    """A sheet as text columns: CSV in any of the release's encodings, or Excel (``.xlsx``)."""
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm"):
+        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+        encoding = "xlsx"
+    else:
+        text, encoding = read_text_any(path)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     frame = frame.loc[:, [c for c in frame.columns if c.strip() and not c.startswith("Unnamed")]]
     return frame, encoding
+
+
+def model_from_header(column: str) -> str:
+    """``Model 1 - Mistral-7B`` -> ``mistral-7b`` (the name our tables use)."""
+    return column.split(" - ", 1)[1].strip().lower() if " - " in column else column.strip().lower()
 
 
 def group_number(path: Path) -> int:
@@ -150,6 +160,7 @@ class _Collector:
 
     def ranking(self, *, item, pid, prompt, rater, kind, parsed: ParsedRanking, source, row,
                 models=PAPER_MODELS):
+        models = models or PAPER_MODELS
         for i, model in enumerate(models):
             self.rows.append({
                 "item_id": item, "prompt_id": pid, "prompt": prompt, "model": model, "rater": rater, "rater_kind": kind,
@@ -170,9 +181,11 @@ def _read_human_sheet(path: Path, col: _Collector, *, rater: str, kind: str, rev
     prompt_col = cols.get("prompt")
     rank_col = cols.get("ranking") or cols.get("expert_ranking")
     model_cols = [next((c for c in frame.columns if c.startswith(p)), None) for p in MODEL_COLUMN_PREFIXES]
+    models = [model_from_header(c) for c in model_cols] if all(model_cols) else None
     if prompt_col is None or rank_col is None:
         raise ReleaseError(f"{path.name}: expected columns Prompt and Ranking, found {list(frame.columns)}")
-    name = path.relative_to(paths.RELEASE).as_posix() if path.is_relative_to(paths.RELEASE) else path.name
+    name = (path.relative_to(paths.RELEASE).as_posix() if path.resolve().is_relative_to(paths.RELEASE.resolve())
+            else path.name)
     kept = 0
     for i, rec in enumerate(frame.to_dict("records"), start=1):
         raw = rec[rank_col]
@@ -194,7 +207,7 @@ def _read_human_sheet(path: Path, col: _Collector, *, rater: str, kind: str, rev
                 if not str(resp).strip():
                     col.anomaly(name, i, raw, "kept", f"empty response cell in {mc!r} (ranked as written)")
             col.triples.append({"item_id": item, "prompt_id": pid, "prompt": prompt, "source": name,
-                                **{f"response_{m}": r for m, r in zip(PAPER_MODELS, responses)}})
+                                **{f"response_{m}": r for m, r in zip(models, responses)}})
         else:
             candidates = (items_by_prompt or {}).get(pid, [])
             if not candidates:
@@ -204,7 +217,7 @@ def _read_human_sheet(path: Path, col: _Collector, *, rater: str, kind: str, rev
                 col.anomaly(name, i, raw, "kept", "prompt answered in two triples; matched to the first sheet's")
             item = candidates[0]
         col.ranking(item=item, pid=pid, prompt=prompt, rater=rater, kind=kind, parsed=parsed,
-                    source=name, row=i)
+                    source=name, row=i, models=models)
         kept += 1
     return {"file": name, "rater": rater, "encoding": encoding, "rows": len(frame), "kept": kept}
 

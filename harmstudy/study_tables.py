@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from . import paths, provenance
 from .agreement import AGREEMENT_COLUMNS, N_BOOT, agreement
 from .harm_stats import friedman_test, posthoc_tests, rater_label, small_model_harm
 
@@ -25,6 +25,8 @@ def write_table(frame: pd.DataFrame, name: str, folder: Path | None = None) -> P
     path = (Path(folder) / f"{name}.csv") if folder else paths.table_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+    if path.resolve().is_relative_to(paths.FIGURES.resolve()):
+        provenance.note_written(path)
     return path
 
 
@@ -35,12 +37,15 @@ def read_rankings(path: Path | None = None) -> pd.DataFrame:
     return frame
 
 
-def load_all_rankings(include_runs: bool = True) -> pd.DataFrame:
-    """The release's rankings plus every judging run's ``rankings.csv`` on the paper's triples."""
+def load_all_rankings(judge_runs: list[str] = ()) -> pd.DataFrame:
+    """The release's rankings plus the named judging runs' rankings of the paper's triples."""
     frames = [read_rankings()]
-    if include_runs and paths.RUNS.exists():
-        for path in sorted(paths.RUNS.glob("*/paper_rankings.csv")):
-            frames.append(read_rankings(path))
+    for run in judge_runs:
+        path = paths.RUNS / run / "paper_rankings.csv"
+        if not path.exists():
+            raise FileNotFoundError(f"{path.relative_to(paths.ROOT)} is missing: judge the paper's triples with "
+                                    f"notebooks/02_judge.ipynb (or `make paper`), or drop {run!r} from judge_runs")
+        frames.append(read_rankings(path))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -1,0 +1,75 @@
+"""The whole study on tiny parameters: papermill runs 00 -> 01 -> 02 -> 03 -> 04 in a throw-away copy,
+with SmolLM2 as judge, and the recorded numbers are read back."""
+import json
+
+import nbformat
+import pandas as pd
+import pytest
+
+from conftest import run_notebook
+from harmstudy.records import read_records
+from harmstudy.registry import model_file, resolve_model
+
+pytestmark = pytest.mark.slow
+FAKE_KEY = "sk-harmstudy-FAKE-KEY-0987654321"
+
+
+def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)          # must never surface in any output
+    smol_path = str(model_file(resolve_model("smollm2-135m-instruct")))
+    models = ["smollm2-135m-instruct", "gemma3-270m", smol_path]   # a .gguf path works like a name
+    judge = "llamacpp/smollm2-135m-instruct"
+
+    run_notebook(study_root, "00_data")
+    rec01 = read_records(run_notebook(study_root, "01_elicit", models=models, n_prompts=3, max_tokens=8,
+                                      run="tiny", threads=2))
+    assert rec01["responses"] == 9 and rec01["prompts"] == 3
+    names = ["smollm2-135m-instruct", "gemma3-270m", "SmolLM2-135M-Instruct.Q4_1"]
+    assert sorted(rec01["models"]) == sorted(names)
+
+    rec02 = read_records(run_notebook(study_root, "02_judge", judge=judge, targets=["paper", "elicit:tiny"],
+                                      elicit_models=names, n_items=3, grammar=True, max_tokens=24))
+    paper_run = rec02["targets"]["paper"]["run"]
+    elicit_run = rec02["targets"]["elicit:tiny"]["run"]
+    assert paper_run == "judge-smollm2-135m-instruct-grammar-paper-n3"
+    assert rec02["targets"]["paper"]["items"] == 3 and rec02["targets"]["elicit:tiny"]["items"] == 3
+    assert rec02["targets"]["paper"]["coverage"] == 1.0           # grammar: every answer is a valid ranking
+
+    # warm rerun: zero model calls, nothing rewritten
+    before = (study_root / "data/runs" / paper_run / "paper_rankings.csv").read_bytes()
+    rec02b = read_records(run_notebook(study_root, "02_judge", judge=judge, targets=["paper", "elicit:tiny"],
+                                       elicit_models=names, n_items=3, grammar=True, max_tokens=24))
+    assert rec02b["targets"]["paper"]["calls"] == 0 and rec02b["targets"]["paper"]["cached"] == 3
+    assert (study_root / "data/runs" / paper_run / "paper_rankings.csv").read_bytes() == before
+
+    rec03 = read_records(run_notebook(study_root, "03_agreement", n_boot=20, judge_runs=[paper_run]))
+    assert "smollm2-135m-instruct+grammar" in rec03["alpha_vs_students"]
+    agree = pd.read_csv(study_root / "figures/tables/judge_agreement.csv")
+    local = agree[agree["judge"] == "smollm2-135m-instruct+grammar"]
+    assert set(local["reference"]) == {"human", "expert"} and (local["coverage"] == 1.0).all()
+
+    rec04 = read_records(run_notebook(study_root, "04_small_models", elicit_run="tiny", elicit_models=names,
+                                      judge_runs=[elicit_run], export_groups=1, export_per_group=3,
+                                      export_overlap=1))
+    harm = pd.read_csv(study_root / "figures/tables/new_small_model_harm.csv")
+    assert set(harm["model"]) == set(names) and set(harm["rater"]) == {"smollm2-135m-instruct+grammar"}
+    assert harm["judge_alpha"].notna().all()                      # reliability stated beside the ranking
+    assert rec04["items_judged"] == 3
+    assert (study_root / "data/annotations/tiny/blank/output_Group_1.csv").exists()
+
+    # provenance of every artifact
+    manifest = json.loads((study_root / "figures/MANIFEST.json").read_text())
+    for artifact in ["figures/tables/judge_agreement.csv", "figures/judge_agreement.png",
+                     "figures/tables/new_small_model_harm.csv", "figures/tables/anomalies.csv",
+                     "figures/tables/elicit_summary.csv"]:
+        entry = manifest[artifact]
+        assert entry["notebook"].startswith("notebooks/") and entry["packages"]["pandas"]
+        assert all(len(h) == 64 for h in entry["inputs"].values()) and entry["inputs"]
+
+    # no secret anywhere: executed notebooks, caches, manifests, tables
+    leaked = [p for p in study_root.rglob("*") if p.is_file() and FAKE_KEY.encode() in p.read_bytes()]
+    assert leaked == []
+    for nb in (study_root / "build/notebooks").glob("*.ipynb"):
+        book = nbformat.read(nb, as_version=4)
+        errors = [o for c in book.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert errors == [], nb.name

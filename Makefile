@@ -33,7 +33,7 @@ ELICIT_RUN := $(if $(filter 120,$(N_PROMPTS)),elicit-default,elicit-n$(N_PROMPTS
 JUDGE_SLUG := $(shell echo '$(JUDGE)' | sed -E 's#^llamacpp/##; s#[^A-Za-z0-9.]+#-#g; s#^-+|-+$$##g' | tr A-Z a-z)
 JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
 JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)-$(ELICIT_RUN)-nall
-JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-grammar-o3-paper-n40
+JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-grammar-o3-paper-n30
 R := data/runs
 
 .PHONY: help paper test bench lab venv lock clean-figures print-runs
@@ -63,14 +63,15 @@ OUT_00 := figures/tables/rankings_long.csv figures/tables/prompts.csv figures/ta
 OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl figures/tables/elicit_summary.csv figures/elicit_responses.png
 OUT_02 := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv \
           figures/tables/judge_unscored.csv figures/tables/judge_order_sensitivity.csv
-OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv
+OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv figures/tables/judge_unscored_grammar_o3.csv \
+           figures/tables/judge_order_sensitivity_grammar_o3.csv
 OUT_03 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
           figures/tables/judge_agreement.csv figures/tables/judge_vs_judge.csv \
           figures/harmful_share.png figures/judge_agreement.png figures/judge_vs_judge.png \
           figures/confusion_matrices.png
 OUT_04 := figures/tables/new_small_model_harm.csv figures/tables/new_q1_friedman.csv \
           figures/tables/new_q1_posthoc.csv figures/new_small_models_harm.png
-PAPER_RUN_FILES := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(OUT_02V)
+PAPER_RUN_FILES := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv
 yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
 comma := ,
 
@@ -97,7 +98,7 @@ $(OUT_02) &: notebooks/02_judge.ipynb $(PKG) $(R)/$(ELICIT_RUN)/responses.jsonl 
 $(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_grammar_orders.ipynb -y 'targets: [paper]' \
-	  -p n_items 40 -p grammar True -p orders 3 -p write_tables False
+	  -p n_items 30 -p grammar True -p orders 3 -p table_suffix _grammar_o3
 	@touch $(OUT_02V)
 
 $(OUT_03) &: notebooks/03_agreement.ipynb figures/tables/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 import pandas as pd
-import rbo as rbo_lib
 from scipy import stats
-from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats.inter_rater import cohens_kappa
 
 from .rankings import NOT_HARMFUL, USABLE_FOR_BINARY, USABLE_FOR_ORDER
 
@@ -62,6 +61,22 @@ def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame) -> Pairs:
 
 
 # ------------------------------------------------------------------------------- per-pair statistics
+def rank_biased_overlap(a: list, b: list, p: float = RBO_P) -> float:
+    """Extrapolated rank-biased overlap RBO_ext of two (possibly uneven) lists, Webber, Moffat & Zobel
+    (2010), eq. 32.
+
+    Written here because the one packaged implementation on PyPI (``rbo``) pins NumPy < 2, which breaks
+    pyarrow and therefore ``datasets``; tests check it against values worked by hand.
+    """
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    s, l = len(short), len(long_)
+    x = [len(set(short[:d]) & set(long_[:d])) for d in range(1, l + 1)]      # x[d - 1] = overlap at depth d
+    xs, xl = x[s - 1], x[l - 1]
+    total = sum(x[d - 1] / d * p ** d for d in range(1, l + 1))
+    total += sum(xs * (d - s) / (s * d) * p ** d for d in range(s + 1, l + 1))
+    return (1 - p) / p * total + ((xl - xs) / l + xs / s) * p ** l
+
+
 def ordered_list(ranks: np.ndarray, names: list[int]) -> list[int]:
     """Harmful items, most harmful first (the list form RBO compares)."""
     return [names[i] for i in np.argsort(-ranks, kind="stable") if ranks[i] != NOT_HARMFUL]
@@ -83,25 +98,36 @@ def pair_values(j: np.ndarray, r: np.ndarray) -> dict[str, float]:
     elif not lj or not lr:
         out["rbo"] = 0.0
     else:
-        out["rbo"] = float(rbo_lib.RankingSimilarity(lj, lr).rbo_ext(p=RBO_P))
+        out["rbo"] = float(rank_biased_overlap(lj, lr))
     return out
 
 
-def _pooled(metric: str, j: np.ndarray, r: np.ndarray, w: np.ndarray) -> float:
-    """Kappa / alpha over all (pair, model) cells, each pair counted w times."""
-    jf, rf, wf = j.ravel(), r.ravel(), np.repeat(w, j.shape[1])
-    keep = wf > 0
-    jf, rf, wf = jf[keep], rf[keep], wf[keep]
-    if len(jf) == 0:
+def cell_tables(j: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Per pair, the 4x4 counts of (judge rank, reference rank) over its cells (unscored cells left out)."""
+    n = len(RANK_VALUES)
+    tables = np.zeros((len(j), n, n), dtype=np.int64)
+    rows, cols = np.nonzero((j >= 0) & (r >= 0))
+    np.add.at(tables, (rows, j[rows, cols], r[rows, cols]), 1)
+    return tables
+
+
+def _from_table(metric: str, table: np.ndarray) -> float:
+    """Kappa / alpha from the pooled contingency table of (judge rank, reference rank) cells."""
+    if table.sum() == 0:
         return np.nan
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore")
         if metric == "kappa_harmful":
-            return float(cohen_kappa_score(jf > 0, rf > 0, sample_weight=wf))
+            binary = np.array([[table[0, 0], table[0, 1:].sum()], [table[1:, 0].sum(), table[1:, 1:].sum()]])
+            return float(cohens_kappa(binary, return_results=False))
         if metric == "kappa_weighted":
-            return float(cohen_kappa_score(jf, rf, labels=RANK_VALUES, weights="linear", sample_weight=wf))
+            return float(cohens_kappa(table, wt="linear", return_results=False))
         if metric == "alpha_ordinal":
-            data = np.vstack([np.repeat(jf, wf), np.repeat(rf, wf)]).astype(float)
+            # Krippendorff's alpha needs the values themselves: one (judge, reference) unit per cell,
+            # rebuilt from the table's 16 cell types.
+            a, b = np.nonzero(table)
+            counts = table[a, b]
+            data = np.vstack([np.repeat(a, counts), np.repeat(b, counts)]).astype(float)
             if len(np.unique(data)) < 2:
                 return np.nan
             return float(krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal",
@@ -109,9 +135,15 @@ def _pooled(metric: str, j: np.ndarray, r: np.ndarray, w: np.ndarray) -> float:
     raise ValueError(metric)
 
 
-def _estimate(metric: str, pairs: Pairs, mask: np.ndarray, per_pair: pd.DataFrame, w: np.ndarray) -> float:
+def _pooled(metric: str, j: np.ndarray, r: np.ndarray, w: np.ndarray) -> float:
+    """Kappa / alpha over all (pair, model) cells, each pair counted w times."""
+    return _from_table(metric, np.tensordot(w, cell_tables(j, r), axes=1))
+
+
+def _estimate(metric: str, pairs: Pairs, mask: np.ndarray, per_pair: pd.DataFrame, w: np.ndarray,
+              tables: np.ndarray) -> float:
     if metric in ("kappa_harmful", "kappa_weighted", "alpha_ordinal"):
-        return _pooled(metric, pairs.judge[mask], pairs.reference[mask], w[mask])
+        return _from_table(metric, np.tensordot(w[mask], tables[mask], axes=1))
     values = per_pair[metric].to_numpy()[mask]
     weights = w[mask]
     defined = ~np.isnan(values) & (weights > 0)
@@ -131,6 +163,7 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
     if per_pair.empty:
         per_pair = pd.DataFrame(columns=["exact_match", "kendall_tau", "spearman", "rbo"])
     ones = np.ones(total, dtype=int)
+    tables = cell_tables(pairs.judge, pairs.reference)
     rng = np.random.default_rng(seed)
     draws = [np.bincount(rng.integers(0, pairs.n_prompts, pairs.n_prompts), minlength=pairs.n_prompts)
              [pairs.prompt_index] for _ in range(n_boot)] if total else []
@@ -141,8 +174,8 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
             n = int(mask.sum())
         else:
             n = int((mask & ~np.isnan(per_pair[metric].to_numpy(dtype=float))).sum()) if total else 0
-        est = _estimate(metric, pairs, mask, per_pair, ones) if n else np.nan
-        boot = np.array([_estimate(metric, pairs, mask, per_pair, w) for w in draws]) if n else np.array([])
+        est = _estimate(metric, pairs, mask, per_pair, ones, tables) if n else np.nan
+        boot = np.array([_estimate(metric, pairs, mask, per_pair, w, tables) for w in draws]) if n else np.array([])
         boot = boot[~np.isnan(boot)]
         low, high = (np.percentile(boot, [2.5, 97.5]) if len(boot) else (np.nan, np.nan))
         rows.append({"judge": judge_name, "reference": reference_name, "metric": metric, "estimate": est,

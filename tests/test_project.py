@@ -52,3 +52,23 @@ def test_notebooks_are_stored_clean_with_literal_parameters(nb):
     for node in ast.parse(params[0].source).body:
         assert isinstance(node, ast.Assign), ast.dump(node)
         ast.literal_eval(node.value)          # literals only
+
+
+@pytest.mark.parametrize("judge, n_items, n_prompts", [("llamacpp/qwen2.5-coder-1.5b-instruct", 180, 120),
+                                                       ("openai/gpt-4o", 50, 30),
+                                                       ("hosted_vllm/Meta-Llama/Llama-3.1-8B", 0, 120)])
+def test_makefile_run_names_match_python(judge, n_items, n_prompts):
+    import subprocess
+
+    from harmstudy.judge import JudgeSettings
+    from harmstudy.judge_runs import default_run_name
+
+    out = subprocess.run(["make", "-s", "print-runs", f"JUDGE={judge}", f"N_ITEMS={n_items}", f"N_PROMPTS={n_prompts}"],
+                         cwd=REPO, capture_output=True, text=True, check=True).stdout
+    runs = dict(line.split(": data/runs/") for line in out.strip().splitlines())
+    settings = JudgeSettings(judge=judge)
+    elicit_run = "elicit-default" if n_prompts == 120 else f"elicit-n{n_prompts}"
+    assert runs["elicitation"] == elicit_run
+    if n_items:
+        assert runs["judge (paper)"] == default_run_name(settings, "paper", n_items)
+    assert runs["judge (elicitation)"] == default_run_name(settings, f"elicit:{elicit_run}", None)

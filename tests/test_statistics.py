@@ -81,6 +81,20 @@ def test_tau_spearman_rbo_of_one_pair_by_hand():
     assert v["exact_match"] == 0.0
 
 
+@pytest.mark.parametrize("a, b, value", [
+    # Webber et al. eq. 32 by hand, p = .9. [A] vs [A,B]: X1 = X2 = 1; the sums give (.1/.9)(.9 + .405 + .405)
+    # = .19, the tail (0/2 + 1/1) .81 = .81 -> 1.0 (a prefix agrees fully under extrapolation).
+    (["A"], ["A", "B"], 1.0),
+    # [B] vs [A,B]: X1 = 0, X2 = 1: (.1/.9)(0 + .405) + (1/2 + 0) .81 = .045 + .405 = 0.45
+    (["B"], ["A", "B"], 0.45),
+    # [A,B,C] vs [C,B,A]: X = 0, 1, 3: (.1/.9)(0 + .405 + .729) + (3/3) .729 = .126 + .729 = 0.855
+    (["A", "B", "C"], ["C", "B", "A"], 0.855),
+])
+def test_rank_biased_overlap_by_hand(a, b, value):
+    assert ag.rank_biased_overlap(a, b, p=0.9) == pytest.approx(value)
+    assert ag.rank_biased_overlap(b, a, p=0.9) == pytest.approx(value)          # symmetric
+
+
 def test_undefined_per_prompt_statistics_are_nan_not_zero():
     v = ag.pair_values(np.array([0, 0, 0]), np.array([0, 0, 0]))
     assert v["exact_match"] == 1.0

@@ -159,7 +159,8 @@ def judge_triples(triples: pd.DataFrame, models: list[str], settings: JudgeSetti
 
     def work(row, perm):
         shown = [row[f"response_{models[i]}"] for i in perm]
-        result = call_judge(build_messages(row["prompt"], shown), settings, cache, stats)
+        structured = settings.structured and not settings.is_local
+        result = call_judge(build_messages(row["prompt"], shown, structured=structured), settings, cache, stats)
         return row, perm, result
 
     out = []

@@ -48,14 +48,10 @@ def machine() -> dict:
 def portable_path(path: Path | str) -> str:
     """A path relative to the repository, or relative to site-packages, or just its name."""
     p = Path(path).resolve()
-    for base, prefix in ((paths.ROOT.resolve(), ""),):
-        if p.is_relative_to(base):
-            rel = p.relative_to(base).as_posix()
-            if "site-packages/" in rel:
-                return "site-packages/" + rel.split("site-packages/", 1)[1]
-            return prefix + rel
     if "site-packages" in p.parts:
         return "site-packages/" + p.as_posix().split("site-packages/", 1)[1]
+    if p.is_relative_to(paths.ROOT.resolve()):
+        return p.relative_to(paths.ROOT.resolve()).as_posix()
     return p.name
 
 

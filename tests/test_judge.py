@@ -158,3 +158,15 @@ def test_elicitation_through_litellm_and_a_server_gives_the_same_records(llama_s
     assert (out["tokens_out"] > 0).all()
     manifest = (study_root / "data/runs/via-server/manifest.json").read_text()
     assert FAKE_KEY not in manifest and "litellm" in manifest
+
+
+def test_structured_output_asks_for_json_and_is_read_by_the_same_parser(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    user = build_messages("p", ["a", "b", "c"], structured=True)[1]["content"]
+    assert "JSON object" in user and "exactly three lines" not in user
+    with FakeOpenAIServer(answer='{"A": 2, "B": "N/A", "C": 1}') as server:
+        settings = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base, structured=True)
+        out, _ = judging.judge_triples(triples(["x"]), MODELS, settings, cache_path=tmp_path / "c.sqlite",
+                                       progress=False)
+    assert out.loc[0, "status"] == "ok"
+    assert (out.loc[0, "rank_m1"], out.loc[0, "rank_m2"], out.loc[0, "rank_m3"]) == (2, 0, 1)

@@ -119,8 +119,9 @@ print-runs: ## show the run folders the current parameters use
 	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"
 
 # ------------------------------------------------------------------------------------------------ tests
+TESTS ?= tests
 test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill)
-	@$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	@$(BIN)/python -m pytest -q -p no:cacheprovider $(TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test FAILED: pytest collected no tests (exit 5)" >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP) ## speed ratios measured side by side (benchmarks/)

@@ -39,8 +39,15 @@ def test_ci_runs_exactly_the_readme_test_command_and_fails_on_no_tests():
     assert "make test" in commands
     ci = (REPO / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci, flags=re.M)
-    makefile = (REPO / "Makefile").read_text()
-    assert "rc -eq 5" in makefile and "collected no tests" in makefile
+
+
+def test_make_test_fails_loudly_when_no_test_is_collected(tmp_path):
+    import subprocess
+
+    (tmp_path / "test_nothing_here.py").write_text("x = 1\n")
+    result = subprocess.run(["make", "-s", "test", f"TESTS={tmp_path}"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "collected no tests (exit 5)" in result.stderr
 
 
 @pytest.mark.parametrize("nb", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)

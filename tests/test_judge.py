@@ -170,3 +170,22 @@ def test_structured_output_asks_for_json_and_is_read_by_the_same_parser(tmp_path
                                        progress=False)
     assert out.loc[0, "status"] == "ok"
     assert (out.loc[0, "rank_m1"], out.loc[0, "rank_m2"], out.loc[0, "rank_m3"]) == (2, 0, 1)
+
+
+def test_a_judging_run_refuses_other_settings_but_resumes_with_other_concurrency(study_root, monkeypatch):
+    from harmstudy.elicit import RunMismatchError
+    from harmstudy.judge_runs import run_judging
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer() as server:
+        base = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base, concurrency=2)
+        first = run_judging(base, n_items=4, run="guarded", progress=False)
+        assert first["stats"].calls == 4 and len(first["rankings"]) == 12
+        again = run_judging(judging.JudgeSettings(**{**base.__dict__, "concurrency": 8}), n_items=4, run="guarded",
+                            progress=False)
+        assert again["stats"].calls == 0 and again["stats"].cached == 4
+        with pytest.raises(RunMismatchError, match="temperature"):
+            run_judging(judging.JudgeSettings(**{**base.__dict__, "temperature": 0.7}), n_items=4, run="guarded",
+                        progress=False)
+    manifest = (study_root / "data/runs/guarded/manifest.json").read_text()
+    assert FAKE_KEY not in manifest and '"api_base"' in manifest

@@ -90,7 +90,10 @@ def _check_same_run(run_path, settings: JudgeSettings, target: str) -> None:
 def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
                 n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
                 run: str | None = None, progress: bool = True) -> dict:
-    """Judge the target's triples; write the run's files; return its tables and call counts."""
+    """Judge the target's triples; write the run's files; return its tables and call counts.
+
+    ``n_items`` samples the paper's triples (see :func:`paper_triples`); an elicitation run is judged whole.
+    """
     if target == PAPER_TARGET:
         models = list(PAPER_MODELS)
         triples = paper_triples(n_items, sample_seed)
@@ -98,8 +101,7 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
         if not models:
             raise ValueError("judging an elicitation run needs the three `models` to rank")
         triples = elicitation_triples(target.split(":", 1)[1], models)
-        if n_items:
-            triples = triples.sample(n=min(n_items, len(triples)), random_state=sample_seed)
+        n_items = None                   # an elicitation run is judged whole; n_items samples the paper's
     else:
         raise ValueError(f"target must be 'paper' or 'elicit:<run>', not {target!r}")
     if len(models) != 3:

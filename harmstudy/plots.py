@@ -36,7 +36,7 @@ def harmful_share(harm: pd.DataFrame, title: str = "Share of responses judged ha
     """Bars: harmful share per small model, one bar per rater, with CI whiskers."""
     raters = list(dict.fromkeys(harm["rater"]))
     models = list(dict.fromkeys(harm["model"]))
-    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(models) * max(1, len(raters)) / 3, 4.2))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 + 1.1 * len(models) * len(raters) / 3), 4.2))
     width = 0.8 / len(raters)
     colors = sns.color_palette("colorblind", len(raters))
     for i, rater in enumerate(raters):
@@ -44,7 +44,7 @@ def harmful_share(harm: pd.DataFrame, title: str = "Share of responses judged ha
         x = np.arange(len(models)) + (i - (len(raters) - 1) / 2) * width
         err = np.vstack([sub["harmful_share"] - sub["ci_low"], sub["ci_high"] - sub["harmful_share"]])
         ax.bar(x, sub["harmful_share"], width, yerr=err, capsize=2, label=rater, color=colors[i])
-    ax.set_xticks(range(len(models)), models)
+    ax.set_xticks(range(len(models)), models, rotation=12, ha="right" if len(models) > 3 else "center")
     ax.set_ylim(0, 1)
     ax.set_ylabel("harmful share")
     ax.set_title(title)

@@ -48,5 +48,9 @@ def reliability_caption(reliability: pd.DataFrame, raters: list[str]) -> str:
             parts.append(f"{r}: people" if r == "human" else f"{r}: reliability not measured")
         else:
             a = row.iloc[0]
-            parts.append(f"{r}: α = {a.judge_alpha:.2f} [{a.judge_alpha_low:.2f}, {a.judge_alpha_high:.2f}] vs students")
+            verdict = ("agreement near chance: treat this ranking as noise" if a.judge_alpha < 0.2 else
+                       "weak agreement: a weak signal" if a.judge_alpha < 0.4 else
+                       "moderate agreement" if a.judge_alpha < 0.667 else "good agreement")
+            parts.append(f"{r}: α = {a.judge_alpha:.2f} [{a.judge_alpha_low:.2f}, {a.judge_alpha_high:.2f}] "
+                         f"vs students ({verdict})")
     return "; ".join(parts)

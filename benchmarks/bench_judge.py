@@ -16,21 +16,30 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 def concurrency_ratio(items: int, latency: float) -> tuple[float, float]:
+    """Serial vs 16 workers against the fake server running in its own process on 127.0.0.1."""
+    import subprocess
+    import sys
+
     from harmstudy import judge as judging
-    from harmstudy.fake_openai_server import FakeOpenAIServer
     from harmstudy.judge_runs import paper_triples
 
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
     triples = paper_triples(items, seed=0)
     models = ["mistral-7b", "mpt-7b", "stablelm-alpha-7b"]
-    rates = {}
-    with FakeOpenAIServer(latency=latency) as server:
+    server = subprocess.Popen([sys.executable, "-m", "harmstudy.fake_openai_server", "--latency", str(latency)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        api_base = server.stdout.readline().strip()
+        rates = {}
         for workers in (1, 16):
-            settings = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base, concurrency=workers)
+            settings = judging.JudgeSettings(judge="openai/fake", api_base=api_base, concurrency=workers)
             with tempfile.TemporaryDirectory() as tmp:
                 start = time.perf_counter()
                 judging.judge_triples(triples, models, settings, cache_path=f"{tmp}/c.sqlite", progress=False)
                 rates[workers] = len(triples) / (time.perf_counter() - start)
+    finally:
+        server.terminate()
+        server.wait()
     return rates[1], rates[16]
 
 
@@ -54,16 +63,26 @@ def overhead_ratio(model: str, items: int, rounds: int) -> tuple[float, float]:
     provider.model(model)                                     # both load before timing: one model each
     params = settings.sampling()
     lite = plain = 0.0
-    for r in range(rounds):
+    def run_plain():
         start = time.perf_counter()
         for row in triples.to_dict("records"):
             msgs = build_messages(row["prompt"], [row[f"response_{m}"] for m in models])
             plain_llm.create_chat_completion(messages=msgs, **params)
-        plain += time.perf_counter() - start
+        return time.perf_counter() - start
+
+    def run_litellm():
         with tempfile.TemporaryDirectory() as tmp:            # cold cache: every item is a real call
             start = time.perf_counter()
             judging.judge_triples(triples, models, settings, cache_path=f"{tmp}/c.sqlite", progress=False)
-            lite += time.perf_counter() - start
+            return time.perf_counter() - start
+
+    for r in range(rounds):                                   # alternate which goes first
+        if r % 2 == 0:
+            plain += run_plain()
+            lite += run_litellm()
+        else:
+            lite += run_litellm()
+            plain += run_plain()
     n = len(triples) * rounds
     return n / plain, n / lite
 
@@ -74,7 +93,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.25)
     ap.add_argument("--local-model", default="smollm2-135m-instruct")
     ap.add_argument("--local-items", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=4)
     args = ap.parse_args()
     serial, parallel = concurrency_ratio(args.items, args.latency)
     print(f"# loopback server latency {args.latency} s, {args.items} items: serial {serial:.2f} items/s, "

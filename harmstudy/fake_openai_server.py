@@ -78,3 +78,19 @@ class FakeOpenAIServer:
                 return self._send(200, json.dumps(body).encode())
 
         return Handler
+
+
+def main() -> None:
+    """Run the server on its own (for benchmarks that need it outside the client's process)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description="loopback OpenAI-compatible fake server")
+    ap.add_argument("--latency", type=float, default=0.0)
+    args = ap.parse_args()
+    with FakeOpenAIServer(latency=args.latency) as server:
+        print(server.api_base, flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

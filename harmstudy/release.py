@@ -170,7 +170,7 @@ class _Collector:
 
 
 def _read_human_sheet(path: Path, col: _Collector, *, rater: str, kind: str, reverse: bool,
-                      items_by_prompt: dict[str, list[str]] | None = None) -> dict:
+                      items_by_prompt: dict[str, list[str]] | None = None, base: Path | None = None) -> dict:
     """One student sheet (prompt, three responses, ranking) or the expert's (prompt, ranking).
 
     The expert's sheet has no responses: its prompts are matched to the students' triples by prompt id
@@ -184,8 +184,7 @@ def _read_human_sheet(path: Path, col: _Collector, *, rater: str, kind: str, rev
     models = [model_from_header(c) for c in model_cols] if all(model_cols) else None
     if prompt_col is None or rank_col is None:
         raise ReleaseError(f"{path.name}: expected columns Prompt and Ranking, found {list(frame.columns)}")
-    name = (path.relative_to(paths.RELEASE).as_posix() if path.resolve().is_relative_to(paths.RELEASE.resolve())
-            else path.name)
+    name = path.relative_to(base).as_posix() if base else path.name      # as anomalies.csv names the file
     kept = 0
     for i, rec in enumerate(frame.to_dict("records"), start=1):
         raw = rec[rank_col]
@@ -276,12 +275,13 @@ def _load_release_cached(release: str) -> Release:
     for path in sorted(submissions.glob("*[Gg]roup_*.csv"), key=group_number):
         n = group_number(path)
         files.append(_read_human_sheet(path, col, rater=f"group-{n:02d}", kind="student",
-                                       reverse=n in REVERSED_GROUPS))
+                                       reverse=n in REVERSED_GROUPS, base=release_path))
     items_by_prompt: dict[str, list[str]] = {}
     for t in col.triples:
         items_by_prompt.setdefault(t["prompt_id"], []).append(t["item_id"])
     files.append(_read_human_sheet(submissions / "expert_annotations.csv", col, rater="expert",
-                                   kind="expert", reverse=False, items_by_prompt=items_by_prompt))
+                                   kind="expert", reverse=False, items_by_prompt=items_by_prompt,
+                                   base=release_path))
     items, prompts = _judge_items(release_path, items_by_prompt)
     for judge, fname in JUDGE_FILES.items():
         files.append(_read_judge_file(release_path / fname, judge, col, items, prompts))

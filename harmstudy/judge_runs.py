@@ -6,13 +6,12 @@ and ``manifest.json``.
 """
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
 
 from . import PAPER_MODELS, paths
-import json
-
 from .elicit import RunMismatchError, load_responses
 from .judge import JudgeSettings, judge_label, judge_triples, order_sensitivity, to_long, write_manifest
 from .release import item_id, load_release

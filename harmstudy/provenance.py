@@ -28,17 +28,19 @@ def package_versions(names=PACKAGES) -> dict[str, str]:
     return out
 
 
-def git_state() -> dict:
-    def run(*args):
-        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
+def _git(*args: str) -> str | None:
+    """Output of a git command in the repository, or None where git or the repository is missing."""
     try:
-        commit = run("rev-parse", "HEAD")
-        status = run("status", "--porcelain", "--untracked-files=no")
+        out = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-    if commit.returncode != 0:
-        return {"commit": None, "dirty": None}
-    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_state() -> dict:
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if commit is None else bool(status)}
 
 
 def machine() -> dict:
@@ -77,14 +79,9 @@ def code_commit(paths_: list[str]) -> dict:
 
     (Not HEAD: committing the regenerated figures must not make their manifest stale.)
     """
-    def run(*args):
-        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
-    try:
-        commit = run("log", "-1", "--format=%H", "--", *paths_)
-        dirty = run("status", "--porcelain", "--untracked-files=no", "--", *paths_)
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-    return {"commit": commit.stdout.strip() or None, "dirty": bool(dirty.stdout.strip())}
+    commit = _git("log", "-1", "--format=%H", "--", *paths_)
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", *paths_)
+    return {"commit": commit or None, "dirty": None if commit is None else bool(dirty)}
 
 
 def record_artifacts(notebook: str, parameters: dict, inputs: list) -> dict:

@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
@@ -87,7 +87,6 @@ REGISTRY: dict[str, ModelSpec] = {s.name: s for s in [
                           "GPT-NeoX architecture is not one llama.cpp's converter handles; convert it yourself "
                           "if your llama.cpp supports it and pass the .gguf path instead of the name"),
 ]}
-DEFAULT_SMALL_MODELS = ("smollm2-135m-instruct", "gemma3-270m", "qwen2.5-coder-0.5b-instruct")
 DEFAULT_JUDGE_MODEL = "qwen2.5-coder-1.5b-instruct"
 
 
@@ -214,8 +213,3 @@ def load_llama(name_or_spec: str | ModelSpec, *, n_ctx: int | None = None, n_thr
         raise ModelError(f"llama.cpp could not load {path} for model {spec.name!r}: {exc}") from exc
     return llm, spec, path, digest
 
-
-def with_prompt_mode(spec: ModelSpec, mode: str) -> ModelSpec:
-    if mode not in ("chat", "completion"):
-        raise ModelError(f"prompt mode must be 'chat' or 'completion', not {mode!r}")
-    return replace(spec, prompt_mode=mode)

@@ -30,11 +30,11 @@ def content(run):
 
 def test_same_parameters_give_identical_responses(study_root):
     a = elicit.run_elicitation([SMOL], prompts(), run="det-a", params=PARAMS, n_threads=2, progress=False)
-    b = elicit.run_elicitation([SMOL], prompts(), run="det-b", params=PARAMS, n_threads=2, progress=False)
+    elicit.run_elicitation([SMOL], prompts(), run="det-b", params=PARAMS, n_threads=2, progress=False)
     assert len(a) == 4
     pd.testing.assert_frame_equal(content("det-a"), content("det-b"))
     other = elicit.GenerationParams(max_tokens=12, temperature=0.8, top_p=0.95, seed=12)
-    c = elicit.run_elicitation([SMOL], prompts(), run="det-c", params=other, n_threads=2, progress=False)
+    elicit.run_elicitation([SMOL], prompts(), run="det-c", params=other, n_threads=2, progress=False)
     assert not content("det-c")["response"].equals(content("det-a")["response"])   # the seed matters
     manifest = json.loads((study_root / "data/runs/det-a/manifest.json").read_text())
     assert manifest["models"][0]["sha256"] == registry.REGISTRY[SMOL].sha256

@@ -1,5 +1,4 @@
 """Judging through real LiteLLM: loopback servers (fake and real llama.cpp), retries, cache, prompts."""
-import os
 import socket
 import subprocess
 import sys

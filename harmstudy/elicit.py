@@ -6,6 +6,7 @@ every parameter, package versions, git state and CPU count.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -150,8 +151,6 @@ def _check_manifest(run_path, settings: dict) -> dict:
     manifest_file = run_path / MANIFEST
     if not manifest_file.exists():
         return {}
-    import json
-
     old = json.loads(manifest_file.read_text())
     if old.get("generation") != settings["generation"] or old.get("prompt_set") != settings["prompt_set"]:
         raise RunMismatchError(

@@ -7,6 +7,7 @@ no key is written to the cache, the records or a manifest.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -129,8 +130,6 @@ def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache,
 
 def structured_to_lines(answer: str) -> str:
     """A JSON answer ({"A": 2, "B": "N/A", ...}) rewritten as ``Content A: 2`` lines for the one parser."""
-    import json
-
     try:
         data = json.loads(answer)
     except (TypeError, ValueError):

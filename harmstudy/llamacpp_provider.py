@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import litellm
 from litellm import CustomLLM
@@ -31,9 +30,7 @@ class LlamaCppProvider(CustomLLM):
 
         key = (name, n_ctx)
         if key not in self._models:
-            llm, spec, path, sha = load_llama(name, n_ctx=n_ctx, n_threads=self.n_threads)
-            self._models[key] = llm
-            llm.harmstudy_info = {"name": name, "source": spec.source, "sha256": sha}
+            self._models[key] = load_llama(name, n_ctx=n_ctx, n_threads=self.n_threads)[0]
         return self._models[key]
 
     def completion(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,
@@ -49,14 +46,11 @@ class LlamaCppProvider(CustomLLM):
         call = {k: v for k, v in params.items() if k in allowed and v is not None}
         with self._lock:
             llm = self.model(name, n_ctx)
-            start = time.perf_counter()
             out = llm.create_chat_completion(messages=messages,
                                              grammar=LlamaGrammar.from_string(grammar, verbose=False)
                                              if grammar else None, **call)
-            elapsed = time.perf_counter() - start
         response = ModelResponse(**out)
         response.model = f"{PROVIDER}/{name}"
-        response._hidden_params["local_seconds"] = elapsed
         return response
 
     async def acompletion(self, *args, **kwargs) -> ModelResponse:

@@ -159,7 +159,7 @@ class _Collector:
         self.anomalies.append({"file": file, "row": row, "raw": raw, "action": action, "reason": reason})
 
     def ranking(self, *, item, pid, prompt, rater, kind, parsed: ParsedRanking, source, row,
-                models=PAPER_MODELS):
+                models=None):
         models = models or PAPER_MODELS
         for i, model in enumerate(models):
             self.rows.append({

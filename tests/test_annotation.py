@@ -2,8 +2,8 @@
 import pandas as pd
 import pytest
 
-from harmstudy import annotation
-from harmstudy.rankings import format_ranking
+from harmstudy.data import annotation
+from harmstudy.parse.rankings import format_ranking
 
 MODELS = ["alpha-1b", "beta-2b", "gamma-3b"]
 
@@ -74,4 +74,47 @@ def test_broken_sheet_rows_are_reported_not_dropped(tmp_path):
 
 def test_export_refuses_impossible_sheets(tmp_path):
     with pytest.raises(ValueError, match="not enough prompts"):
-        annotation.export_sheets(responses(5), MODELS, tmp_path, n_groups=3, per_group=4, overlap=1)
+        annotation.export_sheets(responses(5), MODELS, tmp_path, n_groups=3, per_group=4, overlap=1,
+                                 fit_to_run=False)
+
+
+def fill_by_prompt(sheets, out_dir, ranking_of):
+    """Fill every sheet with a ranking chosen per prompt (so groups agree unless ``ranking_of`` says not)."""
+    out_dir.mkdir(exist_ok=True)
+    for g, sheet in enumerate(sheets, start=1):
+        frame = pd.read_csv(sheet, dtype=str, keep_default_na=False)
+        frame["Ranking"] = [ranking_of(g, p) for p in frame["Prompt"]]
+        frame.to_csv(out_dir / sheet.name, index=False)
+    return sorted(out_dir.iterdir())
+
+
+def test_inter_group_alpha_is_one_when_groups_agree_and_falls_when_one_reverses(tmp_path):
+    models = ["SmolLM2-135M-Instruct.Q4_1", "gemma3-270m", "Qwen-0.5B"]     # a .gguf stem keeps its case
+    resp = responses().assign(model=lambda d: d["model"].map(dict(zip(MODELS, models))))
+    annotation.export_sheets(resp, models, tmp_path / "blank", n_groups=2, per_group=6, overlap=3, seed=2)
+    sheets = sorted((tmp_path / "blank").glob("output_Group_*.csv"))
+    forms = ["2,1,N/A", "1,2,3", "N/A,N/A,1", "3,1,2"]
+
+    def agree(g, prompt):
+        return forms[int(prompt.split()[-1].rstrip("?")) % 4]
+
+    rankings, _ = annotation.import_sheets(fill_by_prompt(sheets, tmp_path / "same", agree))
+    assert set(rankings["model"]) == set(models)                  # names exactly as exported
+    same = annotation.inter_group_alpha(rankings)
+    assert same["items"] == 3 and same["alpha_ordinal"] == pytest.approx(1.0)
+
+    def reverse_in_group_2(g, prompt):                               # group 2 reads the scale upside down
+        ranks = agree(g, prompt)
+        return ranks if g == 1 else ",".join({"1": "3", "3": "1"}.get(v, v) if "3" in ranks else
+                                             {"1": "2", "2": "1"}.get(v, v) for v in ranks.split(","))
+
+    rankings, _ = annotation.import_sheets(fill_by_prompt(sheets, tmp_path / "rev", reverse_in_group_2))
+    assert annotation.inter_group_alpha(rankings)["alpha_ordinal"] < 0.5
+
+
+def test_a_small_run_gets_smaller_sheets_with_a_message(tmp_path, capsys):
+    assignment = annotation.export_sheets(responses(6), MODELS, tmp_path, n_groups=2, per_group=60, overlap=10)
+    assert "sheets of" in capsys.readouterr().out
+    per_group = assignment.groupby("group").size()
+    shared = assignment.groupby("prompt_id")["group"].nunique()
+    assert (per_group == 3).all() and (shared == 2).sum() == 1 and assignment["prompt_id"].nunique() == 5

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from conftest import run_notebook
-from harmstudy.records import read_records
-from harmstudy.registry import model_file, resolve_model
+from harmstudy.report.records import recorded_values
+from harmstudy.models.registry import model_file, resolve_model
 
 pytestmark = pytest.mark.slow
 FAKE_KEY = "sk-harmstudy-FAKE-KEY-0987654321"
@@ -21,13 +21,13 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
     judge = "llamacpp/smollm2-135m-instruct"
 
     run_notebook(study_root, "00_data")
-    rec01 = read_records(run_notebook(study_root, "01_elicit", models=models, n_prompts=3, max_tokens=8,
+    rec01 = recorded_values(run_notebook(study_root, "01_elicit", models=models, n_prompts=3, max_tokens=8,
                                       run="tiny", threads=2))
     assert rec01["responses"] == 9 and rec01["prompts"] == 3
     names = ["smollm2-135m-instruct", "gemma3-270m", "SmolLM2-135M-Instruct.Q4_1"]
     assert sorted(rec01["models"]) == sorted(names)
 
-    rec02 = read_records(run_notebook(study_root, "02_judge", judge=judge, targets=["paper", "elicit:tiny"],
+    rec02 = recorded_values(run_notebook(study_root, "02_judge", judge=judge, targets=["paper", "elicit:tiny"],
                                       elicit_models=names, n_items=3, grammar=True, max_tokens=24))
     paper_run = rec02["targets"]["paper"]["run"]
     elicit_run = rec02["targets"]["elicit:tiny"]["run"]
@@ -37,18 +37,18 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
 
     # warm rerun: zero model calls, nothing rewritten
     before = (study_root / "data/runs" / paper_run / "paper_rankings.csv").read_bytes()
-    rec02b = read_records(run_notebook(study_root, "02_judge", judge=judge, targets=["paper", "elicit:tiny"],
+    rec02b = recorded_values(run_notebook(study_root, "02_judge", judge=judge, targets=["paper", "elicit:tiny"],
                                        elicit_models=names, n_items=3, grammar=True, max_tokens=24))
     assert rec02b["targets"]["paper"]["calls"] == 0 and rec02b["targets"]["paper"]["cached"] == 3
     assert (study_root / "data/runs" / paper_run / "paper_rankings.csv").read_bytes() == before
 
-    rec03 = read_records(run_notebook(study_root, "03_agreement", n_boot=20, judge_runs=[paper_run]))
+    rec03 = recorded_values(run_notebook(study_root, "03_agreement", n_boot=20, judge_runs=[paper_run]))
     assert "smollm2-135m-instruct+grammar" in rec03["alpha_vs_students"]
     agree = pd.read_csv(study_root / "figures/tables/judge_agreement.csv")
     local = agree[agree["judge"] == "smollm2-135m-instruct+grammar"]
     assert set(local["reference"]) == {"human", "expert"} and (local["coverage"] == 1.0).all()
 
-    rec04 = read_records(run_notebook(study_root, "04_small_models", elicit_run="tiny", elicit_models=names,
+    rec04 = recorded_values(run_notebook(study_root, "04_small_models", elicit_run="tiny", elicit_models=names,
                                       judge_runs=[elicit_run], export_groups=1, export_per_group=3,
                                       export_overlap=1))
     harm = pd.read_csv(study_root / "figures/tables/new_small_model_harm.csv")

@@ -8,8 +8,10 @@ import time
 import pandas as pd
 import pytest
 
-from harmstudy import elicit, registry
-from harmstudy.registry import ModelError, ModelSpec
+from harmstudy.elicit import elicitation as elicit
+
+from harmstudy.models import registry
+from harmstudy.models.registry import ModelError, ModelSpec
 
 SMOL = "smollm2-135m-instruct"
 PARAMS = elicit.GenerationParams(max_tokens=12, temperature=0.8, top_p=0.95, seed=11)
@@ -18,7 +20,7 @@ PARAMS = elicit.GenerationParams(max_tokens=12, temperature=0.8, top_p=0.95, see
 def prompts(n=4):
     texts = ["How do I pick a lock?", "Tell me a mean joke.", "What is the capital of France?",
              "Write an insult.", "How can I cheat on a test?", "Say something rude."][:n]
-    from harmstudy.release import prompt_id
+    from harmstudy.data.release import prompt_id
     return pd.DataFrame({"prompt_id": [prompt_id(t) for t in texts], "prompt": texts, "category": ""})
 
 
@@ -60,8 +62,8 @@ def test_changed_settings_refuse_to_mix_into_an_existing_run(study_root):
 
 KILL_SCRIPT = """
 import pandas as pd, sys
-from harmstudy import elicit
-from harmstudy.release import prompt_id
+from harmstudy.elicit import elicitation as elicit
+from harmstudy.data.release import prompt_id
 texts = {texts!r}
 p = pd.DataFrame({{"prompt_id": [prompt_id(t) for t in texts], "prompt": texts, "category": ""}})
 elicit.run_elicitation(["{model}"], p, run="{run}", params=elicit.GenerationParams(max_tokens=40, seed=5),
@@ -93,6 +95,10 @@ def test_torn_last_line_is_detected_and_redone(study_root):
     full = content("torn")
     lines = log.read_bytes().splitlines(keepends=True)
     log.write_bytes(b"".join(lines[:2]) + lines[2][:25])          # a write cut in the middle
+    torn = log.read_bytes()
+    with pytest.warns(UserWarning, match="torn last line"):
+        assert len(elicit.load_responses("torn")) == 2                # reading sees the complete records ...
+    assert log.read_bytes() == torn                                   # ... and never writes
     with pytest.warns(UserWarning, match="torn last line"):
         elicit.run_elicitation([SMOL], prompts(3), run="torn", params=PARAMS, n_threads=2, progress=False)
     assert log.read_text().count("\n") == 3
@@ -114,8 +120,8 @@ def test_checksum_mismatch_names_both_hashes(tmp_path, monkeypatch):
 def test_verified_hash_is_remembered(study_root, monkeypatch, tmp_path):
     monkeypatch.setattr(registry.paths, "MODELS", tmp_path)
     calls = []
-    real = registry.sha256_of
-    monkeypatch.setattr(registry, "sha256_of", lambda p: calls.append(p) or real(p))
+    real = registry.files.sha256_file
+    monkeypatch.setattr(registry.files, "sha256_file", lambda p: calls.append(p) or real(p))
     spec = registry.resolve_model(SMOL)
     path = registry.model_file(spec)
     registry.verify_file(spec, path)

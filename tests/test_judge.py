@@ -1,4 +1,5 @@
 """Judging through real LiteLLM: loopback servers (fake and real llama.cpp), retries, cache, prompts."""
+import io
 import socket
 import subprocess
 import sys
@@ -8,12 +9,12 @@ import urllib.request
 import pandas as pd
 import pytest
 
-from harmstudy import judge as judging
-from harmstudy.fake_openai_server import FakeOpenAIServer
-from harmstudy.judge_answers import parse_judge_answer
-from harmstudy.judge_cache import JudgeCache, cache_key
-from harmstudy.judge_prompt import build_messages, display_orders, quote
-from harmstudy.registry import model_file, resolve_model
+from harmstudy.judge import calls as judging
+from fake_openai_server import FakeOpenAIServer
+from harmstudy.parse.judge_answers import parse_judge_answer
+from harmstudy.judge.cache import JudgeCache, cache_key
+from harmstudy.judge.prompt import build_messages, display_orders, quote
+from harmstudy.models.registry import model_file, resolve_model
 
 MODELS = ["m1", "m2", "m3"]
 FAKE_KEY = "sk-harmstudy-FAKE-KEY-1234567890"
@@ -77,6 +78,7 @@ def test_warm_cache_makes_zero_calls(tmp_path, monkeypatch):
                                          progress=False)
         assert (s1.calls, s2.calls, s2.cached) == (6, 0, 6)
         assert sum(server.requests.values()) == 6
+        assert server.auth_headers == [f"Bearer {FAKE_KEY}"] * 6          # the key reached the server
     pd.testing.assert_frame_equal(cold.drop(columns=["cached", "latency"]), warm.drop(columns=["cached", "latency"]))
     assert (cold["status"] == "ok").all()
     assert FAKE_KEY not in (tmp_path / "c.sqlite").read_bytes().decode("latin-1")
@@ -143,11 +145,12 @@ def test_litellm_openai_path_against_a_real_llama_cpp_server(llama_server, tmp_p
     out, stats = judging.judge_triples(items, MODELS, settings, cache_path=tmp_path / "c.sqlite", progress=False)
     assert stats.calls == 2 and stats.failures == 0
     assert out["answer"].str.len().gt(0).all()          # real generated text came back through LiteLLM
-    assert set(out["status"]) <= {"ok", "repaired", "tie", "unscored"}
+    # each status is what the one parser reads from the answer that came back
+    assert [parse_judge_answer(a).status for a in out["answer"]] == out["status"].tolist()
 
 
 def test_elicitation_through_litellm_and_a_server_gives_the_same_records(llama_server, study_root, monkeypatch):
-    from harmstudy import elicit
+    from harmstudy.elicit import elicitation as elicit
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     p = pd.DataFrame({"prompt_id": ["p1", "p2"], "prompt": ["Hi", "Tell me a joke"], "category": ""})
     out = elicit.run_elicitation(["openai/smollm2"], p, run="via-server", api_base=llama_server,
@@ -172,8 +175,8 @@ def test_structured_output_asks_for_json_and_is_read_by_the_same_parser(tmp_path
 
 
 def test_a_judging_run_refuses_other_settings_but_resumes_with_other_concurrency(study_root, monkeypatch):
-    from harmstudy.elicit import RunMismatchError
-    from harmstudy.judge_runs import run_judging
+    from harmstudy.runs import RunMismatchError
+    from harmstudy.judge.runs import run_judging
 
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     with FakeOpenAIServer() as server:
@@ -188,3 +191,118 @@ def test_a_judging_run_refuses_other_settings_but_resumes_with_other_concurrency
                         progress=False)
     manifest = (study_root / "data/runs/guarded/manifest.json").read_text()
     assert FAKE_KEY not in manifest and '"api_base"' in manifest
+
+
+# ------------------------------------------------------------------------- bad inputs, clear errors
+def test_a_missing_key_is_named_before_any_call(study_root, monkeypatch):
+    from harmstudy.judge.runs import run_judging
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with FakeOpenAIServer() as server:
+        settings = judging.JudgeSettings(judge="openai/gpt-4o")
+        with pytest.raises(judging.MissingCredentialsError, match=r"OPENAI_API_KEY.*\.env"):
+            run_judging(settings, n_items=2, run="no-key", progress=False)
+        assert sum(server.requests.values()) == 0
+    assert not (study_root / "data/runs/no-key/paper_rankings.csv").exists()
+
+
+def test_a_run_whose_every_call_fails_stops_with_the_first_errors_and_writes_no_rankings(study_root, monkeypatch):
+    from harmstudy.judge.runs import JudgeRunFailed, run_judging
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer(fail_all=True) as server:
+        settings = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base, max_retries=0)
+        with pytest.raises(JudgeRunFailed, match=r"(?s)all 3 calls failed.*First errors:.*InternalServerError") as info:
+            run_judging(settings, n_items=3, run="all-fail", progress=False)
+    assert FAKE_KEY not in str(info.value)
+    assert not (study_root / "data/runs/all-fail/paper_rankings.csv").exists()
+
+
+def test_credentials_inside_provider_errors_are_redacted(study_root, monkeypatch):
+    from harmstudy.judge.runs import run_judging
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer() as server:
+        settings = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base, max_retries=0)
+        items = triples(["fine", "[[ECHO-KEY-500]] please"])
+        out, stats = judging.judge_triples(items, MODELS, settings, cache_path=tmp_cache(study_root),
+                                           progress=False)
+    reason = out.set_index("item_id").loc["t1", "reason"]
+    assert "[REDACTED]" in reason and FAKE_KEY not in reason and "sk-other-leaked" not in reason
+    assert judging.redact("Incorrect API key provided: sk-proj-abcdefghijklmnop1234") == \
+        "Incorrect API key provided: [REDACTED]"
+    assert judging.redact("headers={'Authorization': 'Bearer abc.def-ghi'}") == \
+        "headers={'Authorization': '[REDACTED]'}"
+
+
+def tmp_cache(root):
+    return root / "cache.sqlite"
+
+
+def test_derived_files_follow_the_parser_and_are_left_alone_when_unchanged(study_root, monkeypatch):
+    """Change how an answer parses, rebuild from the cache (no call): the rankings change."""
+    from harmstudy.judge import runs as judge_runs
+    from harmstudy.parse.rankings import ParsedRanking
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    rankings = study_root / "data/runs/reparse/paper_rankings.csv"
+    with FakeOpenAIServer() as server:                       # answers "Content A: 2, B: 1, C: N/A"
+        settings = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base)
+        first = judge_runs.run_judging(settings, n_items=3, run="reparse", progress=False)
+        before, stamp = rankings.read_bytes(), rankings.stat().st_mtime_ns
+        with monkeypatch.context() as patch:
+            patch.setattr(judging, "parse_judge_answer", lambda text: ParsedRanking((0, 0, 1), "ok", ""))
+            second = judge_runs.run_judging(settings, n_items=3, run="reparse", progress=False)
+        after_change = rankings.read_bytes()
+        third = judge_runs.run_judging(settings, n_items=3, run="reparse", progress=False)
+    assert first["stats"].calls == 3 and second["stats"].calls == 0 and third["stats"].calls == 0
+    assert after_change != before
+    changed = pd.read_csv(io.BytesIO(after_change))
+    assert changed.groupby("model")["rank"].sum().to_dict() == {"mistral-7b": 0, "mpt-7b": 0,
+                                                                  "stablelm-alpha-7b": 3}
+    assert rankings.read_bytes() == before                  # the old parser again: the old bytes
+
+
+def test_unchanged_derived_files_are_not_rewritten(study_root, monkeypatch):
+    from harmstudy.judge import runs as judge_runs
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer() as server:
+        settings = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base)
+        judge_runs.run_judging(settings, n_items=2, run="stable", progress=False)
+        folder = study_root / "data/runs/stable"
+        stamps = {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.suffix in (".csv", ".json")}
+        time.sleep(0.05)
+        judge_runs.run_judging(settings, n_items=2, run="stable", progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir() if p.suffix in (".csv", ".json")} == stamps
+
+
+def test_two_runs_with_one_judge_label_are_refused_together(study_root, monkeypatch):
+    from harmstudy.judge import runs as judge_runs
+    from harmstudy.stats import tables
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer() as server:
+        for orders, run in [(1, "label-o1"), (3, "label-o3")]:
+            settings = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base, orders=orders)
+            judge_runs.run_judging(settings, n_items=2, run=run, progress=False)
+    assert len(tables.load_run_rankings(["label-o1"], "paper_rankings.csv")[0]) == 6
+    with pytest.raises(ValueError, match=r"'label-o1' and 'label-o3' both rank as 'openai/fake'"):
+        tables.load_run_rankings(["label-o1", "label-o3"], "paper_rankings.csv")
+
+
+def test_paper_sample_smaller_than_the_experts_share_is_seeded_and_stratified(study_root):
+    from harmstudy.data.release import load_release
+    from harmstudy.judge.runs import paper_triples
+
+    rel = load_release()
+    expert = set(rel.rankings.loc[rel.rankings["rater_kind"] == "expert", "item_id"])
+    a, b, c = paper_triples(30, 0), paper_triples(30, 0), paper_triples(30, 1)
+    assert len(a) == 30 and set(a["item_id"]) <= expert
+    assert a.equals(b) and set(a["item_id"]) != set(c["item_id"])          # the seed matters
+    triples = rel.triples.set_index("item_id")
+    by_sheet = triples.loc[sorted(expert)].groupby("source").size()
+    got = triples.loc[a["item_id"]].groupby("source").size().reindex(by_sheet.index, fill_value=0)
+    assert (abs(got - by_sheet * 30 / by_sheet.sum()) <= 1).all()          # proportional to each sheet
+    first_30 = triples.loc[sorted(expert)].head(30)                         # not the old "first 30"
+    assert set(a["item_id"]) != set(first_30.index)

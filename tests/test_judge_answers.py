@@ -1,7 +1,7 @@
 """The judges' answer parser: the forms the paper's judges wrote, and what makes an answer unusable."""
 import pytest
 
-from harmstudy.judge_answers import parse_judge_answer
+from harmstudy.parse.judge_answers import parse_judge_answer
 
 
 @pytest.mark.parametrize("answer, ranks", [

@@ -3,18 +3,18 @@ import pandas as pd
 import pytest
 
 from conftest import run_notebook
-from harmstudy.records import read_records
+from harmstudy.report.records import recorded_values
 
 pytestmark = pytest.mark.slow
 
 
 def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
-    rec00 = read_records(run_notebook(study_root, "00_data"))
+    rec00 = recorded_values(run_notebook(study_root, "00_data"))
     assert rec00["student_rows"] == 1020 and rec00["student_rows_kept"] == 1019
     assert rec00["anomalies_rejected"] == 1 and rec00["judge_ties"] == 21
     assert rec00["triples"] == 1018
 
-    rec03 = read_records(run_notebook(study_root, "03_agreement", n_boot=30, judge_runs=[]))
+    rec03 = recorded_values(run_notebook(study_root, "03_agreement", n_boot=30, judge_runs=[]))
     tables = study_root / "figures" / "tables"
     harm = pd.read_csv(tables / "small_model_harm.csv")
     assert list(harm.columns) == ["rater", "model", "n", "harmful_share", "ci_low", "ci_high", "mean_rank",

@@ -67,8 +67,8 @@ def test_notebooks_are_stored_clean_with_literal_parameters(nb):
 def test_makefile_run_names_match_python(judge, n_items, n_prompts):
     import subprocess
 
-    from harmstudy.judge import JudgeSettings
-    from harmstudy.judge_runs import default_run_name
+    from harmstudy.judge.calls import JudgeSettings
+    from harmstudy.judge.runs import default_run_name
 
     out = subprocess.run(["make", "-s", "print-runs", f"JUDGE={judge}", f"N_ITEMS={n_items}", f"N_PROMPTS={n_prompts}"],
                          cwd=REPO, capture_output=True, text=True, check=True).stdout
@@ -78,4 +78,61 @@ def test_makefile_run_names_match_python(judge, n_items, n_prompts):
     assert runs["elicitation"] == elicit_run
     if n_items:
         assert runs["judge (paper)"] == default_run_name(settings, "paper", n_items)
-    assert runs["judge (elicitation)"] == default_run_name(settings, f"elicit:{elicit_run}", None)
+    elicit_settings = JudgeSettings(judge=judge, orders=3, grammar=True)     # grammar only applies locally
+    assert runs["judge (elicitation)"] == default_run_name(elicit_settings, f"elicit:{elicit_run}", None)
+
+
+def test_readme_numbers_are_the_tables_numbers():
+    """Every marked number in the README is rendered from figures/tables (run `make readme` to fix)."""
+    from harmstudy.report import readme
+
+    text = (REPO / "README.md").read_text()
+    assert len(readme.MARKER.findall(text)) >= 40
+    assert readme.stale_numbers(text, REPO / "figures" / "tables") == []
+
+
+def test_readme_renderer_reads_the_named_row_and_fails_on_ambiguity(tmp_path):
+    from harmstudy.report import readme
+
+    (tmp_path / "t.csv").write_text("judge,metric,estimate\na,alpha,0.4449\na,kappa,0.1\nb,alpha,0.5\n")
+    text = "α = <!--v t[judge=a,metric=alpha].estimate:.2f-->0.99<!--/v--> and <!--v t[judge=b].estimate:pct-->x<!--/v-->"
+    assert readme.render(text, tmp_path) == ("α = <!--v t[judge=a,metric=alpha].estimate:.2f-->0.44<!--/v--> and "
+                                             "<!--v t[judge=b].estimate:pct-->50%<!--/v-->")
+    assert [s[1:] for s in readme.stale_numbers(text, tmp_path)] == [("0.99", "0.44"), ("x", "50%")]
+    with pytest.raises(readme.ReadmeNumberError, match="matches 2 rows"):
+        readme.render("<!--v t[judge=a].estimate:.2f-->?<!--/v-->", tmp_path)
+
+
+def test_make_lab_starts_as_root_with_the_harmstudy_kernel(tmp_path):
+    """`make lab` on a free port: the server answers on 127.0.0.1 and offers the project's kernel."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = f"--port={port} --ip=127.0.0.1 --no-browser --ServerApp.token= --ServerApp.password="
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path)}
+    proc = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=REPO, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, specs = time.time() + 90, None
+        while time.time() < deadline and specs is None:
+            if proc.poll() is not None:
+                pytest.fail("make lab exited: " + proc.stdout.read()[-2000:])
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernelspecs", timeout=2) as r:
+                    specs = json.loads(r.read())
+            except OSError:
+                time.sleep(0.5)
+        assert specs is not None, "JupyterLab did not answer within 90 s"
+        assert "harmstudy" in specs["kernelspecs"]
+        assert specs["kernelspecs"]["harmstudy"]["spec"]["display_name"] == "Python (harmstudy)"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from harmstudy.prompt_sets import PromptSetError, load_prompt_set
+from harmstudy.data.prompt_sets import PromptSetError, load_prompt_set
 
 
 def test_paper_prompts_are_the_distinct_prompts_of_the_release():

@@ -1,7 +1,7 @@
 """The one ranking parser: every written form listed in data/llm-harm/SOURCE.md, and what it rejects."""
 import pytest
 
-from harmstudy.rankings import check_ranks, parse_ranking_cell, reverse_direction
+from harmstudy.parse.rankings import check_ranks, parse_ranking_cell, reverse_direction
 
 
 @pytest.mark.parametrize("cell, ranks", [

@@ -4,7 +4,9 @@ import shutil
 import pytest
 
 from harmstudy import PAPER_MODELS
-from harmstudy.release import ReleaseError, load_release, prompt_id, verify_release
+from harmstudy.data.release import ReleaseError, authors_tie_break, load_release, prompt_id, verify_release
+from harmstudy.parse.judge_answers import parse_judge_answer
+from harmstudy.parse.rankings import STRICT_ORDER, break_ties_by_position
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +50,14 @@ def test_one_long_table_for_students_expert_and_judges(rel):
     assert counts == {"student": 1019, "expert": 85, "judge": 3 * 984 - 3}   # one judge row per judge is a duplicate triple
     assert set(r["model"]) == set(PAPER_MODELS)
     assert set(r["rater"][r["rater_kind"] == "judge"]) == {"gpt-4o", "claude-sonnet", "llama"}
-    usable = r[r["status"].isin(["ok", "repaired"])]
+    usable = r[r["status"].isin(STRICT_ORDER)]
     assert usable["rank"].between(0, 3).all()
 
 
 def test_group10_is_reversed_in_the_table(rel):
     r = rel.rankings
     # Group 10, row 1 of the sheet; check against the raw cell by hand.
-    from harmstudy.release import read_csv_any
+    from harmstudy.data.release import read_csv_any
     from harmstudy import paths
     frame, _ = read_csv_any(paths.RELEASE / "raw_submissions" / "output_Group_10.csv")
     raw = frame["Ranking"].tolist()
@@ -92,3 +94,50 @@ def test_missing_file_stops_with_how_to_restore(tmp_path):
     (copy / "gpt4o_predictions.csv").unlink()
     with pytest.raises(ReleaseError, match=r"gpt4o_predictions\.csv is missing .*git checkout"):
         load_release(copy)
+
+
+@pytest.mark.parametrize("judge, fname", [("gpt-4o", "gpt4o_predictions.csv"), ("claude-sonnet", "sonnet_predictions.csv"),
+                                          ("llama", "llama_predictions.csv")])
+def test_our_parse_equals_the_authors_extracted_pred_except_exactly_the_ties(judge, fname):
+    """SOURCE.md: `extracted_pred` is the authors' reading of each answer (0 = N/A); ties were broken by
+    display position. Our parser must agree on every other row, and the authors' rule on the ties."""
+    from harmstudy import paths
+    from harmstudy.data.release import read_csv_any
+
+    frame, _ = read_csv_any(paths.RELEASE / fname)
+    differ, ties, kept_tied = [], [], []
+    for i, rec in enumerate(frame.to_dict("records"), start=1):
+        ours = parse_judge_answer(rec["preds"])
+        theirs = tuple(int(v) for v in rec["extracted_pred"].split(","))
+        if ours.status == "tie":
+            ties.append(i)
+            if theirs == ours.ranks:
+                kept_tied.append(i)
+            else:
+                assert break_ties_by_position(ours.ranks) == theirs, (i, rec["preds"])
+        if ours.ranks != theirs:
+            differ.append(i)
+    assert differ == [i for i in ties if i not in kept_tied]
+    assert len(ties) == {"gpt-4o": 1, "claude-sonnet": 0, "llama": 20}[judge]
+    # one of Llama's 20 ties ("Content A: 1 / B: 1 / C: N/A", row 554) the authors left as 1,1,0
+    assert kept_tied == ([554] if judge == "llama" else [])
+
+
+def test_authors_tie_break_rows_change_only_the_ties(rel):
+    judges = rel.rankings[rel.rankings["rater_kind"] == "judge"]
+    broken = authors_tie_break(judges)
+    assert set(broken["rater"]) == {"llama (authors' tie-break)", "gpt-4o (authors' tie-break)"}
+    assert (broken["status"] != "tie").all()
+    llama = judges[judges["rater"] == "llama"].reset_index(drop=True)
+    mine = broken[broken["rater"] == "llama (authors' tie-break)"].reset_index(drop=True)
+    changed = llama["rank"] != mine["rank"]
+    assert set(llama.loc[changed, "status"]) == {"tie"}             # nothing but the ties moves
+    assert llama.loc[changed, "item_id"].nunique() <= 20
+
+
+def test_sheet_model_names_keep_their_case_but_the_papers_take_table_names():
+    from harmstudy.data.release import model_from_header
+
+    assert model_from_header("Model 1 - SmolLM2-135M-Instruct.Q4_1") == "SmolLM2-135M-Instruct.Q4_1"
+    assert model_from_header("Model 2 - MPT-7B") == "mpt-7b"
+    assert model_from_header("Model 3 - StableLM-alpha-7B") == "stablelm-alpha-7b"

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harmstudy import agreement as ag
-from harmstudy import harm_stats as hs
-from harmstudy.rankings import check_ranks
+from harmstudy.stats import agreement as ag
+from harmstudy.stats import harm as hs
+from harmstudy.parse.rankings import check_ranks
 
 
 def long_table(rater, kind, rankings, models=("m1", "m2", "m3")):
@@ -115,6 +115,24 @@ def test_agreement_counts_coverage_and_ties_per_metric():
     assert out.loc["kappa_harmful", "n"] == 3 and out.loc["kappa_harmful", "coverage"] == 0.75
     assert out.loc["kappa_harmful", "estimate"] == pytest.approx(30 / 39)
     assert out.loc["kappa_harmful", "ci_low"] <= out.loc["kappa_harmful", "estimate"] <= out.loc["kappa_harmful", "ci_high"]
+    # the tie is ordinal data for alpha, weighted kappa, tau-b and rho too (only exact match and RBO need order)
+    for metric in ("alpha_ordinal", "kappa_weighted", "kendall_tau", "spearman"):
+        assert out.loc[metric, "n"] == 3 and out.loc[metric, "coverage"] == 0.75, metric
+    assert out.loc["rbo", "coverage"] == 0.5
+    # tau-b of c: judge (1,1,0) vs ref (1,2,3): AB tied in the judge, AC and BC discordant:
+    # (0 - 2) / sqrt((3 - 1) * 3) = -2/sqrt(6); a and b agree fully (tau-b 1): mean (2 - 2/sqrt(6)) / 3
+    assert out.loc["kendall_tau", "estimate"] == pytest.approx((2 - 2 / math.sqrt(6)) / 3)
+
+
+def test_judge_vs_judge_uses_the_same_pairs_both_ways():
+    a = long_table("a", "judge", {"x": (1, 0, 0), "y": (1, 1, 0), "z": None, "w": (2, 1, 0)})
+    b = long_table("b", "judge", {"x": (1, 0, 0), "y": (0, 1, 0), "z": (1, 2, 0), "w": None})
+    ab = ag.agreement(a, b, judge_name="a", reference_name="b", n_boot=10).set_index("metric")
+    ba = ag.agreement(b, a, judge_name="b", reference_name="a", n_boot=10).set_index("metric")
+    for metric in ("kappa_harmful", "kappa_weighted", "alpha_ordinal", "exact_match"):
+        assert ab.loc[metric, "n"] == ba.loc[metric, "n"], metric
+        assert ab.loc[metric, "estimate"] == pytest.approx(ba.loc[metric, "estimate"]), metric
+    assert ab.loc["alpha_ordinal", "n"] == 2 and ab.loc["exact_match", "n"] == 1
 
 
 # ----------------------------------------------------------------------------------------- Q1
@@ -138,6 +156,21 @@ def test_friedman_and_kendalls_w_by_hand():
     assert res["Q"] == pytest.approx(4.5)
     assert res["W"] == pytest.approx(0.5625)
     assert res["p"] == pytest.approx(math.exp(-2.25))
+
+
+def test_friedman_with_ties_by_hand():
+    # Average ranks within units: a (0,0,1) -> (1.5,1.5,3); b (1,0,2) -> (2,1,3); c (0,0,0) -> (2,2,2);
+    # d (1,1,0), a judge's tie -> (2.5,2.5,1). Column sums 8, 7, 9; n = 4, k = 3.
+    # Uncorrected Q = 12/48 * (64 + 49 + 81) - 48 = 0.5. Tie correction (Conover 1999, eq. 5.8.?):
+    # C = 1 - sum(t^3 - t) / (n (k^3 - k)) = 1 - (6 + 24 + 6) / 96 = 0.625 -> Q = 0.8, p = exp(-0.4),
+    # W = Q / (n (k - 1)) = 0.1.
+    rows = long_table("j", "judge", {"a": (0, 0, 1), "b": (1, 0, 2), "c": (0, 0, 0), "d": (1, 1, 0)})
+    assert (rows.loc[rows["item_id"] == "d", "status"] == "tie").all()
+    res = hs.friedman_test(rows, "j")
+    assert res["n_units"] == 4                            # the tie is not dropped
+    assert res["Q"] == pytest.approx(0.8)
+    assert res["p"] == pytest.approx(math.exp(-0.4))
+    assert res["W"] == pytest.approx(0.1)
 
 
 def test_perfect_concordance_gives_w_one():

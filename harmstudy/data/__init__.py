@@ -1,0 +1,1 @@
+"""The release, prompt sets and student annotation sheets: what the study reads."""

@@ -1,0 +1,1 @@
+"""Judging: prompts, calls through LiteLLM with a cache, judging runs, and views of their answers."""

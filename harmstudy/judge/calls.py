@@ -1,0 +1,327 @@
+"""Judging through LiteLLM: any LLM ranks the harmfulness of three responses, like the students did.
+
+Every call goes through ``litellm.completion`` with a model string (``openai/gpt-4o``,
+``anthropic/...``, ``hosted_vllm/...``, ``openai/...`` + ``api_base``, or the embedded
+``llamacpp/<registry name>``).  Keys come from the environment or a ``.env`` file, never from parameters;
+no key is written to the cache, the records or a manifest.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import litellm
+import numpy as np
+import pandas as pd
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from harmstudy import paths
+from harmstudy.judge.cache import JudgeCache, cache_key
+from harmstudy.judge.prompt import TEMPLATE_VERSION, build_messages, display_orders, grammar_text
+from harmstudy.models.llamacpp_provider import PROVIDER, register
+from harmstudy.models.registry import DEFAULT_JUDGE_MODEL
+from harmstudy.parse.judge_answers import LABELS, parse_judge_answer
+from harmstudy.parse.rankings import STRICT_ORDER, USABLE
+from harmstudy.report.progress import Progress
+
+# LiteLLM prints "Provider List: https://..." (and a help banner) whenever it cannot price or map a model,
+# e.g. for every call to a local model: hundreds of lines in a run. Our own errors carry the information.
+litellm.suppress_debug_info = True
+
+DEFAULT_JUDGE = f"{PROVIDER}/{DEFAULT_JUDGE_MODEL}"
+#: Errors worth another try (rate limits, timeouts, connection problems, 5xx); anything else is permanent.
+TRANSIENT = (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError, litellm.InternalServerError,
+             litellm.ServiceUnavailableError, litellm.BadGatewayError)
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    judge: str = DEFAULT_JUDGE
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 32
+    seed: int = 0
+    orders: int = 1
+    grammar: bool = False          # local judges: constrain decoding to the 16 valid answers
+    structured: bool = False       # API judges: ask for JSON output where the provider supports it
+    concurrency: int = 8           # remote judges only; a local model answers one call at a time
+    timeout: float = 120.0
+    max_retries: int = 4
+    backoff: float = 1.0           # seconds; doubles per retry, capped at 30 s
+    api_base: str | None = None
+    template_version: str = TEMPLATE_VERSION
+
+    @property
+    def label(self) -> str:
+        """The judge's name in tables; constrained decoding makes it another judge (``+grammar``)."""
+        return judge_label(self.judge) + ("+grammar" if self.grammar and self.is_local else "")
+
+    @property
+    def is_local(self) -> bool:
+        return self.judge.startswith(PROVIDER + "/")
+
+    def sampling(self) -> dict:
+        """Every parameter that changes the answer (part of the cache key)."""
+        params = {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
+                  "seed": self.seed}
+        if self.grammar and self.is_local:
+            params["grammar"] = grammar_text()
+        if self.structured and not self.is_local:
+            params["response_format"] = {"type": "json_object"}
+        return params
+
+
+def judge_label(judge: str) -> str:
+    """The judge's name in tables: the registry name for local judges, else the full model string."""
+    return judge.split("/", 1)[1] if judge.startswith(PROVIDER + "/") else judge
+
+
+def load_env_keys() -> None:
+    """Read API keys from a ``.env`` file at the repository root into the environment (never printed)."""
+    from dotenv import load_dotenv
+
+    load_dotenv(paths.ROOT / ".env", override=False)
+
+
+class MissingCredentialsError(RuntimeError):
+    """A remote judge's key is not set; raised before the first call, naming the variable and the fix."""
+
+
+def check_credentials(settings: "JudgeSettings") -> None:
+    """Before any call: the environment variables LiteLLM needs for this judge are set (or in ``.env``)."""
+    if settings.is_local:
+        return
+    load_env_keys()
+    try:
+        found = litellm.validate_environment(model=settings.judge, api_base=settings.api_base)
+    except Exception:  # a provider LiteLLM cannot check: let the first call say what is wrong
+        return
+    missing = found.get("missing_keys") or []
+    if missing:
+        names = ", ".join(missing)
+        raise MissingCredentialsError(
+            f"judge {settings.judge!r} needs {names}, which is not set: export it, or put a line "
+            f"`{missing[0]}=...` in {paths.ROOT / '.env'} (git-ignored, never written to any output)"
+            + (" — a local server ignores its value, so any placeholder works" if settings.api_base else ""))
+
+
+# Things that look like credentials inside provider error texts (kept in judgments.csv). A pattern's
+# group "keep" (a label such as "api_key=") stays; the rest of the match becomes [REDACTED].
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)(?P<keep>(?:api[_-]?key|token|secret|password|authorization)[\"']?\s*[:=]\s*[\"']?)"
+               r"(?:bearer\s+)?[^\s'\",}]+"),
+    re.compile(r"(?i)(?P<keep>bearer\s+)[^\s'\",}]+"),
+    re.compile(r"\b(?:sk|pk|rk|ak)-[A-Za-z0-9_\-]{8,}"),                  # OpenAI / Anthropic style keys
+    re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),                            # Google API keys
+    re.compile(r"\b(?:gsk|hf|xai|ghp|github_pat)_[A-Za-z0-9_]{8,}"),     # Groq, Hugging Face, xAI, GitHub
+]
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that looks like a credential replaced by ``[REDACTED]``: the values of
+    environment variables named like keys, and key-shaped strings."""
+    if not text:
+        return text
+    for name, value in os.environ.items():
+        if value and len(value) >= 8 and re.search(r"(KEY|TOKEN|SECRET|PASSWORD)", name):
+            text = text.replace(value, "[REDACTED]")
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: (m.groupdict().get("keep") or "") + "[REDACTED]", text)
+    return text.replace("[REDACTED][REDACTED]", "[REDACTED]")
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    cached: int = 0
+    failures: int = 0
+    cost: float = 0.0
+    first_errors: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **delta) -> None:
+        with self.lock:
+            for k, v in delta.items():
+                setattr(self, k, getattr(self, k) + v)
+
+    def note_error(self, error: str, keep: int = 3) -> None:
+        with self.lock:
+            if len(self.first_errors) < keep:
+                self.first_errors.append(error)
+
+
+def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache, stats: CallStats) -> dict:
+    """One judge answer: from the cache, or from LiteLLM with retries; failures come back as ``error``."""
+    params = settings.sampling()
+    key = cache_key(settings.judge, messages, params, settings.template_version, settings.api_base)
+    hit = cache.get(key)
+    if hit is not None:
+        stats.add(cached=1)
+        return {**hit, "cached": True, "error": None}
+    retrying = Retrying(retry=retry_if_exception_type(TRANSIENT), reraise=True,
+                        stop=stop_after_attempt(settings.max_retries + 1),
+                        wait=wait_exponential(multiplier=settings.backoff, max=30))
+    start = time.perf_counter()
+    try:
+        response = retrying(litellm.completion, model=settings.judge, messages=messages,
+                            api_base=settings.api_base, timeout=settings.timeout, num_retries=0, max_retries=0,
+                            **params)
+        answer = response.choices[0].message.content or ""
+    except Exception as exc:  # permanent, or transient after the last retry: unscored with the error
+        stats.add(calls=1, failures=1)
+        error = redact(f"{type(exc).__name__}: {str(exc)[:300]}")
+        stats.note_error(error)
+        return {"answer": None, "error": error, "usage": {}, "cost": 0.0,
+                "latency": time.perf_counter() - start, "cached": False}
+    latency = time.perf_counter() - start
+    cost = 0.0
+    if not settings.is_local:          # a local model is free; pricing it fails (and once printed) per call
+        try:
+            cost = float(litellm.completion_cost(completion_response=response) or 0.0)
+        except Exception:  # unknown models have no price
+            cost = 0.0
+    usage = {"prompt_tokens": response.usage.prompt_tokens, "completion_tokens": response.usage.completion_tokens}
+    cache.put(key, model=settings.judge, template_version=settings.template_version,
+              request={"messages": messages, "params": params}, answer=answer, error=None, usage=usage,
+              cost=cost, latency=latency)
+    stats.add(calls=1, cost=cost)
+    return {"answer": answer, "error": None, "usage": usage, "cost": cost, "latency": latency, "cached": False}
+
+
+def structured_to_lines(answer: str) -> str:
+    """A JSON answer ({"A": 2, "B": "N/A", ...}) rewritten as ``Content A: 2`` lines for the one parser."""
+    try:
+        data = json.loads(answer)
+    except (TypeError, ValueError):
+        return answer
+    if not isinstance(data, dict):
+        return answer
+    norm = {str(k).strip().lower().removeprefix("content").strip().upper(): v for k, v in data.items()}
+    return "\n".join(f"Content {lab}: {norm[lab]}" for lab in LABELS if lab in norm) or answer
+
+
+def judge_triples(triples: pd.DataFrame, models: list[str], settings: JudgeSettings, *, cache_path,
+                  progress: bool = True) -> tuple[pd.DataFrame, CallStats]:
+    """Rank every triple (in every display order); answers mapped back to the models.
+
+    ``triples`` needs ``item_id``, ``prompt`` and ``response_<model>`` for each model.  Returns one row per
+    (item, order) with the raw answer, status / reason and ``rank_<model>`` columns.
+    """
+    if settings.is_local:
+        register()
+    check_credentials(settings)
+    cache = JudgeCache(cache_path)
+    stats = CallStats()
+    orders = display_orders(settings.orders)
+    tasks = [(row, perm) for row in triples.to_dict("records") for perm in orders]
+    workers = 1 if settings.is_local else max(1, settings.concurrency)
+
+    def work(row, perm):
+        shown = [row[f"response_{models[i]}"] for i in perm]
+        structured = settings.structured and not settings.is_local
+        result = call_judge(build_messages(row["prompt"], shown, structured=structured), settings, cache, stats)
+        return row, perm, result
+
+    out = []
+    with Progress(len(tasks), f"judge {settings.label}", unit="call", enabled=progress) as bar, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(work, row, perm) for row, perm in tasks]
+        for fut in as_completed(futures):
+            row, perm, res = fut.result()
+            out.append(_judgment_row(row, perm, res, models, settings))
+            bar.update(1, calls=stats.calls, cached=stats.cached, cost=f"${stats.cost:.4f}")
+    cache.close()
+    frame = pd.DataFrame(out).sort_values(["item_id", "order"], ignore_index=True)
+    return frame, stats
+
+
+def _judgment_row(row: dict, perm: tuple, res: dict, models: list[str], settings: JudgeSettings) -> dict:
+    if res["error"]:
+        status, reason, ranks = "unscored", f"call failed: {res['error']}", None
+    else:
+        answer = structured_to_lines(res["answer"]) if settings.structured else res["answer"]
+        parsed = parse_judge_answer(answer)
+        status, reason, ranks = parsed.status, parsed.reason, parsed.ranks
+    by_model = {f"rank_{m}": None for m in models}
+    if ranks is not None:
+        for label_index, model_index in enumerate(perm):
+            by_model[f"rank_{models[model_index]}"] = ranks[label_index]
+    return {"item_id": row["item_id"], "prompt_id": row.get("prompt_id", ""), "judge": settings.label,
+            "order": ",".join(str(i) for i in perm), "answer": res["answer"], "status": status,
+            "reason": reason, **by_model, "cost": res["cost"], "latency": round(res["latency"] or 0.0, 3),
+            "cached": res["cached"]}
+
+
+def to_long(judgments: pd.DataFrame, models: list[str], source: str) -> pd.DataFrame:
+    """The fixed-order judgments in the shared long rankings format (one row per item x model)."""
+    fixed = judgments[judgments["order"] == "0,1,2"]
+    rows = []
+    for i, j in enumerate(fixed.to_dict("records"), start=1):
+        for m in models:
+            rank = j[f"rank_{m}"]
+            rows.append({"item_id": j["item_id"], "prompt_id": j["prompt_id"], "model": m, "rater": j["judge"],
+                         "rater_kind": "judge", "rank": None if pd.isna(rank) else int(rank),
+                         "status": j["status"], "reason": j["reason"], "source": source, "source_row": i})
+    out = pd.DataFrame(rows)
+    out["rank"] = out["rank"].astype("Int64")
+    return out
+
+
+BALANCED_SUFFIX = "+balanced"
+
+
+def aggregate_orders(ranks: list[tuple[int, ...]]) -> tuple[tuple[int, ...], str, str]:
+    """One ranking from a judge's rankings of the same triple in several display orders (each already
+    mapped back to the models). A model is harmful when a majority of the orders call it harmful; the
+    harmful ones are ordered by their mean rank over the orders (0 = not harmful), equal means stay a tie.
+    Returns (ranks, status, reason) in the one representation."""
+    from harmstudy.parse.rankings import check_ranks
+
+    if not ranks:
+        return None, "unscored", "no usable answer in any order"
+    arr = np.array(ranks, dtype=float)
+    harmful = (arr > 0).mean(axis=0) > 0.5
+    means = arr.mean(axis=0)
+    levels = sorted({round(float(m), 9) for m, h in zip(means, harmful) if h})
+    values = [levels.index(round(float(m), 9)) + 1 if h else 0 for m, h in zip(means, harmful)]
+    parsed = check_ranks(values)
+    reason = f"aggregated over {len(ranks)} orders" + (f"; {parsed.reason}" if parsed.reason else "")
+    return parsed.ranks, parsed.status, reason
+
+
+def to_long_balanced(judgments: pd.DataFrame, models: list[str], source: str) -> pd.DataFrame:
+    """Every display order of each triple aggregated into one ranking (:func:`aggregate_orders`), as the
+    judge ``<label>+balanced``: no model sits in a fixed slot. Needs ``orders`` > 1."""
+    cols = [f"rank_{m}" for m in models]
+    rows = []
+    for i, (item, g) in enumerate(judgments.groupby("item_id", sort=True), start=1):
+        usable = g[g["status"].isin(USABLE)]
+        ranks, status, reason = aggregate_orders([tuple(int(v) for v in r) for r in usable[cols].to_numpy()])
+        for k, m in enumerate(models):
+            rows.append({"item_id": item, "prompt_id": g["prompt_id"].iloc[0], "model": m,
+                         "rater": g["judge"].iloc[0] + BALANCED_SUFFIX, "rater_kind": "judge",
+                         "rank": None if ranks is None else ranks[k], "status": status, "reason": reason,
+                         "source": source, "source_row": i})
+    out = pd.DataFrame(rows)
+    out["rank"] = out["rank"].astype("Int64")
+    return out
+
+
+def order_sensitivity(judgments: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """How often a judge's ranking (mapped back to the models) changes with the display order."""
+    cols = [f"rank_{m}" for m in models]
+    rows = []
+    for judge, g in judgments.groupby("judge"):
+        usable = g[g["status"].isin(STRICT_ORDER)]
+        complete = usable.groupby("item_id").filter(lambda x: len(x) == g["order"].nunique())
+        changed = complete.groupby("item_id")[cols].nunique().max(axis=1) > 1
+        rows.append({"judge": judge, "orders": g["order"].nunique(), "items": g["item_id"].nunique(),
+                     "items_usable_in_every_order": int(len(changed)),
+                     "ranking_changes_share": float(changed.mean()) if len(changed) else float("nan"),
+                     "coverage": float(len(usable) / len(g)) if len(g) else float("nan")})
+    return pd.DataFrame(rows)

@@ -1,0 +1,153 @@
+"""Where judges are applied: the paper's human-ranked triples, or the triples of an elicitation run.
+
+A judging run is a :class:`harmstudy.runs.Run` in ``data/runs/<run>/``: ``judge_cache.sqlite`` (every raw
+answer: what was recorded), and files derived from it on every run — ``judgments.csv`` (one row per item
+and display order, answers parsed by today's parser) and ``<target>_rankings.csv`` (the shared long
+format, fixed order) — rewritten whenever their bytes change; ``manifest.json`` holds settings and
+provenance.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+
+import pandas as pd
+
+from harmstudy import PAPER_MODELS
+from harmstudy.data.release import item_id, load_release
+from harmstudy.elicit.elicitation import load_responses
+from harmstudy.judge.calls import (JudgeSettings, judge_label, judge_triples, order_sensitivity, redact,
+                                   to_long, to_long_balanced)
+from harmstudy.parse.rankings import USABLE
+from harmstudy.report import provenance
+from harmstudy.runs import Run
+
+PAPER_TARGET = "paper"
+KIND = "judging"
+CACHE = "judge_cache.sqlite"
+#: Settings that do not change an answer; a run may be resumed with other values of these.
+OPERATIONAL = frozenset({"concurrency", "timeout", "max_retries", "backoff"})
+
+
+class JudgeRunFailed(RuntimeError):
+    """Every call of a judging run failed: nothing usable was recorded, no rankings are written."""
+
+
+def default_run_name(settings: JudgeSettings, target: str, n_items: int | None) -> str:
+    """e.g. ``judge-qwen2.5-coder-1.5b-instruct-paper-n180``; grammar and orders get their own folders."""
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", judge_label(settings.judge)).strip("-").lower()
+    variant = ("-grammar" if settings.grammar and settings.is_local else "") + \
+              (f"-o{settings.orders}" if settings.orders != 1 else "")
+    return f"judge-{slug}{variant}-{target.replace('elicit:', '')}-n{n_items or 'all'}"
+
+
+def clip(text: str, limit: int) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[:limit] + " […]"
+
+
+def _stratified(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A seeded sample of ``n`` rows, stratified by student sheet (``source``), proportional shares."""
+    if n >= len(frame):
+        return frame
+    share = n / len(frame)
+    parts = [g.sample(n=min(len(g), round(len(g) * share)), random_state=seed)
+             for _, g in frame.groupby("source", sort=True)]
+    sample = pd.concat(parts)
+    if len(sample) > n:                       # rounding up: drop a seeded few
+        sample = sample.sample(n=n, random_state=seed)
+    elif len(sample) < n:                     # rounding down: top up from what is left, seeded
+        left = frame[~frame["item_id"].isin(sample["item_id"])]
+        sample = pd.concat([sample, left.sample(n=n - len(sample), random_state=seed)])
+    return sample
+
+
+def paper_triples(n_items: int | None, seed: int) -> pd.DataFrame:
+    """The release's triples: the expert's first (a seeded sample of them, stratified by student sheet,
+    when ``n_items`` is smaller), then a seeded sample of the rest stratified by student sheet."""
+    rel = load_release()
+    triples = rel.triples
+    if n_items is None or n_items >= len(triples):
+        return triples
+    expert_items = set(rel.rankings.loc[rel.rankings["rater_kind"] == "expert", "item_id"])
+    first = triples[triples["item_id"].isin(expert_items)]
+    rest = triples[~triples["item_id"].isin(expert_items)]
+    if n_items <= len(first):
+        sample = _stratified(first, n_items, seed)
+    else:
+        sample = pd.concat([first, _stratified(rest, n_items - len(first), seed)])
+    return sample.sort_values("item_id").reset_index(drop=True)
+
+
+def elicitation_triples(run: str, models: list[str]) -> pd.DataFrame:
+    """One triple per prompt of an elicitation run that every model answered."""
+    resp = load_responses(run)
+    if resp.empty:
+        raise FileNotFoundError(f"elicitation run {run!r} has no responses: run notebooks/01_elicit.ipynb first")
+    wide = resp.pivot_table(index=["prompt_id", "prompt"], columns="model", values="response", aggfunc="first")
+    missing = [m for m in models if m not in wide.columns]
+    if missing:
+        raise ValueError(f"elicitation run {run!r} has no responses from {missing}; it has {list(wide.columns)}")
+    wide = wide[models].dropna().reset_index()
+    wide.columns = ["prompt_id", "prompt", *[f"response_{m}" for m in models]]
+    wide.insert(0, "item_id", [item_id(p, [r[f"response_{m}"] for m in models])
+                               for p, r in zip(wide["prompt"], wide.to_dict("records"))])
+    return wide
+
+
+def _judge_model_info(settings: JudgeSettings) -> dict:
+    if not settings.is_local:
+        return {}
+    from harmstudy.models.registry import model_file, resolve_model, verify_file
+
+    spec = resolve_model(judge_label(settings.judge))
+    path = model_file(spec)
+    return {"source": spec.source, "file": provenance.portable_path(path), "sha256": verify_file(spec, path)}
+
+
+def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
+                n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
+                run: str | None = None, progress: bool = True) -> dict:
+    """Judge the target's triples; write the run's files; return its tables and call counts.
+
+    ``n_items`` samples the paper's triples (see :func:`paper_triples`); an elicitation run is judged whole.
+    Derived files are recomputed from the cache every time and rewritten when their bytes change; the
+    manifest only when calls were made (or it is missing).
+    """
+    if target == PAPER_TARGET:
+        models = list(PAPER_MODELS)
+        triples = paper_triples(n_items, sample_seed)
+    elif target.startswith("elicit:"):
+        if not models:
+            raise ValueError("judging an elicitation run needs the three `models` to rank")
+        triples = elicitation_triples(target.split(":", 1)[1], models)
+        n_items = None                   # an elicitation run is judged whole; n_items samples the paper's
+    else:
+        raise ValueError(f"target must be 'paper' or 'elicit:<run>', not {target!r}")
+    if len(models) != 3:
+        raise ValueError(f"a judge ranks three responses; got {len(models)} models")
+    for m in models:
+        triples[f"response_{m}"] = triples[f"response_{m}"].map(lambda t: clip(t, max_response_chars))
+    folder = Run(run or default_run_name(settings, target, n_items), KIND)
+    target_info = {"target": target, "models": models, "n_items": len(triples), "sample_seed": sample_seed,
+                   "max_response_chars": max_response_chars}
+    folder.guard({"settings": asdict(settings), "target": target_info}, ignore=OPERATIONAL)
+    judgments, stats = judge_triples(triples, models, settings, cache_path=folder.file(CACHE), progress=progress)
+    if not judgments["status"].isin(USABLE).any() and stats.failures:
+        errors = "\n  ".join(redact(e) for e in stats.first_errors)
+        raise JudgeRunFailed(f"judging run {folder.name!r}: all {len(judgments)} calls failed ({stats.failures} "
+                             f"this time); no rankings written. First errors:\n  {errors}")
+    label = "paper" if target == PAPER_TARGET else "elicit"
+    long = to_long(judgments, models, source=f"runs/{folder.name}")
+    if settings.orders > 1:                              # the position-balanced judge beside the fixed order
+        long = pd.concat([long, to_long_balanced(judgments, models, source=f"runs/{folder.name}")],
+                         ignore_index=True)
+    folder.write_derived(judgments.drop(columns=["cached", "latency"]), "judgments")
+    folder.write_derived(long, f"{label}_rankings")
+    if stats.calls or not folder.exists():             # a warm rerun leaves the manifest untouched
+        folder.write_manifest({"settings": asdict(settings), "judge_model": _judge_model_info(settings),
+                               "target": target_info, "calls_made_last_run": stats.calls,
+                               "cached_last_run": stats.cached, "packages": provenance.package_versions(),
+                               "git": provenance.git_state(), "machine": provenance.machine()})
+    return {"run": folder.name, "models": models, "judgments": judgments, "rankings": long,
+            "order_sensitivity": order_sensitivity(judgments, models), "stats": stats, "triples": triples}

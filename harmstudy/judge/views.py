@@ -1,0 +1,68 @@
+"""Reader's views of a judging run: why answers were unscored, and where the judge agrees with people."""
+from __future__ import annotations
+
+import pandas as pd
+
+from harmstudy.parse.judge_answers import LABELS
+from harmstudy.parse.rankings import STRICT_ORDER, USABLE, format_ranking
+from harmstudy.data.release import load_release
+
+
+def unscored_reasons(judgments_by_target: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``judge_unscored.csv``: per target and judge, answers by status and reason (calls, not items)."""
+    rows = []
+    for target, j in judgments_by_target.items():
+        reason = j["reason"].fillna("").str.replace(r"skipped ranks .*", "skipped ranks shifted down", regex=True)
+        reason = reason.str.replace(r"call failed: (\w+).*", r"call failed: \1", regex=True)
+        counts = j.assign(reason=reason).groupby(["judge", "status", "reason"]).size().rename("answers")
+        rows.append(counts.reset_index().assign(target=target))
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    return out[["target", "judge", "status", "reason", "answers"]].sort_values(
+        ["target", "judge", "answers"], ascending=[True, True, False], ignore_index=True)
+
+
+def _wide(rankings: pd.DataFrame) -> pd.Series:
+    """item_id -> written ranking (e.g. ``2,1,N/A``) for the first rater of each item."""
+    usable = rankings[rankings["status"].isin(STRICT_ORDER)]
+    first = usable.drop_duplicates(["item_id", "model"])
+    models = list(dict.fromkeys(rankings["model"]))
+    mat = first.pivot(index="item_id", columns="model", values="rank").reindex(columns=models).dropna()
+    return mat.apply(lambda r: format_ranking(tuple(int(v) for v in r)), axis=1)
+
+
+def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n: int = 3, width: int = 200):
+    """A few triples where the judge's ranking equals the students', and a few where it differs most."""
+    rel = load_release().rankings
+    students = _wide(rel[rel["rater_kind"] == "student"])
+    judge = _wide(judge_rankings)
+    both = pd.DataFrame({"students": students, "judge": judge}).dropna()
+    info = triples.set_index("item_id")
+    both = both.join(info[["prompt", *[c for c in info.columns if c.startswith("response_")]]])
+    for c in [c for c in both.columns if c.startswith("response_")]:
+        both[c] = both[c].fillna("").str.slice(0, width)
+
+    def distance(row):
+        s = [0 if v == "N/A" else int(v) for v in row["students"].split(",")]
+        j = [0 if v == "N/A" else int(v) for v in row["judge"].split(",")]
+        return sum(abs(a - b) for a, b in zip(s, j))
+
+    both["distance"] = both.apply(distance, axis=1)
+    agree = both[both["distance"] == 0].head(n)
+    disagree = both.sort_values("distance", ascending=False, kind="stable").head(n)
+    return {"agree": agree.reset_index(drop=True), "disagree": disagree.reset_index(drop=True)}
+
+
+def harmful_share_by_slot(judgments: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """``judge_slot_share.csv``: per judge and display slot (A, B, C), the share of usable answers that
+    call the response shown there harmful. With several orders every model visits every slot, so an
+    unbiased judge gives the three slots about the same share; a rising share is a position bias."""
+    rows = []
+    usable = judgments[judgments["status"].isin(USABLE)]
+    for judge, g in usable.groupby("judge"):
+        for slot, label in enumerate(LABELS):
+            shown = [models[int(order.split(",")[slot])] for order in g["order"]]
+            ranks = [row[f"rank_{m}"] for m, row in zip(shown, g.to_dict("records"))]
+            harmful = sum(1 for r in ranks if r > 0)
+            rows.append({"judge": judge, "slot": label, "orders": g["order"].nunique(), "answers": len(g),
+                         "harmful": harmful, "harmful_share": harmful / len(g) if len(g) else float("nan")})
+    return pd.DataFrame(rows, columns=["judge", "slot", "orders", "answers", "harmful", "harmful_share"])

@@ -1,0 +1,78 @@
+"""A LiteLLM custom provider that serves registry GGUF models in-process through llama-cpp-python.
+
+``llamacpp/<registry name or .gguf path>`` then works anywhere a LiteLLM model string does, with no key
+and no network.  One loaded model per name is kept for the whole process, so the judge prompt's shared
+prefix stays in llama.cpp's KV cache from one item to the next.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import litellm
+from litellm import CustomLLM
+from litellm.types.utils import ModelResponse
+
+PROVIDER = "llamacpp"
+DEFAULT_THREADS = max(1, os.cpu_count() or 1)
+
+
+class LlamaCppProvider(CustomLLM):
+    def __init__(self):
+        super().__init__()
+        self._models: dict[tuple, object] = {}
+        self._lock = threading.Lock()          # llama.cpp contexts are not thread-safe
+        self.n_threads = DEFAULT_THREADS
+
+    def model(self, name: str, n_ctx: int | None = None):
+        """The loaded Llama for a registry name (loaded, verified once, then reused)."""
+        from harmstudy.models.registry import load_llama
+
+        key = (name, n_ctx)
+        if key not in self._models:
+            self._models[key] = load_llama(name, n_ctx=n_ctx, n_threads=self.n_threads)[0]
+        return self._models[key]
+
+    def completion(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,
+                   model_response: ModelResponse, print_verbose, encoding, api_key, logging_obj,
+                   optional_params: dict, *args, **kwargs) -> ModelResponse:
+        from llama_cpp import LlamaGrammar
+
+        name = model.split("/", 1)[1] if model.startswith(PROVIDER + "/") else model
+        params = dict(optional_params or {})
+        grammar = params.pop("grammar", None)
+        n_ctx = params.pop("n_ctx", None)
+        allowed = {"temperature", "top_p", "max_tokens", "seed", "stop", "repeat_penalty", "top_k"}
+        call = {k: v for k, v in params.items() if k in allowed and v is not None}
+        with self._lock:
+            llm = self.model(name, n_ctx)
+            out = llm.create_chat_completion(messages=messages,
+                                             grammar=LlamaGrammar.from_string(grammar, verbose=False)
+                                             if grammar else None, **call)
+        response = ModelResponse(**out)
+        response.model = f"{PROVIDER}/{name}"
+        return response
+
+    async def acompletion(self, *args, **kwargs) -> ModelResponse:
+        import asyncio
+
+        return await asyncio.to_thread(self.completion, *args, **kwargs)
+
+
+_PROVIDER = LlamaCppProvider()
+
+
+def register(n_threads: int | None = None) -> LlamaCppProvider:
+    """Make ``llamacpp/<name>`` known to LiteLLM (idempotent)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    if n_threads:
+        _PROVIDER.n_threads = n_threads
+    entries = [e for e in (litellm.custom_provider_map or []) if e.get("provider") != PROVIDER]
+    litellm.custom_provider_map = entries + [{"provider": PROVIDER, "custom_handler": _PROVIDER}]
+    litellm.suppress_debug_info = True
+    try:
+        from litellm.utils import custom_llm_setup
+        custom_llm_setup()
+    except ImportError:  # older LiteLLM registers on first call
+        pass
+    return _PROVIDER

@@ -1,0 +1,1 @@
+"""Reporting: figures, table writing, provenance, notebook records, progress bars, README numbers."""

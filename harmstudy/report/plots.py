@@ -1,0 +1,151 @@
+"""Figures of the study (seaborn).  Each function draws one figure from one table and saves it with
+fixed metadata, so a rerun writes byte-identical PNG files."""
+from __future__ import annotations
+
+import sys
+
+import matplotlib
+
+if "ipykernel" not in sys.modules:      # scripts and tests draw off-screen; notebooks keep inline figures
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from harmstudy import paths, provenance  # noqa: E402
+from harmstudy.parse.rankings import USABLE  # noqa: E402
+
+sns.set_theme(style="whitegrid", context="notebook")
+RANK_LABELS = {0: "N/A", 1: "1", 2: "2", 3: "3 (most)"}
+METRIC_LABELS = {"exact_match": "exact ranking match", "kappa_harmful": "Cohen's κ (harmful?)",
+                 "kappa_weighted": "weighted κ (ranks)", "alpha_ordinal": "Krippendorff's α (ordinal)",
+                 "kendall_tau": "Kendall τ-b (per prompt)", "spearman": "Spearman ρ (per prompt)",
+                 "rbo": "rank-biased overlap"}
+
+
+def save(fig: plt.Figure, name: str) -> str:
+    """Save ``figures/<name>.png`` without a timestamp or software version in its metadata."""
+    path = paths.figure_path(name)
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    provenance.note_written(path)
+    return str(path)
+
+
+def harmful_share(harm: pd.DataFrame, title: str = "Share of responses judged harmful (95% Wilson CI)"):
+    """Bars: harmful share per small model, one bar per rater, with CI whiskers."""
+    raters = list(dict.fromkeys(harm["rater"]))
+    models = list(dict.fromkeys(harm["model"]))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 + 1.1 * len(models) * len(raters) / 3), 4.2))
+    width = 0.8 / len(raters)
+    colors = sns.color_palette("colorblind", len(raters))
+    for i, rater in enumerate(raters):
+        sub = harm[harm["rater"] == rater].set_index("model").reindex(models)
+        x = np.arange(len(models)) + (i - (len(raters) - 1) / 2) * width
+        err = np.vstack([sub["harmful_share"] - sub["ci_low"], sub["ci_high"] - sub["harmful_share"]])
+        ax.bar(x, sub["harmful_share"], width, yerr=err, capsize=2, label=rater, color=colors[i])
+    ax.set_xticks(range(len(models)), models, rotation=12, ha="right" if len(models) > 3 else "center")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("harmful share")
+    ax.set_title(title)
+    ax.legend(title="rater", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    return fig
+
+
+def rank_distribution(rankings: pd.DataFrame, title: str = "How each rater kind ranked each model"):
+    """Stacked shares of N/A, 1, 2, 3 per model, one panel per rater kind (usable rankings only)."""
+    usable = rankings[rankings["status"].isin(USABLE)].copy()
+    usable["rank"] = usable["rank"].astype(int).map(RANK_LABELS)
+    kinds = [k for k in ("student", "expert", "judge") if k in set(usable["rater_kind"])]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3.8), sharey=True, squeeze=False)
+    order = list(RANK_LABELS.values())
+    colors = dict(zip(order, ["#d9d9d9", "#fdd49e", "#fc8d59", "#b30000"]))
+    for ax, kind in zip(axes[0], kinds):
+        shares = (usable[usable["rater_kind"] == kind].groupby("model")["rank"].value_counts(normalize=True)
+                  .unstack(fill_value=0).reindex(columns=order, fill_value=0))
+        shares.plot(kind="bar", stacked=True, ax=ax, color=[colors[c] for c in order], legend=False, width=0.75)
+        ax.set_title(f"{kind}s" if kind != "expert" else "expert")
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", rotation=20)
+    axes[0][0].set_ylabel("share of rankings")
+    axes[0][-1].legend(title="rank", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    fig.suptitle(title)
+    return fig
+
+
+def judge_agreement(table: pd.DataFrame, reference: str = "human",
+                    title: str = "Judge vs students: agreement with 95% bootstrap CI"):
+    """Dot-and-whisker per metric and judge; the human ceiling (students vs expert) as a grey bar."""
+    sub = table[(table["reference"] == reference) & (table["judge"] != "human")]
+    ceiling = table[(table["judge"] == "human") & (table["reference"] == "expert")].set_index("metric")
+    metrics = list(dict.fromkeys(sub["metric"]))
+    judges = list(dict.fromkeys(sub["judge"]))
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(metrics) * max(2, len(judges)) / 2 + 1.2))
+    colors = sns.color_palette("colorblind", len(judges))
+    for k, metric in enumerate(metrics):
+        if metric in ceiling.index:
+            ax.barh(k, ceiling.loc[metric, "estimate"], height=0.85, color="#eeeeee", zorder=0,
+                    label="human ceiling (students vs expert)" if k == 0 else None)
+        for i, judge in enumerate(judges):
+            row = sub[(sub["metric"] == metric) & (sub["judge"] == judge)]
+            if row.empty:
+                continue
+            y = k + (i - (len(judges) - 1) / 2) * 0.8 / max(1, len(judges))
+            est, lo, hi = row[["estimate", "ci_low", "ci_high"]].iloc[0]
+            ax.errorbar(est, y, xerr=[[est - lo], [hi - est]], fmt="o", color=colors[i], capsize=2,
+                        label=judge if k == 0 else None)
+    ax.set_yticks(range(len(metrics)), [METRIC_LABELS.get(m, m) for m in metrics])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlim(min(-0.1, ax.get_xlim()[0]), 1)
+    ax.set_xlabel("agreement")
+    ax.set_title(title)
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    return fig
+
+
+def judge_vs_judge(table: pd.DataFrame, metric: str = "alpha_ordinal"):
+    """Heatmap of one agreement metric between every pair of judges."""
+    sub = table[table["metric"] == metric]
+    judges = list(dict.fromkeys(list(sub["judge"]) + list(sub["reference"])))
+    mat = pd.DataFrame(np.eye(len(judges)), index=judges, columns=judges)
+    for _, r in sub.iterrows():
+        mat.loc[r["judge"], r["reference"]] = mat.loc[r["reference"], r["judge"]] = r["estimate"]
+    fig, ax = plt.subplots(figsize=(1.3 * len(judges) + 2, 1.1 * len(judges) + 1.2))
+    sns.heatmap(mat, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="viridis", ax=ax, square=True,
+                cbar_kws={"label": METRIC_LABELS.get(metric, metric)})
+    ax.set_title(f"Judge vs judge: {METRIC_LABELS.get(metric, metric)}")
+    return fig
+
+
+def confusion_matrices(confusions: dict[str, pd.DataFrame], reference: str = "students"):
+    """One heatmap per judge: row-normalised counts of (reference rank, judge rank)."""
+    n = len(confusions)
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False)
+    for ax, (judge, table) in zip(axes[0], confusions.items()):
+        shares = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
+        sns.heatmap(shares, annot=table, fmt="d", cmap="Blues", vmin=0, vmax=1, cbar=False, ax=ax,
+                    xticklabels=list(RANK_LABELS.values()), yticklabels=list(RANK_LABELS.values()))
+        ax.set_title(judge)
+        ax.set_xlabel("judge rank")
+        ax.set_ylabel(f"{reference} rank")
+    fig.suptitle(f"Judge vs {reference}: counts, shaded by row share")
+    fig.tight_layout()
+    return fig
+
+
+def elicit_markers(described: pd.DataFrame, summary: pd.DataFrame):
+    """Response lengths per model, and the share of echoes, refusal markers and truncated answers."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    sns.boxplot(data=described, x="model", y="words", ax=axes[0], color="#9ecae1")
+    axes[0].set_title("response length (words)")
+    rates = summary.melt(id_vars="model", value_vars=["echo_rate", "refusal_marker_rate", "hit_max_tokens"],
+                         var_name="marker", value_name="share")
+    sns.barplot(data=rates, x="model", y="share", hue="marker", ax=axes[1], palette="colorblind")
+    axes[1].set_title("surface markers")
+    axes[1].set_ylim(0, 1)
+    for ax in axes:
+        ax.tick_params(axis="x", rotation=15)
+        ax.set_xlabel("")
+    fig.tight_layout()
+    return fig

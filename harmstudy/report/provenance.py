@@ -1,0 +1,94 @@
+"""Provenance of a run or an artifact: package versions, git commit and dirty flag, machine facts.
+
+Paths are written relative to the repository (never a home directory); no environment variable is read
+into a manifest, so no key can leak into one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from harmstudy import files, paths
+PACKAGES = ("harmstudy", "llama_cpp_python", "litellm", "pandas", "numpy", "scipy", "pingouin", "krippendorff",
+            "scikit-learn", "statsmodels", "rbo", "seaborn", "matplotlib", "datasets", "papermill")
+
+
+def package_versions(names=PACKAGES) -> dict[str, str]:
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _git(*args: str) -> str | None:
+    """Output of a git command in the repository, or None where git or the repository is missing."""
+    try:
+        out = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_state() -> dict:
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": None if commit is None else bool(status)}
+
+
+def machine() -> dict:
+    return {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def portable_path(path: Path | str) -> str:
+    """A path relative to the repository, or relative to site-packages, or just its name."""
+    p = Path(path).resolve()
+    if "site-packages" in p.parts:
+        return "site-packages/" + p.as_posix().split("site-packages/", 1)[1]
+    if p.is_relative_to(paths.ROOT.resolve()):
+        return p.relative_to(paths.ROOT.resolve()).as_posix()
+    return p.name
+
+
+# --------------------------------------------------------------------------------- artifact manifest
+#: Paths written by report.tables.write_table and plots.save in this process (the notebook's outputs).
+WRITTEN: list[Path] = []
+ARTIFACT_MANIFEST = "MANIFEST.json"
+
+
+def note_written(path: Path) -> None:
+    WRITTEN.append(Path(path))
+
+
+def code_commit(paths_: list[str]) -> dict:
+    """The last commit that touched the code making an artifact, and whether that code is edited now.
+
+    (Not HEAD: committing the regenerated figures must not make their manifest stale.)
+    """
+    commit = _git("log", "-1", "--format=%H", "--", *paths_)
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", *paths_)
+    return {"commit": commit or None, "dirty": None if commit is None else bool(dirty)}
+
+
+def record_artifacts(notebook: str, parameters: dict, inputs: list) -> dict:
+    """Add one entry per artifact this notebook wrote to ``figures/MANIFEST.json``.
+
+    Each entry: the notebook, its parameters, input files with sha256, package versions and the commit
+    of the code that made it.
+    """
+    manifest_path = paths.FIGURES / ARTIFACT_MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    input_hashes = {portable_path(p): files.sha256_file(Path(p)) for p in sorted(map(str, inputs)) if Path(p).is_file()}
+    entry = {"notebook": f"notebooks/{notebook}", "parameters": parameters, "inputs": input_hashes,
+             "packages": package_versions(), "code": code_commit([f"notebooks/{notebook}", "harmstudy"])}
+    for path in sorted(set(WRITTEN)):
+        manifest[portable_path(path)] = entry
+    files.write_json(manifest_path, dict(sorted(manifest.items())))
+    WRITTEN.clear()
+    return entry

@@ -1,0 +1,84 @@
+"""One run abstraction for elicitation and judging: ``data/runs/<name>/``.
+
+A run folder holds ``manifest.json`` (settings and provenance), append-only records or a call cache, and
+derived files (tables computed from what was recorded). :class:`Run` is the one place that
+
+* refuses to mix work made with other settings into the folder (:meth:`Run.guard`),
+* writes the manifest atomically,
+* reads records without touching them and opens them for resuming (:meth:`Run.records`,
+  :meth:`Run.record_writer`),
+* rewrites a derived file whenever its bytes would change, and only then (:meth:`Run.write_derived`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from harmstudy import files, paths
+
+MANIFEST = "manifest.json"
+
+
+class RunMismatchError(RuntimeError):
+    """A run folder holds work made with other settings; the message names them and the fix."""
+
+
+class Run:
+    def __init__(self, name: str, kind: str):
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"a run name is a plain folder name, not {name!r}")
+        self.name, self.kind = name, kind
+
+    @property
+    def path(self) -> Path:
+        return paths.RUNS / self.name
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def exists(self) -> bool:
+        return self.file(MANIFEST).exists()
+
+    def manifest(self) -> dict:
+        path = self.file(MANIFEST)
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def guard(self, expected: dict, *, ignore: frozenset | set = frozenset()) -> None:
+        """Refuse when the manifest's values of ``expected``'s keys differ (dict values compared without
+        the ``ignore`` keys: settings that do not change an answer, such as concurrency)."""
+        old = self.manifest()
+        if not old:
+            return
+
+        def strip(value):
+            value = json.loads(json.dumps(value, default=str))
+            return {k: v for k, v in value.items() if k not in ignore} if isinstance(value, dict) else value
+
+        changed = []
+        for key, value in expected.items():
+            was, now = strip(old.get(key)), strip(value)
+            if was == now:
+                continue
+            if isinstance(was, dict) and isinstance(now, dict):
+                changed += [f"{key}.{k}" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
+            else:
+                changed.append(key)
+        if changed:
+            raise RunMismatchError(
+                f"run {self.name!r} was made with other settings ({', '.join(changed)}); choose another run "
+                f"name or delete data/runs/{self.name}")
+
+    def write_manifest(self, data: dict) -> None:
+        files.write_json(self.file(MANIFEST), {"run": self.name, "kind": self.kind, **data})
+
+    def records(self, name: str) -> list[dict]:
+        return files.read_records(self.file(name))
+
+    def record_writer(self, name: str) -> files.RecordWriter:
+        return files.RecordWriter(self.file(name))
+
+    def write_derived(self, frame: pd.DataFrame, name: str) -> bool:
+        """``<name>.csv`` in the run folder, rewritten whenever (and only when) its bytes change."""
+        return files.write_csv(frame, self.file(f"{name}.csv"))

@@ -1,0 +1,91 @@
+"""Question 1: do the small models differ in how harmful their responses are?
+
+Input is the long rankings table (see :mod:`harmstudy.release`); every function takes the rows of one
+rater label (``human`` = all student groups pooled, ``expert``, or a judge's name).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pingouin as pg
+from statsmodels.stats.proportion import proportion_confint
+
+from harmstudy.parse.rankings import USABLE, STRICT_ORDER
+
+HARM_COLUMNS = ["rater", "model", "n", "harmful_share", "ci_low", "ci_high", "mean_rank",
+                "most_harmful_count"]
+
+
+def rater_label(rankings: pd.DataFrame) -> pd.Series:
+    """``human`` for any student group, otherwise the rater's own name."""
+    return rankings["rater"].where(rankings["rater_kind"] != "student", "human")
+
+
+def with_units(rankings: pd.DataFrame) -> pd.DataFrame:
+    """Add ``unit`` = one ranking act (prompt x individual rater), the subject of the Friedman test."""
+    out = rankings.copy()
+    out["unit"] = out["item_id"] + "|" + out["rater"]
+    return out
+
+
+def small_model_harm(rankings: pd.DataFrame, rater: str, models: list[str] | None = None) -> pd.DataFrame:
+    """Harmful share with Wilson 95% CI, mean rank and most-harmful count per model, for one rater label.
+
+    ``n`` and ``mean_rank`` (0 = not harmful) use every usable ranking, ties included;
+    ``most_harmful_count`` only rankings with a strict order (a tie at the top names no single model).
+    """
+    rows = with_units(rankings)
+    models = models or list(dict.fromkeys(rows["model"]))
+    binary = rows[rows["status"].isin(USABLE)]
+    top = most_harmful(rows[rows["status"].isin(STRICT_ORDER)])
+    out = []
+    for model in models:
+        b = binary[binary["model"] == model]
+        n = len(b)
+        harmful = int((b["rank"] > 0).sum())
+        low, high = proportion_confint(harmful, n, alpha=0.05, method="wilson") if n else (float("nan"),) * 2
+        out.append({"rater": rater, "model": model, "n": n,
+                    "harmful_share": harmful / n if n else float("nan"), "ci_low": low, "ci_high": high,
+                    "mean_rank": float(b["rank"].astype(float).mean()) if n else float("nan"),
+                    "most_harmful_count": int((top == model).sum())})
+    return pd.DataFrame(out, columns=HARM_COLUMNS)
+
+
+def most_harmful(ordered: pd.DataFrame) -> pd.Series:
+    """For each ranking act with at least one harmful response, the model ranked most harmful."""
+    harmful = ordered[ordered["rank"] > 0]
+    idx = harmful.groupby("unit")["rank"].idxmax()
+    return harmful.loc[idx, "model"]
+
+
+def complete_units(rankings: pd.DataFrame) -> pd.DataFrame:
+    """Usable rankings (ties included: the Friedman test ranks within a unit with average ranks and
+    corrects for ties) of ranking acts that rank every model (what a repeated-measures test needs)."""
+    rows = with_units(rankings)
+    rows = rows[rows["status"].isin(USABLE)].copy()
+    n_models = rows["model"].nunique()
+    counts = rows.groupby("unit")["model"].transform("nunique")
+    rows = rows[counts == n_models].copy()
+    rows["rank"] = rows["rank"].astype(float)
+    return rows
+
+
+def friedman_test(rankings: pd.DataFrame, rater: str) -> dict:
+    """Friedman chi-square across prompts (subjects = ranking acts) with Kendall's W (pingouin)."""
+    rows = complete_units(rankings)
+    res = pg.friedman(data=rows, dv="rank", within="model", subject="unit")
+    rec = res.iloc[0]
+    return {"rater": rater, "n_units": rows["unit"].nunique(), "W": float(rec["W"]),
+            "Q": float(rec["Q"]), "dof": int(rec["ddof1"]), "p": float(rec["p_unc"] if "p_unc" in rec
+                                                                         else rec["p-unc"])}
+
+
+def posthoc_tests(rankings: pd.DataFrame, rater: str) -> pd.DataFrame:
+    """Pairwise Wilcoxon signed-rank tests between models, Holm-corrected (pingouin)."""
+    rows = complete_units(rankings)
+    res = pg.pairwise_tests(data=rows, dv="rank", within="model", subject="unit", parametric=False,
+                            padjust="holm")
+    res = res.rename(columns={"p-unc": "p_unc", "p-corr": "p_corr", "W-val": "W_val"})
+    keep = [c for c in ["A", "B", "W_val", "p_unc", "p_corr"] if c in res.columns]
+    out = res[keep].copy()
+    out.insert(0, "rater", rater)
+    return out

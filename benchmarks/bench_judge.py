@@ -45,14 +45,20 @@ def concurrency_ratio(items: int, latency: float) -> tuple[float, float]:
     return rates[1], rates[16]
 
 
-def overhead_ratio(model: str, items: int, rounds: int) -> tuple[float, float]:
+def overhead_ratio(model: str, items: int, rounds: int) -> dict:
+    """Items/s of the LiteLLM path (``call_judge``: cache lookup, LiteLLM, the in-process provider, cache
+    write, parsing — what a judging run pays per call) ÷ a plain loop, paired item by item (each item
+    judged by one side then the other, the order alternating) so drift in machine speed hits both alike.
+    Each side keeps one loaded model whose KV cache holds its previous prompt, as in a real run. A judging
+    run's fixed costs are timed on their own line, on a warm cache."""
     from llama_cpp import Llama
 
     from harmstudy.judge import calls as judging
-    from harmstudy.models import llamacpp_provider
-    from harmstudy.models import registry
+    from harmstudy.judge.cache import JudgeCache
     from harmstudy.judge.prompt import build_messages
     from harmstudy.judge.runs import clip, paper_triples
+    from harmstudy.models import llamacpp_provider, registry
+    from harmstudy.parse.judge_answers import parse_judge_answer
 
     triples = paper_triples(items, seed=1)
     models = ["mistral-7b", "mpt-7b", "stablelm-alpha-7b"]
@@ -65,29 +71,41 @@ def overhead_ratio(model: str, items: int, rounds: int) -> tuple[float, float]:
     plain_llm = Llama(model_path=str(registry.model_file(spec)), n_ctx=spec.n_ctx, n_threads=threads, verbose=False)
     provider.model(model)                                     # both load before timing: one model each
     params = settings.sampling()
+    rows = triples.to_dict("records")
     lite = plain = 0.0
-    def run_plain():
-        start = time.perf_counter()
-        for row in triples.to_dict("records"):
-            msgs = build_messages(row["prompt"], [row[f"response_{m}"] for m in models])
-            plain_llm.create_chat_completion(messages=msgs, **params)
-        return time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(rounds):
+            cache, stats = JudgeCache(f"{tmp}/round{r}.sqlite"), judging.CallStats()   # cold: every call is real
+            for k, row in enumerate(rows):
+                msgs = build_messages(row["prompt"], [row[f"response_{m}"] for m in models])
 
-    def run_litellm():
-        with tempfile.TemporaryDirectory() as tmp:            # cold cache: every item is a real call
+                def run_plain():
+                    start = time.perf_counter()
+                    plain_llm.create_chat_completion(messages=msgs, **params)
+                    return time.perf_counter() - start
+
+                def run_litellm():                          # what judge_triples does per call
+                    start = time.perf_counter()
+                    out = judging.call_judge(msgs, settings, cache, stats)
+                    parse_judge_answer(out["answer"])
+                    return time.perf_counter() - start
+
+                if (r + k) % 2 == 0:
+                    plain += run_plain()
+                    lite += run_litellm()
+                else:
+                    lite += run_litellm()
+                    plain += run_plain()
+            cache.close()
+        # fixed costs of a judging run: the whole run answered from the warm cache (no model call)
+        warm = []
+        for _ in range(3):
             start = time.perf_counter()
-            judging.judge_triples(triples, models, settings, cache_path=f"{tmp}/c.sqlite", progress=False)
-            return time.perf_counter() - start
-
-    for r in range(rounds):                                   # alternate which goes first
-        if r % 2 == 0:
-            plain += run_plain()
-            lite += run_litellm()
-        else:
-            lite += run_litellm()
-            plain += run_plain()
-    n = len(triples) * rounds
-    return n / plain, n / lite
+            judging.judge_triples(triples, models, settings, cache_path=f"{tmp}/round0.sqlite", progress=False)
+            warm.append(time.perf_counter() - start)
+    n = len(rows) * rounds
+    return {"plain": n / plain, "lite": n / lite, "per_call_extra": (lite - plain) / n,
+            "warm_call": sorted(warm)[len(warm) // 2]}
 
 
 def main() -> None:
@@ -102,10 +120,13 @@ def main() -> None:
     print(f"# loopback server latency {args.latency} s, {args.items} items: serial {serial:.2f} items/s, "
           f"concurrency 16 {parallel:.2f} items/s")
     print(f"judge_concurrency: ratio={parallel / serial:.2f}")
-    plain, lite = overhead_ratio(args.local_model, args.local_items, args.rounds)
-    print(f"# local judge {args.local_model}, {args.local_items} items x {args.rounds} rounds: plain llama-cpp-python "
-          f"{plain:.3f} items/s, LiteLLM path {lite:.3f} items/s")
-    print(f"judge_overhead: ratio={lite / plain:.2f}")
+    o = overhead_ratio(args.local_model, args.local_items, args.rounds)
+    print(f"# local judge {args.local_model}, {args.local_items} items x {args.rounds} rounds, paired per item: "
+          f"plain llama-cpp-python {o['plain']:.3f} items/s, LiteLLM path {o['lite']:.3f} items/s "
+          f"({o['per_call_extra'] * 1000:+.0f} ms per call)")
+    print(f"judge_setup: {o['warm_call'] * 1000:.0f} ms per judging run of {args.local_items} items answered from "
+          f"the warm cache (cache file, thread pool, lookups, parsing, tables: no model call)")
+    print(f"judge_overhead: ratio={o['lite'] / o['plain']:.2f}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ def study_root(tmp_path, monkeypatch):
     root = tmp_path / "study"
     (root / "data").mkdir(parents=True)
     shutil.copytree(REPO / "data" / "llm-harm", root / "data" / "llm-harm")
+    shutil.copytree(REPO / "data" / "pyrit-scorer-evals", root / "data" / "pyrit-scorer-evals")
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     monkeypatch.setenv("HARMSTUDY_ROOT", str(root))
     monkeypatch.setenv("HARMSTUDY_MODELS", str(REPO / "data" / "models"))

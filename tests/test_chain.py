@@ -1,4 +1,4 @@
-"""The whole study on tiny parameters: papermill runs 00 -> 01 -> 02 -> 03 -> 04 in a throw-away copy,
+"""The whole study on tiny parameters: papermill runs 00 -> 01 -> 02 -> 03 -> 04 -> 05 in a throw-away copy,
 with SmolLM2 as judge, and the recorded numbers are read back."""
 import json
 
@@ -27,34 +27,53 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
     names = ["smollm2-135m-instruct", "gemma3-270m", "SmolLM2-135M-Instruct.Q4_1"]
     assert sorted(rec01["models"]) == sorted(names)
 
-    rec02 = recorded_values(run_notebook(study_root, "02_judge", judge=judge, targets=["paper", "elicit:tiny"],
-                                      elicit_models=names, n_items=3, grammar=True, max_tokens=24))
+    rec02 = recorded_values(run_notebook(study_root, "02_judge", judge=judge, targets=["paper"], n_items=3,
+                                         grammar=True, max_tokens=24))
     paper_run = rec02["targets"]["paper"]["run"]
-    elicit_run = rec02["targets"]["elicit:tiny"]["run"]
     assert paper_run == "judge-smollm2-135m-instruct-grammar-paper-n3"
-    assert rec02["targets"]["paper"]["items"] == 3 and rec02["targets"]["elicit:tiny"]["items"] == 3
+    assert rec02["targets"]["paper"]["items"] == 3
     assert rec02["targets"]["paper"]["coverage"] == 1.0           # grammar: every answer is a valid ranking
+    # the new models' triples, each shown in 3 orders (as `make paper` does)
+    rec02e = recorded_values(run_notebook(study_root, "02_judge", judge=judge, targets=["elicit:tiny"],
+                                          elicit_models=names, grammar=True, orders=3, max_tokens=24,
+                                          table_suffix="_elicit"))
+    elicit_run = rec02e["targets"]["elicit:tiny"]["run"]
+    assert elicit_run == "judge-smollm2-135m-instruct-grammar-o3-tiny-nall"
+    assert rec02e["targets"]["elicit:tiny"]["calls"] == 9          # 3 triples x 3 orders
+    slots = pd.read_csv(study_root / "figures/tables/judge_slot_share_elicit.csv")
+    assert list(slots["slot"]) == ["A", "B", "C"] and (slots["answers"] == 9).all()
 
     # warm rerun: zero model calls, nothing rewritten
     before = (study_root / "data/runs" / paper_run / "paper_rankings.csv").read_bytes()
-    rec02b = recorded_values(run_notebook(study_root, "02_judge", judge=judge, targets=["paper", "elicit:tiny"],
-                                       elicit_models=names, n_items=3, grammar=True, max_tokens=24))
+    rec02b = recorded_values(run_notebook(study_root, "02_judge", judge=judge, targets=["paper"], n_items=3,
+                                          grammar=True, max_tokens=24))
     assert rec02b["targets"]["paper"]["calls"] == 0 and rec02b["targets"]["paper"]["cached"] == 3
     assert (study_root / "data/runs" / paper_run / "paper_rankings.csv").read_bytes() == before
 
-    rec03 = recorded_values(run_notebook(study_root, "03_agreement", n_boot=20, judge_runs=[paper_run]))
-    assert "smollm2-135m-instruct+grammar" in rec03["alpha_vs_students"]
+    rec03 = recorded_values(run_notebook(study_root, "03_learned_judges", elicit_run="tiny", elicit_models=names,
+                                         run="learned-tiny"))
+    assert 0.5 < rec03["judges"]["learned-tfidf"]["auc"] < 1                  # out of fold, on all 1,019 rankings
+
+    rec04 = recorded_values(run_notebook(study_root, "04_agreement", n_boot=20,
+                                         judge_runs=[paper_run, "learned-tiny"]))
+    assert "smollm2-135m-instruct+grammar" in rec04["alpha_vs_students"]
     agree = pd.read_csv(study_root / "figures/tables/judge_agreement.csv")
     local = agree[agree["judge"] == "smollm2-135m-instruct+grammar"]
     assert set(local["reference"]) == {"human", "expert"} and (local["coverage"] == 1.0).all()
+    assert set(local["kind"]) == {"listwise"} and (local["seconds_per_triple"] > 0).all()
+    learned = agree[(agree["judge"] == "learned-tfidf") & (agree["metric"] == "alpha_ordinal")]
+    assert set(learned["n"]) == {1019, 85} and set(learned["kind"]) == {"learned"}
+    assert (study_root / "figures/judge_agreement_cost.png").stat().st_size > 10_000
 
-    rec04 = recorded_values(run_notebook(study_root, "04_small_models", elicit_run="tiny", elicit_models=names,
-                                      judge_runs=[elicit_run], export_groups=1, export_per_group=3,
-                                      export_overlap=1))
+    rec05 = recorded_values(run_notebook(study_root, "05_small_models", elicit_run="tiny", elicit_models=names,
+                                         judge_runs=[elicit_run, "learned-tiny"], export_groups=1,
+                                         export_per_group=3, export_overlap=1))
     harm = pd.read_csv(study_root / "figures/tables/new_small_model_harm.csv")
-    assert set(harm["model"]) == set(names) and set(harm["rater"]) == {"smollm2-135m-instruct+grammar"}
-    assert harm["judge_alpha"].notna().all()                      # reliability stated beside the ranking
-    assert rec04["items_judged"] == 3
+    # the position-balanced judge replaces its fixed-order self; the learned judge sits beside it
+    assert set(harm["model"]) == set(names)
+    assert set(harm["rater"]) == {"smollm2-135m-instruct+grammar+balanced", "learned-tfidf"}
+    assert harm.loc[harm["rater"] == "learned-tfidf", "judge_alpha"].notna().all()   # reliability beside it
+    assert rec05["items_judged"] == 3
     assert (study_root / "data/annotations/tiny/blank/output_Group_1.csv").exists()
 
     # provenance of every artifact

@@ -306,3 +306,24 @@ def test_paper_sample_smaller_than_the_experts_share_is_seeded_and_stratified(st
     assert (abs(got - by_sheet * 30 / by_sheet.sum()) <= 1).all()          # proportional to each sheet
     first_30 = triples.loc[sorted(expert)].head(30)                         # not the old "first 30"
     assert set(a["item_id"]) != set(first_30.index)
+
+
+def test_a_run_with_no_usable_ranking_is_refused_by_name(study_root):
+    from harmstudy.stats import tables
+
+    folder = study_root / "data/runs/all-unscored"
+    folder.mkdir(parents=True)
+    (folder / "paper_rankings.csv").write_text(
+        "item_id,prompt_id,model,rater,rater_kind,rank,status,reason,source,source_row\n"
+        "t1,p1,mistral-7b,j,judge,,unscored,call failed: AuthenticationError,runs/all-unscored,1\n")
+    with pytest.raises(ValueError, match=r"judging run 'all-unscored' has no usable ranking"):
+        tables.load_run_rankings(["all-unscored"], "paper_rankings.csv")
+
+
+def test_a_local_judge_prints_no_provider_list(tmp_path, capfd):
+    settings = judging.JudgeSettings(judge="llamacpp/smollm2-135m-instruct", max_tokens=4)
+    out, stats = judging.judge_triples(triples(["Say hi"]), MODELS, settings, cache_path=tmp_path / "c.sqlite",
+                                       progress=False)
+    assert stats.calls == 1 and stats.failures == 0
+    printed = capfd.readouterr()
+    assert "Provider List" not in printed.out + printed.err

@@ -72,7 +72,7 @@ def test_makefile_run_names_match_python(judge, n_items, n_prompts):
 
     out = subprocess.run(["make", "-s", "print-runs", f"JUDGE={judge}", f"N_ITEMS={n_items}", f"N_PROMPTS={n_prompts}"],
                          cwd=REPO, capture_output=True, text=True, check=True).stdout
-    runs = dict(line.split(": data/runs/") for line in out.strip().splitlines())
+    runs = dict(line.split(": data/runs/") for line in out.strip().splitlines() if ": data/runs/" in line)
     settings = JudgeSettings(judge=judge)
     elicit_run = "elicit-default" if n_prompts == 120 else f"elicit-n{n_prompts}"
     assert runs["elicitation"] == elicit_run
@@ -136,3 +136,26 @@ def test_make_lab_starts_as_root_with_the_harmstudy_kernel(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_offline_by_default_and_online_on_request():
+    import subprocess
+
+    def offline(*args):
+        out = subprocess.run(["make", "-s", "print-runs", *args], cwd=REPO, capture_output=True, text=True,
+                             check=True, env={k: v for k, v in __import__("os").environ.items()
+                                              if not k.startswith("HF_")}).stdout
+        return dict(line.split(": ", 1) for line in out.strip().splitlines())["offline"]
+
+    assert offline() == "HF_HUB_OFFLINE=1"
+    assert offline("ONLINE=1").startswith("HF_HUB_OFFLINE=unset")
+
+
+def test_a_small_student_run_gets_its_own_learned_run_folder():
+    import subprocess
+
+    out = subprocess.run(["make", "-s", "print-runs", "N_PROMPTS=6"], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout
+    runs = dict(line.split(": ", 1) for line in out.strip().splitlines())
+    assert runs["learned judges"] == "data/runs/learned-judges-elicit-n6"       # the committed run is untouched
+    assert runs["elicitation"] == "data/runs/elicit-n6"

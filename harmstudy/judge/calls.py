@@ -101,9 +101,10 @@ def check_credentials(settings: "JudgeSettings") -> None:
         found = litellm.validate_environment(model=settings.judge, api_base=settings.api_base)
     except Exception:  # a provider LiteLLM cannot check: let the first call say what is wrong
         return
-    missing = found.get("missing_keys") or []
+    missing = [k for k in found.get("missing_keys") or []
+               if not (settings.api_base and k.endswith("_API_BASE"))]      # the api_base parameter gives it
     if missing:
-        names = ", ".join(missing)
+        names = " or ".join(missing)                                          # LiteLLM lists alternatives
         raise MissingCredentialsError(
             f"judge {settings.judge!r} needs {names}, which is not set: export it, or put a line "
             f"`{missing[0]}=...` in {paths.ROOT / '.env'} (git-ignored, never written to any output)"

@@ -150,3 +150,109 @@ def to_rankings(scored: pd.DataFrame, rater: str, models: list[str], *, score: s
     out = pd.DataFrame(rows)
     out["rank"] = out["rank"].astype("Int64")
     return out
+
+
+# ----------------------------------------------------------------------------------------- a run
+KIND = "learned"
+
+
+def elicitation_frame(run: str, models: list[str]) -> pd.DataFrame:
+    """One row per (triple, model) of an elicitation run: the triples the listwise judges rank."""
+    from harmstudy.judge.runs import elicitation_triples
+
+    triples = elicitation_triples(run, models)
+    return pd.DataFrame([{"item_id": t["item_id"], "prompt_id": t["prompt_id"], "prompt": t["prompt"], "model": m,
+                          "response": t[f"response_{m}"] or ""} for t in triples.to_dict("records") for m in models])
+
+
+def score_summary(scored: pd.DataFrame, frame: pd.DataFrame) -> dict:
+    """Out-of-fold P against the students' majority label: AUC, Brier score, and the thresholds used."""
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    y, p = frame["label"].to_numpy(), scored["p_harmful"].to_numpy()
+    return {"responses": len(y), "auc": float(roc_auc_score(y, p)), "brier": float(brier_score_loss(y, p)),
+            "threshold_median": float(np.median(scored["threshold"])),
+            "threshold_min": float(scored["threshold"].min()), "threshold_max": float(scored["threshold"].max())}
+
+
+def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_models: list[str], run: str,
+                rel: Release | None = None) -> dict:
+    """Every learned judge, out of fold on the paper's triples and fitted on all sheets for the
+    elicitation run. Writes (when their bytes change) ``paper_rankings.csv``, ``paper_scores.csv``,
+    ``elicit_rankings.csv``, ``elicit_scores.csv`` and ``manifest.json`` in ``data/runs/<run>``.
+
+    ``judges`` maps a judge's name (``learned-tfidf``) to its regularisation C.
+    """
+    import time
+
+    from harmstudy import PAPER_MODELS
+    from harmstudy.data.release import load_release
+    from harmstudy.report import provenance
+    from harmstudy.runs import Run
+
+    rel = rel or load_release()
+    models = list(PAPER_MODELS)
+    frame = response_frame(rel, models)
+    new = elicitation_frame(elicit_run, elicit_models) if elicit_run else frame.iloc[:0]
+    start = time.perf_counter()
+    X_all = tfidf_features(pd.concat([frame["response"], new["response"]], ignore_index=True))
+    feature_seconds = time.perf_counter() - start
+    X, X_new = X_all[:len(frame)], X_all[len(frame):]
+    folder = Run(run, KIND)
+    paper, elicit, scores, new_scores, summary, measured = [], [], [], [], [], {}
+    for name, C in judges.items():
+        judge = LearnedJudge(name, C=C)
+        start = time.perf_counter()
+        oof = out_of_fold(judge, frame, X)
+        seconds = time.perf_counter() - start + feature_seconds
+        paper.append(to_rankings(oof, name, models, source=f"runs/{run}"))
+        scores.append(oof.assign(judge=name))
+        measured[name] = seconds / frame["item_id"].nunique()
+        summary.append({"judge": name, "kind": KIND, "features": "tfidf", "C": C, **score_summary(oof, frame)})
+        if len(new):
+            model, threshold = fit_all(judge, frame, X)
+            p = model.predict_proba(X_new)[:, 1]
+            scored = new[["item_id", "prompt_id", "model"]].assign(p_harmful=p, threshold=threshold, judge=name)
+            new_scores.append(scored)
+            elicit.append(to_rankings(scored, name, elicit_models, source=f"runs/{run}"))
+    folder.write_derived(pd.concat(paper, ignore_index=True), "paper_rankings")
+    folder.write_derived(pd.concat(scores, ignore_index=True).round(6), "paper_scores")
+    if elicit:
+        folder.write_derived(pd.concat(elicit, ignore_index=True), "elicit_rankings")
+        folder.write_derived(pd.concat(new_scores, ignore_index=True).round(6), "elicit_scores")
+    settings = {"judges": judges, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)",
+                "classifier": "logistic regression (liblinear)",
+                "evaluation": "GroupKFold by student sheet (a prompt in two sheets: the lower sheet's fold); "
+                              "threshold: training folds' students' harmful share, P from inner GroupKFold",
+                "elicit_run": elicit_run, "elicit_models": elicit_models}
+    # Timings are recorded once, when the run is made (as a judging run's cache keeps each call's latency),
+    # so tables that show them stay byte-identical when the run is read again.
+    if folder.manifest().get("settings") != json_safe(settings):
+        folder.write_manifest({"settings": settings, "seconds_per_triple": measured,
+                               "packages": provenance.package_versions(), "git": provenance.git_state(),
+                               "machine": provenance.machine()})
+    recorded = folder.manifest()["seconds_per_triple"]
+    summary = pd.DataFrame(summary).assign(seconds_per_triple=lambda d: d["judge"].map(recorded))
+    return {"run": run, "frame": frame, "scores": pd.concat(scores, ignore_index=True),
+            "elicit_scores": pd.concat(new_scores, ignore_index=True) if new_scores else pd.DataFrame(),
+            "summary": summary, "new": new}
+
+
+def json_safe(value):
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def refusal_scores(elicit_scores: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``learned_refusals.csv``: how a learned judge scores responses that carry the refusal marker (it was
+    trained on base models' continuations, which rarely refuse), per judge and model."""
+    from harmstudy.parse.refusal import is_refusal
+
+    marked = new.assign(refusal=new["response"].map(is_refusal))[["item_id", "model", "refusal"]]
+    s = elicit_scores.merge(marked, on=["item_id", "model"])
+    s["harmful"] = s["p_harmful"] >= s["threshold"]
+    out = (s.groupby(["judge", "model", "refusal"])
+           .agg(responses=("p_harmful", "size"), mean_p_harmful=("p_harmful", "mean"),
+                called_harmful=("harmful", "mean")).reset_index())
+    return out

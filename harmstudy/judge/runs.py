@@ -54,8 +54,8 @@ def _stratified(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     parts = [g.sample(n=min(len(g), round(len(g) * share)), random_state=seed)
              for _, g in frame.groupby("source", sort=True)]
     sample = pd.concat(parts)
-    if len(sample) > n:                       # rounding up: drop a seeded few
-        sample = sample.sample(n=n, random_state=seed)
+    if len(sample) > n:                       # rounding up: the last sheets' last draws go
+        sample = sample.head(n)
     elif len(sample) < n:                     # rounding down: top up from what is left, seeded
         left = frame[~frame["item_id"].isin(sample["item_id"])]
         sample = pd.concat([sample, left.sample(n=n - len(sample), random_state=seed)])

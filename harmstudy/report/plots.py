@@ -150,3 +150,87 @@ def elicit_markers(described: pd.DataFrame, summary: pd.DataFrame):
         ax.set_xlabel("")
     fig.tight_layout()
     return fig
+
+
+def calibration(scores: pd.DataFrame, bins: int = 10, title: str = "Learned judges: out-of-fold calibration"):
+    """Reliability diagram: mean P(harmful) per bin against the share the students called harmful."""
+    from sklearn.calibration import calibration_curve
+
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="calibrated")
+    for i, (judge, g) in enumerate(scores.groupby("judge", sort=True)):
+        observed, predicted = calibration_curve(g["label"], g["p_harmful"], n_bins=bins, strategy="quantile")
+        ax.plot(predicted, observed, "o-", color=sns.color_palette("colorblind")[i], label=judge)
+    ax.set_xlabel("P(harmful), out of fold (bin mean)")
+    ax.set_ylabel("students' harmful share")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(frameon=False, loc="upper left")
+    return fig
+
+
+def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", reference: str = "human",
+                      title: str = "Agreement with the students against cost"):
+    """Each judge's agreement (95% CI) against its seconds per triple on this machine (log scale), by
+    kind, with the human ceiling (students vs expert) as a band; judges without a measured cost at the
+    left edge."""
+    sub = table[(table["metric"] == metric) & (table["reference"] == reference) & (table["judge"] != "human")]
+    ceiling = table[(table["metric"] == metric) & (table["judge"] == "human") & (table["reference"] == "expert")]
+    fig, ax = plt.subplots(figsize=(7.8, 4.6))
+    if not ceiling.empty:
+        c = ceiling.iloc[0]
+        ax.axhspan(c["ci_low"], c["ci_high"], color="#eeeeee", zorder=0)
+        ax.axhline(c["estimate"], color="grey", lw=1, label=f"human ceiling, α = {c['estimate']:.2f}")
+    costs = sub["seconds_per_triple"].astype(float)
+    known = costs[costs > 0]
+    floor = known.min() / 10 if len(known) else 1e-3
+    kinds = list(dict.fromkeys(sub["kind"]))
+    colors = dict(zip(kinds, sns.color_palette("colorblind", len(kinds))))
+    for _, r in sub.iterrows():
+        x = r["seconds_per_triple"] if r["seconds_per_triple"] > 0 else floor
+        ax.errorbar(x, r["estimate"], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+                    fmt="o", color=colors[r["kind"]], capsize=2, mfc="white" if not r["seconds_per_triple"] > 0 else None)
+        ax.annotate(f"{r['judge']} (n={int(r['n'])})", (x, r["estimate"]), textcoords="offset points",
+                    xytext=(5, 3), fontsize=7)
+    for kind, color in colors.items():
+        ax.plot([], [], "o", color=color, label=kind)
+    ax.set_xscale("log")
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlabel("seconds per triple on this machine (log; open = not measured here)")
+    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+    ax.set_title(title)
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
+    return fig
+
+
+def external_agreement(table: pd.DataFrame, metric: str = "pyrit_alpha",
+                       title: str = "Single responses (PyRIT's sets): our judges beside PyRIT's scorers"):
+    """One row per category: each judge's estimate (95% CI) and PyRIT's published best and median scorer
+    for the same metric, computed the same way."""
+    sub = table[table["metric"] == metric]
+    cats = list(dict.fromkeys(sub["category"]))
+    judges = list(dict.fromkeys(sub["judge"]))
+    colors = sns.color_palette("colorblind", len(judges))
+    fig, ax = plt.subplots(figsize=(7.8, 0.55 * len(cats) + 1.4))
+    for k, cat in enumerate(cats):
+        c = sub[sub["category"] == cat]
+        ax.plot(c["published_best"].iloc[0], k, marker="|", ms=16, mew=2.5, color="black",
+                label="PyRIT best published" if k == 0 else None)
+        ax.plot(c["published_median"].iloc[0], k, marker="|", ms=16, mew=2.5, color="grey",
+                label="PyRIT median published" if k == 0 else None)
+        for i, judge in enumerate(judges):
+            r = c[c["judge"] == judge]
+            if r.empty:
+                continue
+            y = k + (i - (len(judges) - 1) / 2) * 0.25
+            est, lo, hi = r[["estimate", "ci_low", "ci_high"]].iloc[0]
+            ax.errorbar(est, y, xerr=[[est - lo], [hi - est]], fmt="o", color=colors[i], capsize=2,
+                        label=judge if k == 0 else None)
+    ax.set_yticks(range(len(cats)), cats)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_xlabel({"pyrit_alpha": "Krippendorff's α (ordinal; humans + judge)", "pyrit_mae": "MAE (0–1)"}.get(metric, metric))
+    ax.set_title(title)
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
+    return fig

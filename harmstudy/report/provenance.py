@@ -9,22 +9,26 @@ import json
 import os
 import platform
 import subprocess
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 from harmstudy import files, paths
 PACKAGES = ("harmstudy", "llama_cpp_python", "litellm", "pandas", "numpy", "scipy", "pingouin", "krippendorff",
-            "scikit-learn", "statsmodels", "rbo", "seaborn", "matplotlib", "datasets", "papermill")
+            "scikit-learn", "statsmodels", "seaborn", "matplotlib", "datasets", "papermill")
+
+
+@lru_cache(maxsize=None)
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def package_versions(names=PACKAGES) -> dict[str, str]:
-    out = {}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    """Versions of the packages that shape results (looked up once per process: they cannot change)."""
+    return {name: _version(name) for name in names}
 
 
 def _git(*args: str) -> str | None:

@@ -17,16 +17,23 @@ def load_elicit_rankings(judge_runs: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def without_fixed_order_twins(rankings: pd.DataFrame) -> pd.DataFrame:
+    """Drop a judge's fixed-order rankings where its position-balanced ranking (``<judge>+balanced``) of the
+    same triples exists: in a fixed order each model always sits in the same display slot."""
+    raters = set(rankings["rater"])
+    return rankings[~rankings["rater"].map(lambda r: r + "+balanced" in raters)].reset_index(drop=True)
+
+
 def judge_reliability(agreement_csv: Path | None = None, metric: str = "alpha_ordinal") -> pd.DataFrame:
     """Each judge's agreement with the students on the paper's triples (estimate and CI)."""
     path = Path(agreement_csv or paths.table_path("judge_agreement"))
     if not path.exists():
-        return pd.DataFrame(columns=["rater", "judge_alpha", "judge_alpha_low", "judge_alpha_high"])
+        return pd.DataFrame(columns=["rater", "judge_alpha", "judge_alpha_low", "judge_alpha_high", "judge_alpha_n"])
     table = pd.read_csv(path)
     sub = table[(table["metric"] == metric) & (table["reference"] == "human")]
     return sub.rename(columns={"judge": "rater", "estimate": "judge_alpha", "ci_low": "judge_alpha_low",
-                               "ci_high": "judge_alpha_high"})[["rater", "judge_alpha", "judge_alpha_low",
-                                                                "judge_alpha_high"]]
+                               "ci_high": "judge_alpha_high", "n": "judge_alpha_n"})[
+        ["rater", "judge_alpha", "judge_alpha_low", "judge_alpha_high", "judge_alpha_n"]]
 
 
 def new_models_harm(rankings: pd.DataFrame, reliability: pd.DataFrame) -> pd.DataFrame:
@@ -47,5 +54,5 @@ def reliability_caption(reliability: pd.DataFrame, raters: list[str]) -> str:
                        "weak agreement: a weak signal" if a.judge_alpha < 0.4 else
                        "moderate agreement" if a.judge_alpha < 0.667 else "good agreement")
             parts.append(f"{r}: α = {a.judge_alpha:.2f} [{a.judge_alpha_low:.2f}, {a.judge_alpha_high:.2f}] "
-                         f"vs students ({verdict})")
+                         f"vs students on {int(a.judge_alpha_n)} paper rankings ({verdict})")
     return "; ".join(parts)

@@ -78,9 +78,55 @@ def judges_of(rankings: pd.DataFrame) -> list[str]:
                   key=lambda j: (j.split(" ")[0] not in PAPER_JUDGES, j))
 
 
-def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
+TIE_BREAK_SUFFIX = " (authors' tie-break)"
+
+
+def judge_kind(label: str) -> str:
+    """What kind of judge a rater label is: api (the paper's), listwise, listwise-balanced, learned, human."""
+    base = label.removesuffix(TIE_BREAK_SUFFIX)
+    if label == "human":
+        return "human"
+    if base in PAPER_JUDGES:
+        return "api" + (" (authors' tie-break)" if base != label else "")
+    if base.startswith("learned-"):
+        return "learned"
+    if base.endswith("+balanced"):
+        return "listwise-balanced"
+    return "listwise"
+
+
+def judge_costs(judge_runs=()) -> dict[str, float]:
+    """Seconds per triple of every judge in the named runs, as measured when the run was made: a judging
+    run's calls' logged latency (from its cache; all orders for a balanced judge), a learned run's
+    timing from its manifest. The paper's judges have no logged latency in the release."""
+    import json
+    import sqlite3
+
+    costs = {}
+    for run in judge_runs:
+        folder = paths.RUNS / run
+        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+        if manifest.get("kind") == "learned":
+            costs.update(manifest.get("seconds_per_triple", {}))
+            continue
+        cache = folder / "judge_cache.sqlite"
+        if not cache.exists() or not (folder / "judgments.csv").exists():
+            continue
+        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as db:       # reading never writes
+            calls, total = db.execute("SELECT COUNT(*), SUM(latency) FROM calls").fetchone()
+        judgments = pd.read_csv(folder / "judgments.csv", usecols=["item_id", "judge"])
+        label, items = judgments["judge"].iloc[0], judgments["item_id"].nunique()
+        if calls:
+            costs[label] = total / calls                            # one call per triple in a fixed order
+            if judgments.groupby("item_id").size().max() > 1:
+                costs[label + "+balanced"] = total / items          # every order of the triple
+    return costs
+
+
+def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | None = None) -> pd.DataFrame:
     """``judge_agreement.csv``: every judge vs students (``human``) and vs the expert; plus the human
-    ceiling (students vs expert, ``judge`` = ``human``)."""
+    ceiling (students vs expert, ``judge`` = ``human``); each row with the judge's ``kind`` and its
+    ``seconds_per_triple`` on this machine (:func:`judge_costs`; empty where not measured)."""
     students = rankings[rankings["rater_kind"] == "student"]
     expert = rankings[rankings["rater_kind"] == "expert"]
     rows = []
@@ -89,7 +135,10 @@ def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFram
         rows.append(agreement(j, students, judge_name=judge, reference_name="human", n_boot=n_boot))
         rows.append(agreement(j, expert, judge_name=judge, reference_name="expert", n_boot=n_boot))
     rows.append(agreement(students, expert, judge_name="human", reference_name="expert", n_boot=n_boot))
-    return pd.concat(rows, ignore_index=True)[AGREEMENT_COLUMNS]
+    out = pd.concat(rows, ignore_index=True)[AGREEMENT_COLUMNS]
+    out["kind"] = out["judge"].map(judge_kind)
+    out["seconds_per_triple"] = out["judge"].map(costs or {}).astype(float)
+    return out
 
 
 def judge_vs_judge_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:

@@ -1,0 +1,238 @@
+"""Single responses scored by people: any set of (request, response, human score(s), category).
+
+The study's second kind of evidence (beside the paper's ranked triples): a red-teaming tool's scorer or a
+benchmark's classifier judges one response at a time. A set is read into one long table —
+
+``dataset, category, row, request, response, human_1 .. human_k, human_median`` (scores on 0–1)
+
+— from CSV / JSONL / Parquet or a Hugging Face dataset, through a column mapping and a scale (``binary``,
+or Likert levels mapped linearly onto 0–1). Rows that cannot be read are listed with file, row and reason,
+never dropped silently. :func:`load_pyrit` reads PyRIT's scorer evaluation sets (``data/pyrit-scorer-evals``):
+a ``#`` comment line before the header, ``human_score`` vs ``human_score_1``, three human columns in the
+``*_multi_score.csv`` files, and published metrics whose dataset name may differ from the file's.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harmstudy import files, paths
+
+PYRIT = paths.DATA / "pyrit-scorer-evals"
+SCORE_COLUMNS = ["dataset", "category", "row", "request", "response"]
+PROBLEM_COLUMNS = ["file", "row", "reason"]
+#: PyRIT's Likert levels 1..5 mapped linearly onto 0..1 (its SOURCE.md): the values a score may take.
+LIKERT_01 = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+class ScoredSetError(ValueError):
+    """A set or a column mapping cannot be read; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which columns hold what. ``human`` lists one or more human score columns (a regex matches
+    ``human_score`` and ``human_score_1`` alike); ``category`` may be a column or a fixed value."""
+
+    request: str = "objective"
+    response: str = "assistant_response"
+    human: str = r"human_score(_\d+)?"
+    category: str | None = "harm_category"
+    fixed_category: str | None = None
+
+
+@dataclass(frozen=True)
+class Scale:
+    """``binary`` (0/1, also yes/no, true/false) or ``likert`` with ``levels`` (e.g. 1..5, mapped to 0–1)
+    or already on 0–1 (``levels`` = LIKERT_01)."""
+
+    kind: str = "likert"
+    levels: tuple = LIKERT_01
+
+    def to_01(self, value) -> float | None:
+        text = str(value).strip().lower()
+        if text in ("", "nan", "none"):
+            return None
+        if self.kind == "binary":
+            mapped = {"1": 1.0, "0": 0.0, "yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0,
+                      "1.0": 1.0, "0.0": 0.0}.get(text)
+            return mapped
+        try:
+            x = float(text)
+        except ValueError:
+            return None
+        levels = [float(v) for v in self.levels]
+        if not any(np.isclose(x, v) for v in levels):
+            return None
+        lo, hi = min(levels), max(levels)
+        return (x - lo) / (hi - lo)
+
+
+@dataclass
+class ScoredSet:
+    scores: pd.DataFrame
+    problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+
+    @property
+    def human_columns(self) -> list[str]:
+        return [c for c in self.scores.columns if re.fullmatch(r"human_\d+", c)]
+
+
+def _read_table(source: str | Path) -> tuple[pd.DataFrame, int]:
+    """A file as text columns, and how many leading ``#`` comment lines it had (row numbers count them)."""
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        text = path.read_text(encoding="utf-8-sig")
+        lines = text.splitlines(keepends=True)
+        skipped = 0
+        while skipped < len(lines) and lines[skipped].lstrip().startswith("#"):
+            skipped += 1
+        frame = pd.read_csv(io.StringIO("".join(lines[skipped:])), dtype=str, keep_default_na=False,
+                            sep="\t" if suffix == ".tsv" else ",")
+        return frame, skipped
+    if suffix in (".jsonl", ".json"):
+        return pd.read_json(path, lines=suffix == ".jsonl", dtype=False).astype(str), 0
+    if suffix == ".parquet":
+        return pd.read_parquet(path).astype(str), 0
+    # a Hugging Face dataset name (offline unless `make ... ONLINE=1`)
+    try:
+        import datasets
+
+        return datasets.load_dataset(str(source), split="train").to_pandas().astype(str), 0
+    except Exception as exc:
+        raise ScoredSetError(f"cannot read {source!r}: not a CSV/TSV/JSONL/Parquet file, and as a Hugging Face "
+                             f"dataset: {exc}. Offline? Use a local file or `make ... ONLINE=1`") from exc
+
+
+def load_scored(source: str | Path, *, columns: ColumnMap = ColumnMap(), scale: Scale = Scale(),
+                dataset: str | None = None) -> ScoredSet:
+    """Read one set into the long table; unreadable rows go to ``problems`` with file, row and reason.
+    ``row`` is the line number in the file (1 = its first line, comment lines included)."""
+    frame, skipped = _read_table(source)
+    name = dataset or Path(str(source)).stem
+    human = [c for c in frame.columns if re.fullmatch(columns.human, c)]
+    missing = [c for c in (columns.request, columns.response) if c not in frame.columns]
+    if missing or not human:
+        raise ScoredSetError(f"{source}: no column {missing or columns.human!r}; columns are {list(frame.columns)}. "
+                             f"Pass a ColumnMap naming the request, response and human score columns")
+    if columns.category and not columns.fixed_category and columns.category not in frame.columns:
+        raise ScoredSetError(f"{source}: no category column {columns.category!r}; pass fixed_category instead")
+    rows, problems = [], []
+    file_name = Path(str(source)).name
+    for i, rec in enumerate(frame.to_dict("records")):
+        line = skipped + 2 + i                                    # comment lines + header + 1-based
+        values = [scale.to_01(rec[c]) for c in human]
+        bad = [f"{c}={rec[c]!r}" for c, v in zip(human, values) if v is None and str(rec[c]).strip()]
+        if bad:
+            problems.append({"file": file_name, "row": line, "reason": f"score not on the scale: {', '.join(bad)}"})
+            continue
+        if all(v is None for v in values):
+            problems.append({"file": file_name, "row": line, "reason": "no human score"})
+            continue
+        if not str(rec[columns.response]).strip():
+            problems.append({"file": file_name, "row": line, "reason": "empty response"})
+            continue
+        category = columns.fixed_category or (rec[columns.category] if columns.category else name)
+        rows.append({"dataset": name, "category": str(category).strip().lower(), "row": line,
+                     "request": rec[columns.request], "response": rec[columns.response],
+                     **{f"human_{k}": v for k, v in enumerate(values, start=1)}})
+    scores = pd.DataFrame(rows)
+    hcols = [c for c in scores.columns if c.startswith("human_")]
+    scores["human_median"] = scores[hcols].median(axis=1, skipna=True) if len(scores) else []
+    return ScoredSet(scores=scores, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
+
+
+# ---------------------------------------------------------------------------------------------- PyRIT
+def _comment(path: Path) -> dict:
+    first = path.read_text(encoding="utf-8-sig").splitlines()[0]
+    return dict(re.findall(r"(\w+)=([^,\s]+)", first)) if first.startswith("#") else {}
+
+
+def pyrit_files(folder: Path | None = None) -> pd.DataFrame:
+    """Every scored CSV of the PyRIT set: its harm definition (from the comment line) and human columns."""
+    folder = Path(folder or PYRIT)
+    rows = []
+    for path in sorted((folder / "harm").glob("*.csv")):
+        note = _comment(path)
+        definition = note.get("harm_definition", "")
+        header = pd.read_csv(path, skiprows=1, nrows=0).columns
+        rows.append({"file": path.name, "dataset": path.stem, "category": definition.removesuffix(".yaml"),
+                     "harm_definition": definition,
+                     "human_raters": sum(bool(re.fullmatch(r"human_score(_\d+)?", c)) for c in header)})
+    return pd.DataFrame(rows)
+
+
+def verify_pyrit(folder: Path | None = None) -> None:
+    from harmstudy.data.release import verify_release
+
+    verify_release(Path(folder or PYRIT))             # the same SHA256SUMS check as the paper's release
+
+
+def load_pyrit(folder: Path | None = None, datasets: list[str] | None = None) -> ScoredSet:
+    """PyRIT's scorer evaluation sets, checksums verified; ``category`` = the harm definition's name
+    (``violence``, ``hate_speech``, ...), not the CSV's own ``harm_category`` spelling."""
+    folder = Path(folder or PYRIT)
+    verify_pyrit(folder)
+    info = pyrit_files(folder)
+    parts, problems = [], []
+    for f in info.to_dict("records"):
+        if datasets and f["dataset"] not in datasets:
+            continue
+        loaded = load_scored(folder / "harm" / f["file"], columns=ColumnMap(fixed_category=f["category"]),
+                             dataset=f["dataset"])
+        parts.append(loaded.scores)
+        problems.append(loaded.problems)
+    scores = pd.concat(parts, ignore_index=True)
+    hcols = sorted([c for c in scores.columns if re.fullmatch(r"human_\d+", c)])
+    scores = scores[SCORE_COLUMNS + hcols + ["human_median"]]
+    return ScoredSet(scores=scores, problems=pd.concat(problems, ignore_index=True))
+
+
+def harm_definition(category: str, folder: Path | None = None) -> dict:
+    """A category's 1–5 scale descriptions from its YAML (for Likert prompts)."""
+    import yaml
+
+    path = Path(folder or PYRIT) / "harm_definition" / f"{category}.yaml"
+    return yaml.safe_load(path.read_text())
+
+
+def published_metrics(folder: Path | None = None) -> pd.DataFrame:
+    """PyRIT's published scorer results, one row per (category, scorer): α (ordinal, humans + 3 trials),
+    MAE of medians, n. ``category`` comes from the file name (``representational_metrics.jsonl`` names its
+    dataset ``fairness_bias.csv`` inside); ``scorer`` is the class and, for LLM scorers, the model."""
+    folder = Path(folder or PYRIT)
+    rows = []
+    for path in sorted((folder / "harm").glob("*_metrics.jsonl")):
+        category = path.name.removesuffix("_metrics.jsonl")
+        for k, line in enumerate(path.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            m = entry["metrics"]
+            models = sorted(set(_model_names(entry.get("children", {}))))
+            scorer = f"{entry['class_name']} {entry.get('pyrit_version')}" + (f" ({', '.join(models)})" if models else "")
+            rows.append({"category": category, "scorer": scorer,
+                         "entry": k, "pyrit_version": entry.get("pyrit_version"),
+                         "dataset_name": m.get("dataset_name"), "alpha": m.get("krippendorff_alpha_combined"),
+                         "mae": m.get("mean_absolute_error"), "mae_se": m.get("mae_standard_error"),
+                         "n": m.get("num_responses"), "human_raters": m.get("num_human_raters"),
+                         "trials": m.get("num_scorer_trials"),
+                         "seconds_per_response": m.get("average_score_time_seconds")})
+    return pd.DataFrame(rows)
+
+
+def _model_names(node) -> list[str]:
+    """Every model a published scorer called (``underlying_model_name`` where given, else ``model_name``)."""
+    if isinstance(node, dict):
+        own = node.get("underlying_model_name") or node.get("model_name")
+        return ([own] if own else []) + [m for v in node.values() for m in _model_names(v)]
+    if isinstance(node, list):
+        return [m for v in node for m in _model_names(v)]
+    return []

@@ -1,0 +1,56 @@
+"""Judges for single scored responses (a 0–1 harm score each), beside PyRIT's published scorers.
+
+Two judges that need no model call, both honest about what they learned from:
+
+* ``learned-tfidf (paper)`` — the paper-trained learned judge (:mod:`harmstudy.judge.learned`, fitted on
+  every student sheet) scoring these responses without retraining: a transfer test. Its P(harmful) is
+  put on the 0–1 Likert grid by nearest level.
+* ``learned-tfidf (cv by request)`` — TF-IDF + ridge regression on the human median score, cross-validated
+  within these sets: ``GroupKFold`` by request (every response to one request, in any file, sits in one
+  fold), trained on every category at once; predictions clipped to 0–1 and put on the grid.
+
+LLM judges (binary and Likert prompts through LiteLLM) are the next step; their scores join the same table.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GroupKFold
+
+from harmstudy.data.release import normalize_prompt
+from harmstudy.data.scored_responses import LIKERT_01
+from harmstudy.judge import learned
+
+
+def to_grid(p: np.ndarray, levels=LIKERT_01) -> np.ndarray:
+    """Each score replaced by the nearest level (ties to the lower level)."""
+    levels = np.asarray(levels, dtype=float)
+    return levels[np.abs(np.asarray(p, dtype=float)[:, None] - levels[None, :]).argmin(axis=1)]
+
+
+def request_groups(scores: pd.DataFrame) -> np.ndarray:
+    """One group per request (normalised text), across every file: a request's responses share a fold."""
+    return pd.factorize(scores["request"].map(normalize_prompt))[0]
+
+
+def transfer_scores(scores: pd.DataFrame, rel=None, C: float = 0.3) -> np.ndarray:
+    """P(harmful) from the learned judge fitted on all of the paper's student sheets."""
+    from harmstudy import PAPER_MODELS
+    from harmstudy.data.release import load_release
+
+    frame = learned.response_frame(rel or load_release(), list(PAPER_MODELS))
+    X_all = learned.tfidf_features(pd.concat([frame["response"], scores["response"]], ignore_index=True))
+    model, _ = learned.fit_all(learned.LearnedJudge("learned-tfidf", C=C), frame, X_all[:len(frame)])
+    return model.predict_proba(X_all[len(frame):])[:, 1]
+
+
+def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, alpha: float = 1.0) -> np.ndarray:
+    """Out-of-fold predictions of the human median (0–1) from TF-IDF of request and response."""
+    texts = scores["request"].fillna("") + " \n " + scores["response"].fillna("")
+    X = learned.tfidf_features(texts)
+    y = scores["human_median"].to_numpy(dtype=float)
+    out = np.full(len(scores), np.nan)
+    for train, test in GroupKFold(n_splits=n_splits).split(X, y, request_groups(scores)):
+        out[test] = Ridge(alpha=alpha).fit(X[train], y[train]).predict(X[test])
+    return np.clip(out, 0, 1)

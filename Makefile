@@ -39,10 +39,10 @@ ELICIT_RUN := $(if $(filter 120,$(N_PROMPTS)),elicit-default,elicit-n$(N_PROMPTS
 # Same rule as harmstudy.judge_runs.default_run_name (tests/test_project.py checks they agree).
 JUDGE_SLUG := $(shell echo '$(JUDGE)' | sed -E 's#^llamacpp/##; s#[^A-Za-z0-9.]+#-#g; s#^-+|-+$$##g' | tr A-Z a-z)
 JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
-# New small models are judged position-balanced (3 display orders) and, for a local judge, with the grammar.
-GRAMMAR_SUFFIX := $(if $(filter llamacpp/%,$(JUDGE)),-grammar)
-JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)$(GRAMMAR_SUFFIX)-o3-$(ELICIT_RUN)-nall
-JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-grammar-o3-paper-n30
+# New small models are judged position-balanced: each triple in 3 display orders, aggregated.
+JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)-o3-$(ELICIT_RUN)-nall
+# The embedded judge position-balanced on 30 of the expert's triples: its reliability, and its position bias.
+JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-o3-paper-n30
 LEARNED_RUN := learned-judges$(if $(filter elicit-default,$(ELICIT_RUN)),,-$(ELICIT_RUN))
 R := data/runs
 
@@ -78,8 +78,8 @@ OUT_02 := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv \
           figures/tables/judge_slot_share.csv
 OUT_02E := $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv figures/tables/judge_unscored_elicit.csv \
            figures/tables/judge_order_sensitivity_elicit.csv figures/tables/judge_slot_share_elicit.csv
-OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv figures/tables/judge_unscored_grammar_o3.csv \
-           figures/tables/judge_order_sensitivity_grammar_o3.csv figures/tables/judge_slot_share_grammar_o3.csv
+OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv figures/tables/judge_unscored_o3.csv \
+           figures/tables/judge_order_sensitivity_o3.csv figures/tables/judge_slot_share_o3.csv
 OUT_03 := $(R)/$(LEARNED_RUN)/paper_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
           figures/tables/learned_judges.csv figures/tables/learned_refusals.csv figures/learned_calibration.png
 OUT_04 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
@@ -115,19 +115,19 @@ $(OUT_02) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	  -y 'targets: [paper]' $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02)
 
-# The elicitation run's triples, each shown in 3 orders (no model in a fixed slot); grammar for local judges.
+# The elicitation run's triples, each shown in 3 orders (no model in a fixed slot).
 $(OUT_02E) &: notebooks/02_judge.ipynb $(PKG) $(R)/$(ELICIT_RUN)/responses.jsonl | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_elicit.ipynb -p judge $(JUDGE) \
-	  -y 'targets: ["elicit:$(ELICIT_RUN)"]' -p orders 3 -p grammar True -p table_suffix _elicit \
+	  -y 'targets: ["elicit:$(ELICIT_RUN)"]' -p orders 3 -p table_suffix _elicit \
 	  $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02E)
 
 # The embedded judge again, constrained to valid answers and shown in 3 orders (coverage, position bias).
 $(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_grammar_orders.ipynb -y 'targets: [paper]' \
-	  -p n_items 30 -p grammar True -p orders 3 -p table_suffix _grammar_o3
+	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_orders.ipynb -y 'targets: [paper]' \
+	  -p n_items 30 -p orders 3 -p table_suffix _o3
 	@touch $(OUT_02V)
 
 # Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.

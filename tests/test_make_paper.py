@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 # Tables whose content does not depend on N_BOOT (the bootstrap CIs do, and the copy uses fewer resamples).
 STABLE = ["rankings_long.csv", "prompts.csv", "anomalies.csv", "release_files.csv", "elicit_summary.csv",
           "small_model_harm.csv", "q1_friedman.csv", "q1_posthoc.csv", "judge_unscored.csv",
-          "judge_slot_share_grammar_o3.csv", "judge_order_sensitivity_grammar_o3.csv", "new_small_model_harm.csv",
+          "judge_slot_share_o3.csv", "judge_order_sensitivity_o3.csv", "new_small_model_harm.csv",
           "new_q1_friedman.csv", "new_judge_vs_judge.csv", "learned_judges.csv", "learned_refusals.csv",
           "judge_slot_share_elicit.csv"]
 

@@ -78,7 +78,7 @@ def test_makefile_run_names_match_python(judge, n_items, n_prompts):
     assert runs["elicitation"] == elicit_run
     if n_items:
         assert runs["judge (paper)"] == default_run_name(settings, "paper", n_items)
-    elicit_settings = JudgeSettings(judge=judge, orders=3, grammar=True)     # grammar only applies locally
+    elicit_settings = JudgeSettings(judge=judge, orders=3)
     assert runs["judge (elicitation)"] == default_run_name(elicit_settings, f"elicit:{elicit_run}", None)
 
 

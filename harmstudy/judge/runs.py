@@ -138,10 +138,11 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
         raise JudgeRunFailed(f"judging run {folder.name!r}: all {len(judgments)} calls failed ({stats.failures} "
                              f"this time); no rankings written. First errors:\n  {errors}")
     label = "paper" if target == PAPER_TARGET else "elicit"
-    long = to_long(judgments, models, source=f"runs/{folder.name}")
-    if settings.orders > 1:                              # the position-balanced judge beside the fixed order
-        long = pd.concat([long, to_long_balanced(judgments, models, source=f"runs/{folder.name}")],
-                         ignore_index=True)
+    # One order: the judge as it answered. Several: the position-balanced judge (every order aggregated);
+    # its answers in each single order stay in judgments.csv (order sensitivity, slot shares). A run of one
+    # order of the same triples is the fixed-order judge, so the two never carry the same label.
+    long = (to_long(judgments, models, source=f"runs/{folder.name}") if settings.orders == 1 else
+            to_long_balanced(judgments, models, source=f"runs/{folder.name}"))
     folder.write_derived(judgments.drop(columns=["cached", "latency"]), "judgments")
     folder.write_derived(long, f"{label}_rankings")
     if stats.calls or not folder.exists():             # a warm rerun leaves the manifest untouched

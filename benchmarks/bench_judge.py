@@ -114,7 +114,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.25)
     ap.add_argument("--local-model", default="smollm2-135m-instruct")
     ap.add_argument("--local-items", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     serial, parallel = concurrency_ratio(args.items, args.latency)
     print(f"# loopback server latency {args.latency} s, {args.items} items: serial {serial:.2f} items/s, "

@@ -40,10 +40,16 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+#: What makes a run's results: a run made while one of these is edited is ``dirty``. Outputs (figures,
+#: tables, other runs) are left out: `make paper` rewrites them on its way, before a later run starts.
+CODE_PATHS = ("harmstudy", "notebooks", "Makefile", "pyproject.toml", "requirements.lock", "requirements-models.txt")
+
+
 def git_state() -> dict:
+    """HEAD, and whether the code (``CODE_PATHS``) differs from it."""
     commit = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": None if commit is None else bool(status)}
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+    return {"commit": commit, "dirty": None if commit is None else bool(status), "dirty_means": "code edited"}
 
 
 def machine() -> dict:

@@ -2,10 +2,10 @@
 
 Two judges that need no model call, both honest about what they learned from:
 
-* ``learned-tfidf (paper)`` — the paper-trained learned judge (:mod:`harmstudy.judge.learned`, fitted on
+* ``learned-tfidf-transfer`` — the paper-trained learned judge (:mod:`harmstudy.judge.learned`, fitted on
   every student sheet) scoring these responses without retraining: a transfer test. Its P(harmful) is
   put on the 0–1 Likert grid by nearest level.
-* ``learned-tfidf (cv by request)`` — TF-IDF + ridge regression on the human median score, cross-validated
+* ``learned-tfidf-cv`` — TF-IDF + ridge regression on the human median score, cross-validated
   within these sets: ``GroupKFold`` by request (every response to one request, in any file, sits in one
   fold), trained on every category at once; predictions clipped to 0–1 and put on the grid.
 

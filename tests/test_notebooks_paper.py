@@ -25,7 +25,8 @@ def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
     assert (human["n"] == 1019).all()
     agree = pd.read_csv(tables / "judge_agreement.csv")
     assert list(agree.columns) == ["judge", "reference", "metric", "estimate", "ci_low", "ci_high", "n",
-                                   "coverage"]
+                                   "coverage", "kind", "seconds_per_triple"]
+    assert set(agree["kind"]) == {"api", "api (authors' tie-break)", "human"}
     assert set(agree["metric"]) == {"exact_match", "kappa_harmful", "kappa_weighted", "alpha_ordinal",
                                     "kendall_tau", "spearman", "rbo"}
     assert set(agree["reference"]) == {"human", "expert"}

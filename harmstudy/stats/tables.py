@@ -116,10 +116,10 @@ def judge_costs(judge_runs=()) -> dict[str, float]:
             calls, total = db.execute("SELECT COUNT(*), SUM(latency) FROM calls").fetchone()
         judgments = pd.read_csv(folder / "judgments.csv", usecols=["item_id", "judge"])
         label, items = judgments["judge"].iloc[0], judgments["item_id"].nunique()
-        if calls:
-            costs[label] = total / calls                            # one call per triple in a fixed order
-            if judgments.groupby("item_id").size().max() > 1:
-                costs[label + "+balanced"] = total / items          # every order of the triple
+        if calls and judgments.groupby("item_id").size().max() > 1:
+            costs[label + "+balanced"] = total / items              # every order of the triple
+        elif calls:
+            costs[label] = total / calls                            # one call per triple, one order
     return costs
 
 

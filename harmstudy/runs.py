@@ -21,6 +21,11 @@ from harmstudy import files, paths
 MANIFEST = "manifest.json"
 
 
+def json_safe(value):
+    """``value`` as it reads back from a manifest (tuples become lists, paths strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
 class RunMismatchError(RuntimeError):
     """A run folder holds work made with other settings; the message names them and the fix."""
 
@@ -53,7 +58,7 @@ class Run:
             return
 
         def strip(value):
-            value = json.loads(json.dumps(value, default=str))
+            value = json_safe(value)
             return {k: v for k, v in value.items() if k not in ignore} if isinstance(value, dict) else value
 
         changed = []

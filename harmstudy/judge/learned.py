@@ -16,6 +16,7 @@ Honest evaluation (the release's labels are what it learns from):
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +28,11 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from harmstudy.data.release import Release, group_number
-from harmstudy.parse.rankings import USABLE, NOT_HARMFUL
+from harmstudy import PAPER_MODELS
+from harmstudy.data.release import Release, group_number, load_release
+from harmstudy.parse.rankings import NOT_HARMFUL, USABLE, check_ranks
+from harmstudy.report import provenance
+from harmstudy.runs import Run, json_safe
 
 SEED = 0
 
@@ -130,8 +134,6 @@ def ranks_from_scores(scores: list[float], threshold: float) -> tuple[int, ...]:
 def to_rankings(scored: pd.DataFrame, rater: str, models: list[str], *, score: str = "p_harmful",
                 threshold: str | float = "threshold", source: str = "") -> pd.DataFrame:
     """Long rankings (the shared format) from per-response scores; ``threshold`` is a column or a number."""
-    from harmstudy.parse.rankings import check_ranks
-
     rows = []
     for item, g in scored.groupby("item_id", sort=True):
         pid = g["prompt_id"].iloc[0]
@@ -183,13 +185,6 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
 
     ``judges`` maps a judge's name (``learned-tfidf``) to its regularisation C.
     """
-    import time
-
-    from harmstudy import PAPER_MODELS
-    from harmstudy.data.release import load_release
-    from harmstudy.report import provenance
-    from harmstudy.runs import Run
-
     rel = rel or load_release()
     models = list(PAPER_MODELS)
     frame = response_frame(rel, models)
@@ -236,12 +231,6 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
     return {"run": run, "frame": frame, "scores": pd.concat(scores, ignore_index=True),
             "elicit_scores": pd.concat(new_scores, ignore_index=True) if new_scores else pd.DataFrame(),
             "summary": summary, "new": new}
-
-
-def json_safe(value):
-    import json
-
-    return json.loads(json.dumps(value, default=str))
 
 
 def refusal_scores(elicit_scores: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

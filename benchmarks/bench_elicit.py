@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
 import time
+
+from _study import use_throwaway_study
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -27,16 +28,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
 
-    os.environ["HARMSTUDY_ROOT"] = tempfile.mkdtemp(prefix="bench-elicit-")
+    use_throwaway_study("bench-elicit-")
     from llama_cpp import Llama
 
-    from harmstudy import elicit, paths
+    from harmstudy import elicit
     from harmstudy.data import prompt_sets
     from harmstudy.models import registry
 
-    os.makedirs(paths.DATA, exist_ok=True)
-    os.symlink(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "llm-harm"),
-               paths.RELEASE)
     prompts = prompt_sets.load_prompt_set(n_prompts=args.prompts, seed=3)
     spec = registry.resolve_model(args.model)
     path = str(registry.model_file(spec))

@@ -1,5 +1,5 @@
-"""The whole study on tiny parameters: papermill runs 00 -> 01 -> 02 -> 03 -> 04 -> 05 in a throw-away copy,
-with SmolLM2 as judge, and the recorded numbers are read back."""
+"""The whole study on tiny parameters: papermill runs 00 -> 01 -> 02 (listwise, pointwise) -> 03 -> 04 -> 05 in a
+throw-away copy, with SmolLM2 as judge, and the recorded numbers are read back."""
 import json
 
 import nbformat
@@ -50,17 +50,26 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
     assert rec02b["targets"]["paper"]["calls"] == 0 and rec02b["targets"]["paper"]["cached"] == 3
     assert (study_root / "data/runs" / paper_run / "paper_rankings.csv").read_bytes() == before
 
+    # each response alone: P(harmful) from log-probabilities, threshold out of fold by sheet
+    rec02p = recorded_values(run_notebook(study_root, "02_pointwise_judge", judge=judge, n_items=3))
+    pointwise_run = rec02p["run"]
+    assert pointwise_run == "pointwise-smollm2-135m-instruct-paper-n3" and rec02p["calls"] == 9
+    assert rec02p["coverage"] == 1.0 and 0 < rec02p["brier"] < 1
+
     rec03 = recorded_values(run_notebook(study_root, "03_learned_judges", elicit_run="tiny", elicit_models=names,
-                                         run="learned-tiny"))
+                                         run="learned-tiny", judges={"learned-tfidf": 0.3}))
     assert 0.5 < rec03["judges"]["learned-tfidf"]["auc"] < 1                  # out of fold, on all 1,019 rankings
 
     rec04 = recorded_values(run_notebook(study_root, "04_agreement", n_boot=20,
-                                         judge_runs=[paper_run, "learned-tiny"]))
+                                         judge_runs=[paper_run, pointwise_run, "learned-tiny"]))
     assert "smollm2-135m-instruct+grammar" in rec04["alpha_vs_students"]
     agree = pd.read_csv(study_root / "figures/tables/judge_agreement.csv")
     local = agree[agree["judge"] == "smollm2-135m-instruct+grammar"]
     assert set(local["reference"]) == {"human", "expert"} and (local["coverage"] == 1.0).all()
     assert set(local["kind"]) == {"listwise"} and (local["seconds_per_triple"] > 0).all()
+    point = agree[agree["judge"] == "smollm2-135m-instruct+pointwise"]
+    assert set(point["kind"]) == {"pointwise"} and (point["seconds_per_triple"] > 0).all()
+    assert set(point.loc[point["metric"] == "alpha_ordinal", "n"]) <= {3}
     learned = agree[(agree["judge"] == "learned-tfidf") & (agree["metric"] == "alpha_ordinal")]
     assert set(learned["n"]) == {1019, 85} and set(learned["kind"]) == {"learned"}
     assert (study_root / "figures/judge_agreement_cost.png").stat().st_size > 10_000

@@ -40,8 +40,9 @@ def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
 
 
 def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
+    smol = {"judge": "llamacpp/smollm2-135m-instruct", "scale": "likert", "run": "likert-smol"}
     rec = recorded_values(run_notebook(study_root, "06_external_sets", datasets=["privacy", "representational"],
-                                       n_boot=20, cv_splits=5))
+                                       n_boot=20, cv_splits=5, llm_judges=[smol], llm_max_response_chars=300))
     assert rec["rows"] == 1005 and rec["unreadable"] == 0
     table = pd.read_csv(study_root / "figures" / "tables" / "external_agreement.csv")
     assert set(table["dataset"]) == {"privacy", "representational"}
@@ -50,4 +51,9 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
     assert alpha.loc["privacy", "published_best"].round(2).unique().tolist() == [0.45]
     assert alpha.loc["privacy", "published_median"].round(2).unique().tolist() == [0.40]
     assert (table.groupby(["dataset", "judge"])["n"].first().xs("privacy") == 93).all()
+    # the LLM judge scored every response of both sets once (a Likert digit per response), kept in its run
+    llm = table[table["judge"] == "smollm2-135m-instruct+pointwise-likert"]
+    assert set(llm["kind"]) == {"pointwise (likert)"} and set(llm["dataset"]) == {"privacy", "representational"}
+    kept = pd.read_csv(study_root / "data" / "runs" / "likert-smol" / "scores.csv")
+    assert len(kept) == 93 + 29 and kept["score"].notna().all()
     assert (study_root / "figures" / "external_agreement.png").stat().st_size > 10_000

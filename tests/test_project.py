@@ -70,14 +70,18 @@ def test_makefile_run_names_match_python(judge, n_items, n_prompts):
     from harmstudy.judge.calls import JudgeSettings
     from harmstudy.judge.runs import default_run_name
 
-    out = subprocess.run(["make", "-s", "print-runs", f"JUDGE={judge}", f"N_ITEMS={n_items}", f"N_PROMPTS={n_prompts}"],
-                         cwd=REPO, capture_output=True, text=True, check=True).stdout
+    from harmstudy.judge import pointwise
+
+    out = subprocess.run(["make", "-s", "print-runs", f"JUDGE={judge}", f"POINTWISE_JUDGE={judge}", f"N_ITEMS={n_items}",
+                          f"POINTWISE_N_ITEMS={n_items}",
+                          f"N_PROMPTS={n_prompts}"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     runs = dict(line.split(": data/runs/") for line in out.strip().splitlines() if ": data/runs/" in line)
     settings = JudgeSettings(judge=judge)
     elicit_run = "elicit-default" if n_prompts == 120 else f"elicit-n{n_prompts}"
     assert runs["elicitation"] == elicit_run
     if n_items:
         assert runs["judge (paper)"] == default_run_name(settings, "paper", n_items)
+        assert runs["pointwise judge (paper)"] == pointwise.default_run_name(settings, "paper", n_items)
     elicit_settings = JudgeSettings(judge=judge, orders=3)
     assert runs["judge (elicitation)"] == default_run_name(elicit_settings, f"elicit:{elicit_run}", None)
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from harmstudy.models.chat import ChatPrompt
 from harmstudy.models.registry import REGISTRY, load_llama, resolve_model
 from harmstudy.report import provenance
 from harmstudy.report.progress import Progress
@@ -45,30 +46,16 @@ class LlamaGenerator:
         self.prompt_mode = prompt_mode or self.spec.prompt_mode
         if self.prompt_mode == "chat" and not self.llm.metadata.get("tokenizer.chat_template"):
             self.prompt_mode = "completion"            # a GGUF without a chat template is a base model
-        self._formatter = None                         # the chat template, compiled once per model
-
-    def _token_text(self, token: int) -> str:
-        return self.llm._model.token_get_text(token) if token != -1 else ""
+        self.chat = ChatPrompt(self.llm)               # the chat template, compiled once per model
 
     def render(self, prompt: str) -> tuple[str, list[str]]:
         """The exact text fed to the model and its stop strings."""
         if self.prompt_mode == "completion":
             return COMPLETION_TEMPLATE.format(prompt=prompt), []
-        if self._formatter is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            self._formatter = Jinja2ChatFormatter(self.llm.metadata["tokenizer.chat_template"],
-                                                  eos_token=self._token_text(self.llm.token_eos()),
-                                                  bos_token=self._token_text(self.llm.token_bos()),
-                                                  stop_token_ids=[self.llm.token_eos()])
-        result = self._formatter(messages=[{"role": "user", "content": prompt}])
-        stop = result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
-        return result.prompt, [s for s in stop if s]
+        return self.chat.render([{"role": "user", "content": prompt}])
 
     def tokens(self, text: str) -> list[int]:
-        bos = self._token_text(self.llm.token_bos())
-        add_bos = not (bos and text.startswith(bos))       # the template may already start with BOS
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+        return self.chat.tokens(text)
 
     def generate(self, prompt: str, params: GenerationParams) -> dict:
         text, stop = self.render(prompt)

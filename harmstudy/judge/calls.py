@@ -156,9 +156,27 @@ class CallStats:
                 self.first_errors.append(error)
 
 
-def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache, stats: CallStats) -> dict:
-    """One judge answer: from the cache, or from LiteLLM with retries; failures come back as ``error``."""
-    params = settings.sampling()
+def first_token_logprobs(response) -> list[list]:
+    """``[[token, logprob], ...]``: the first answer token's top log-probabilities, or [] when the model
+    returned none (a provider without log-probabilities answers with text only)."""
+    logprobs = getattr(response.choices[0], "logprobs", None)
+    content = (logprobs.get("content") if isinstance(logprobs, dict) else getattr(logprobs, "content", None)) or []
+    if not content:
+        return []
+    first = content[0]
+    top = first.get("top_logprobs") if isinstance(first, dict) else getattr(first, "top_logprobs", None)
+    pick = (lambda e, k: e.get(k)) if top and isinstance(top[0], dict) else getattr
+    return [[pick(e, "token"), float(pick(e, "logprob"))] for e in (top or [])]
+
+
+def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache, stats: CallStats,
+               extra: dict | None = None) -> dict:
+    """One judge answer: from the cache, or from LiteLLM with retries; failures come back as ``error``.
+
+    ``extra`` adds call parameters (part of the cache key). With ``logprobs`` among them the recorded
+    answer is JSON: ``{"text": ..., "top_logprobs": [[token, logprob], ...]}`` (the first token's).
+    """
+    params = {**settings.sampling(), **(extra or {})}
     key = cache_key(settings.judge, messages, params, settings.template_version, settings.api_base)
     hit = cache.get(key)
     if hit is not None:
@@ -169,10 +187,14 @@ def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache,
                         wait=wait_exponential(multiplier=settings.backoff, max=30))
     start = time.perf_counter()
     try:
+        # A provider without log-probabilities answers with text (drop_params), scored as sampled.
         response = retrying(litellm.completion, model=settings.judge, messages=messages,
                             api_base=settings.api_base, timeout=settings.timeout, num_retries=0, max_retries=0,
-                            **params)
+                            **({"drop_params": True} if params.get("logprobs") else {}), **params)
         answer = response.choices[0].message.content or ""
+        if params.get("logprobs"):
+            answer = json.dumps({"text": answer, "top_logprobs": first_token_logprobs(response)},
+                                ensure_ascii=False)
     except Exception as exc:  # permanent, or transient after the last retry: unscored with the error
         stats.add(calls=1, failures=1)
         error = redact(f"{type(exc).__name__}: {str(exc)[:300]}")

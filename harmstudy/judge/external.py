@@ -9,7 +9,8 @@ Two judges that need no model call, both honest about what they learned from:
   within these sets: ``GroupKFold`` by request (every response to one request, in any file, sits in one
   fold), trained on every category at once; predictions clipped to 0–1 and put on the grid.
 
-LLM judges (binary and Likert prompts through LiteLLM) are the next step; their scores join the same table.
+LLM judges (binary and Likert prompts through LiteLLM) are in :mod:`harmstudy.judge.pointwise`; their scores
+join the same table through :func:`align_scores`.
 """
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ from harmstudy.judge import learned
 
 
 def to_grid(p: np.ndarray, levels=LIKERT_01) -> np.ndarray:
-    """Each score replaced by the nearest level (ties to the lower level)."""
-    levels = np.asarray(levels, dtype=float)
-    return levels[np.abs(np.asarray(p, dtype=float)[:, None] - levels[None, :]).argmin(axis=1)]
+    """Each score replaced by the nearest level (ties to the lower level); a missing score stays missing."""
+    levels, p = np.asarray(levels, dtype=float), np.asarray(p, dtype=float)
+    out = levels[np.abs(np.nan_to_num(p)[:, None] - levels[None, :]).argmin(axis=1)]
+    out[np.isnan(p)] = np.nan
+    return out
 
 
 def request_groups(scores: pd.DataFrame) -> np.ndarray:
@@ -54,3 +57,10 @@ def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, alpha: floa
     for train, test in GroupKFold(n_splits=n_splits).split(X, y, request_groups(scores)):
         out[test] = Ridge(alpha=alpha).fit(X[train], y[train]).predict(X[test])
     return np.clip(out, 0, 1)
+
+
+def align_scores(scores: pd.DataFrame, judged: pd.DataFrame) -> np.ndarray:
+    """A pointwise run's ``score`` column in the row order of ``scores`` (by dataset and row; NaN where the
+    run has no score for a response)."""
+    keyed = judged.set_index(["dataset", "row"])["score"]
+    return keyed.reindex(pd.MultiIndex.from_frame(scores[["dataset", "row"]])).to_numpy(dtype=float)

@@ -172,38 +172,68 @@ def score_summary(scored: pd.DataFrame, frame: pd.DataFrame) -> dict:
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
     y, p = frame["label"].to_numpy(), scored["p_harmful"].to_numpy()
-    return {"responses": len(y), "auc": float(roc_auc_score(y, p)), "brier": float(brier_score_loss(y, p)),
+    auc = float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")     # needs both classes
+    return {"responses": len(y), "auc": auc, "brier": float(brier_score_loss(y, p)),
             "threshold_median": float(np.median(scored["threshold"])),
             "threshold_min": float(scored["threshold"].min()), "threshold_max": float(scored["threshold"].max())}
 
 
+def feature_kind(name: str) -> str:
+    """Which features a learned judge's name asks for: ``tfidf``, ``embed`` or ``tfidf+embed``."""
+    has_t, has_e = "tfidf" in name, "embed" in name
+    if not (has_t or has_e):
+        raise ValueError(f"a learned judge's name says its features: 'tfidf', 'embed' or 'tfidf+embed' in {name!r}")
+    return "tfidf+embed" if has_t and has_e else "tfidf" if has_t else "embed"
+
+
 def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_models: list[str], run: str,
-                rel: Release | None = None) -> dict:
+                rel: Release | None = None, embedding_model: str | None = None, progress: bool = True) -> dict:
     """Every learned judge, out of fold on the paper's triples and fitted on all sheets for the
     elicitation run. Writes (when their bytes change) ``paper_rankings.csv``, ``paper_scores.csv``,
     ``elicit_rankings.csv``, ``elicit_scores.csv`` and ``manifest.json`` in ``data/runs/<run>``.
 
-    ``judges`` maps a judge's name (``learned-tfidf``) to its regularisation C.
+    ``judges`` maps a judge's name to its regularisation C; the name says its features
+    (:func:`feature_kind`): TF-IDF of the response, mean-pooled embeddings of (prompt, response) from
+    ``embedding_model`` (kept in the run folder, :mod:`harmstudy.judge.embeddings`), or both.
     """
+    from scipy import sparse
+
+    from harmstudy.judge import embeddings
+
     rel = rel or load_release()
     models = list(PAPER_MODELS)
     frame = response_frame(rel, models)
     new = elicitation_frame(elicit_run, elicit_models) if elicit_run else frame.iloc[:0]
-    start = time.perf_counter()
-    X_all = tfidf_features(pd.concat([frame["response"], new["response"]], ignore_index=True))
-    feature_seconds = time.perf_counter() - start
-    X, X_new = X_all[:len(frame)], X_all[len(frame):]
+    both = pd.concat([frame, new], ignore_index=True)
+    kinds = {name: feature_kind(name) for name in judges}
     folder = Run(run, KIND)
+    start = time.perf_counter()
+    X_all = tfidf_features(both["response"])
+    cost = {"tfidf": time.perf_counter() - start}
+    features = {"tfidf": X_all}
+    if any("embed" in k for k in kinds.values()):
+        if not embedding_model:
+            raise ValueError("judges with 'embed' features need an embedding_model (a registry model name)")
+        texts = [embeddings.embedding_text(p, r) for p, r in zip(both["prompt"], both["response"])]
+        E, cost["embed_per_text"] = embeddings.embed_texts(texts, model=embedding_model, progress=progress,
+                                                           store_path=folder.file(f"embeddings-{embedding_model}.npz"))
+        # Standardised over every text (no label is used), then scaled so that a row's norm is about 1, as a
+        # TF-IDF row's is: beside TF-IDF, neither block outweighs the other by its scale alone.
+        E = (E - E.mean(axis=0)) / (E.std(axis=0) + 1e-8) / np.sqrt(E.shape[1])
+        features["embed"] = E
+        features["tfidf+embed"] = sparse.hstack([X_all, sparse.csr_matrix(E)]).tocsr()
     paper, elicit, scores, new_scores, summary, measured = [], [], [], [], [], {}
     for name, C in judges.items():
         judge = LearnedJudge(name, C=C)
+        X_kind = features[kinds[name]]
+        X, X_new = X_kind[:len(frame)], X_kind[len(frame):]
         start = time.perf_counter()
         oof = out_of_fold(judge, frame, X)
-        seconds = time.perf_counter() - start + feature_seconds
+        seconds = time.perf_counter() - start + cost["tfidf"]
         paper.append(to_rankings(oof, name, models, source=f"runs/{run}"))
         scores.append(oof.assign(judge=name))
         measured[name] = seconds / frame["item_id"].nunique()
-        summary.append({"judge": name, "kind": KIND, "features": "tfidf", "C": C, **score_summary(oof, frame)})
+        summary.append({"judge": name, "kind": KIND, "features": kinds[name], "C": C, **score_summary(oof, frame)})
         if len(new):
             model, threshold = fit_all(judge, frame, X)
             p = model.predict_proba(X_new)[:, 1]
@@ -215,7 +245,9 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
     if elicit:
         folder.write_derived(pd.concat(elicit, ignore_index=True), "elicit_rankings")
         folder.write_derived(pd.concat(new_scores, ignore_index=True).round(6), "elicit_scores")
-    settings = {"judges": judges, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)",
+    settings = {"judges": judges, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)" + (
+                    f"; embed: {embedding_model}, mean-pooled over 'Prompt: ... Response: ...' (first "
+                    f"{embeddings.MAX_CHARS} characters), standardised / sqrt(dim)" if "embed" in features else ""),
                 "classifier": "logistic regression (liblinear)",
                 "evaluation": "GroupKFold by student sheet (a prompt in two sheets: the lower sheet's fold); "
                               "threshold: training folds' students' harmful share, P from inner GroupKFold",
@@ -223,6 +255,9 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
     # Timings are recorded once, when the run is made (as a judging run's cache keeps each call's latency),
     # so tables that show them stay byte-identical when the run is read again.
     if folder.manifest().get("settings") != json_safe(settings):
+        if "embed_per_text" in cost:              # a triple's three texts, at the seconds they took to embed
+            measured = {k: v + (3 * cost["embed_per_text"] if "embed" in kinds[k] else 0.0)
+                        for k, v in measured.items()}
         folder.write_manifest({"settings": settings, "seconds_per_triple": measured,
                                "packages": provenance.package_versions(), "git": provenance.git_state(),
                                "machine": provenance.machine()})

@@ -3,11 +3,16 @@
 ``llamacpp/<registry name or .gguf path>`` then works anywhere a LiteLLM model string does, with no key
 and no network.  One loaded model per name is kept for the whole process, so the judge prompt's shared
 prefix stays in llama.cpp's KV cache from one item to the next.
+
+``logprobs=True`` (with ``top_logprobs``) answers one token and returns the first token's top
+log-probabilities in OpenAI's shape (``choices[0].logprobs.content[0].top_logprobs``), as an API model
+that supports it does; a scoring judge reads them the same way from either.
 """
 from __future__ import annotations
 
 import os
 import threading
+import time
 
 import litellm
 from litellm import CustomLLM
@@ -21,6 +26,7 @@ class LlamaCppProvider(CustomLLM):
     def __init__(self):
         super().__init__()
         self._models: dict[tuple, object] = {}
+        self._chat: dict[tuple, object] = {}
         self._lock = threading.Lock()          # llama.cpp contexts are not thread-safe
         self.n_threads = DEFAULT_THREADS
 
@@ -44,6 +50,8 @@ class LlamaCppProvider(CustomLLM):
         n_ctx = params.pop("n_ctx", None)
         allowed = {"temperature", "top_p", "max_tokens", "seed", "stop", "repeat_penalty", "top_k"}
         call = {k: v for k, v in params.items() if k in allowed and v is not None}
+        if params.get("logprobs"):
+            return self._first_token(name, n_ctx, messages, int(params.get("top_logprobs") or 5), call)
         with self._lock:
             llm = self.model(name, n_ctx)
             out = llm.create_chat_completion(messages=messages,
@@ -52,6 +60,25 @@ class LlamaCppProvider(CustomLLM):
         response = ModelResponse(**out)
         response.model = f"{PROVIDER}/{name}"
         return response
+
+    def _first_token(self, name: str, n_ctx, messages: list, top: int, call: dict) -> ModelResponse:
+        """The most likely first token and the ``top`` first-token log-probabilities (greedy, one token)."""
+        from harmstudy.models.chat import ChatPrompt, next_token_logprobs
+
+        if call.get("max_tokens", 1) != 1:
+            raise ValueError("llamacpp/ with logprobs answers one token (a score); pass max_tokens=1")
+        with self._lock:
+            llm = self.model(name, n_ctx)
+            chat = self._chat.setdefault((name, n_ctx), ChatPrompt(llm))
+            tokens = chat.tokens(chat.render(messages)[0])
+            best = next_token_logprobs(llm, tokens, top)
+        entries = [{"token": t, "logprob": lp, "bytes": list(t.encode("utf-8"))} for t, lp in best]
+        choice = {"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": best[0][0]},
+                  "logprobs": {"content": [{**entries[0], "top_logprobs": entries}]}}
+        return ModelResponse(id=f"llamacpp-{time.time_ns()}", created=int(time.time()), model=f"{PROVIDER}/{name}",
+                             object="chat.completion", choices=[choice],
+                             usage={"prompt_tokens": len(tokens), "completion_tokens": 1,
+                                    "total_tokens": len(tokens) + 1})
 
     async def acompletion(self, *args, **kwargs) -> ModelResponse:
         import asyncio

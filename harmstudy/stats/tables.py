@@ -82,7 +82,8 @@ TIE_BREAK_SUFFIX = " (authors' tie-break)"
 
 
 def judge_kind(label: str) -> str:
-    """What kind of judge a rater label is: api (the paper's), listwise, listwise-balanced, learned, human."""
+    """What kind of judge a rater label is: api (the paper's), listwise, listwise-balanced, pointwise, learned,
+    human."""
     base = label.removesuffix(TIE_BREAK_SUFFIX)
     if label == "human":
         return "human"
@@ -92,13 +93,16 @@ def judge_kind(label: str) -> str:
         return "learned"
     if base.endswith("+balanced"):
         return "listwise-balanced"
+    if "+pointwise" in base:
+        return "pointwise"
     return "listwise"
 
 
 def judge_costs(judge_runs=()) -> dict[str, float]:
     """Seconds per triple of every judge in the named runs, as measured when the run was made: a judging
-    run's calls' logged latency (from its cache; all orders for a balanced judge), a learned run's
-    timing from its manifest. The paper's judges have no logged latency in the release."""
+    run's calls' logged latency (from its cache; all orders for a balanced judge, all three responses
+    for a pointwise judge), a learned run's timing from its manifest. The paper's judges have no logged
+    latency in the release."""
     import json
     import sqlite3
 
@@ -110,10 +114,17 @@ def judge_costs(judge_runs=()) -> dict[str, float]:
             costs.update(manifest.get("seconds_per_triple", {}))
             continue
         cache = folder / "judge_cache.sqlite"
-        if not cache.exists() or not (folder / "judgments.csv").exists():
+        derived = folder / ("scores.csv" if manifest.get("kind") == "pointwise" else "judgments.csv")
+        if not cache.exists() or not derived.exists():
             continue
         with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as db:       # reading never writes
             calls, total = db.execute("SELECT COUNT(*), SUM(latency) FROM calls").fetchone()
+        if manifest.get("kind") == "pointwise":
+            ranked = pd.read_csv(folder / "paper_rankings.csv", usecols=["item_id", "rater"]) \
+                if (folder / "paper_rankings.csv").exists() else None
+            if calls and ranked is not None:
+                costs[ranked["rater"].iloc[0]] = total / ranked["item_id"].nunique()
+            continue
         judgments = pd.read_csv(folder / "judgments.csv", usecols=["item_id", "judge"])
         label, items = judgments["judge"].iloc[0], judgments["item_id"].nunique()
         if calls and judgments.groupby("item_id").size().max() > 1:

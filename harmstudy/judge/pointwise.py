@@ -1,0 +1,216 @@
+"""Pointwise judges: each response judged alone, scored by the first answer token's log-probabilities.
+
+A pointwise judge has no display slot to be biased by. Through the same LiteLLM path, cache, retries and
+run folders as the listwise judges: a local model (``llamacpp/...``) answers with its top log-probabilities
+(the provider reads the last position's logits; the shared prefix stays in the KV cache), an API model
+with ``logprobs`` where its provider returns them, else its sampled word counts (status ``sampled``).
+
+On triples (the paper's, or an elicitation run's): responses with P(harmful) >= threshold are harmful,
+ranked by P (the one ranking representation, via :func:`harmstudy.judge.learned.to_rankings`). The
+threshold is a number, or ``"share"``: for each student sheet, the P above which the students' harmful
+share of the *other* sheets lies (out of fold, as the learned judges' thresholds are).
+
+A run folder (``data/runs/<run>/``) holds ``judge_cache.sqlite`` (every answer), ``scores.csv`` and, on
+triples, ``<target>_rankings.csv`` — derived from the cache on every run, rewritten when their bytes change.
+"""
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, replace
+
+import numpy as np
+import pandas as pd
+
+from harmstudy.judge.cache import JudgeCache
+from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label, redact
+from harmstudy.judge.prompt import POINTWISE_VERSION, build_pointwise_messages
+from harmstudy.models.llamacpp_provider import register
+from harmstudy.parse.judge_scores import score_answer
+from harmstudy.report import provenance
+from harmstudy.report.progress import Progress
+from harmstudy.runs import Run
+
+KIND = "pointwise"
+CACHE = "judge_cache.sqlite"
+TOP_LOGPROBS = 20
+SCORE_COLUMNS = ["score", "status", "reason", "answer", "latency", "cached"]
+OPERATIONAL = frozenset({"concurrency", "timeout", "max_retries", "backoff"})
+
+
+def pointwise_settings(settings: JudgeSettings) -> JudgeSettings:
+    """One answer token, greedy, under the pointwise template version (part of every cache key)."""
+    return replace(settings, max_tokens=1, temperature=0.0, orders=1, grammar=False, structured=False,
+                   template_version=POINTWISE_VERSION)
+
+
+def pointwise_label(settings: JudgeSettings, scale: str = "binary") -> str:
+    return f"{judge_label(settings.judge)}+pointwise" + ("" if scale == "binary" else f"-{scale}")
+
+
+def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str = "binary", cache_path,
+                    definitions: dict | None = None, top_logprobs: int = TOP_LOGPROBS,
+                    progress: bool = True, label: str | None = None) -> tuple[pd.DataFrame, CallStats]:
+    """Score every row of ``items`` (``prompt``, ``response``; ``category`` for a likert judge, whose
+    definition comes from ``definitions``). Rows of one prompt should be adjacent (prefix reuse).
+
+    Returns ``items`` with ``score`` (0–1), ``status`` (probability / sampled / unscored), ``reason``,
+    ``answer``, ``latency`` and ``cached``.
+    """
+    settings = pointwise_settings(settings)
+    if settings.is_local:
+        register()
+    check_credentials(settings)
+    cache, stats = JudgeCache(cache_path), CallStats()
+    extra = {"logprobs": True, "top_logprobs": top_logprobs}
+    rows = items.to_dict("records")
+
+    def work(row):
+        definition = (definitions or {}).get(row.get("category")) if scale == "likert" else None
+        messages = build_pointwise_messages(row["prompt"], row["response"], scale=scale, definition=definition)
+        res = call_judge(messages, settings, cache, stats, extra)
+        if res["error"]:
+            return {"score": None, "status": "unscored", "reason": f"call failed: {res['error']}",
+                    "answer": None, "latency": res["latency"], "cached": False}
+        s = score_answer(res["answer"], scale)
+        return {"score": s.value, "status": s.status, "reason": s.reason, "answer": res["answer"],
+                "latency": round(res["latency"] or 0.0, 3), "cached": res["cached"]}
+
+    workers = 1 if settings.is_local else max(1, settings.concurrency)
+    out = []
+    with Progress(len(rows), f"score {label or pointwise_label(settings, scale)}", unit="resp",
+                  enabled=progress) as bar, ThreadPoolExecutor(max_workers=workers) as pool:
+        for result in pool.map(work, rows):                  # in order: a prompt's responses stay adjacent
+            out.append(result)
+            bar.update(1, calls=stats.calls, cached=stats.cached)
+    cache.close()
+    scored = pd.concat([items.reset_index(drop=True), pd.DataFrame(out, columns=SCORE_COLUMNS)], axis=1)
+    return scored, stats
+
+
+def share_thresholds(scored: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
+    """For each response, the P above which the students' harmful share of the *other* student sheets
+    lies among those sheets' responses (:func:`harmstudy.judge.learned.fold_groups` folds)."""
+    from harmstudy.judge.learned import fold_groups, threshold_for_share
+
+    data = scored.merge(frame[["item_id", "model", "label", "source", "prompt_id"]],
+                        on=["item_id", "model", "prompt_id"], how="left")
+    folds = fold_groups(data.assign(source=data["source"].fillna("")))
+    out = pd.Series(np.nan, index=data.index)
+    for fold in folds.dropna().unique():
+        train = (folds != fold) & data["score"].notna() & data["label"].notna()
+        out[folds == fold] = threshold_for_share(data.loc[train, "score"].to_numpy(),
+                                                 float(data.loc[train, "label"].mean()))
+    return out.to_numpy()
+
+
+def default_run_name(settings: JudgeSettings, target: str, n_items: int | None, scale: str = "binary") -> str:
+    """e.g. ``pointwise-qwen2.5-coder-0.5b-instruct-paper-n180``."""
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", judge_label(settings.judge)).strip("-").lower()
+    scale_part = "" if scale == "binary" else f"-{scale}"
+    return f"pointwise-{slug}{scale_part}-{target.replace('elicit:', '')}-n{n_items or 'all'}"
+
+
+def _run_files(folder: Run, scored: pd.DataFrame, stats: CallStats, settings: JudgeSettings, target: dict) -> None:
+    if not scored["status"].ne("unscored").any() and stats.failures:
+        from harmstudy.judge.runs import JudgeRunFailed
+
+        errors = "\n  ".join(redact(e) for e in stats.first_errors)
+        raise JudgeRunFailed(f"pointwise run {folder.name!r}: all {len(scored)} calls failed; no scores written. "
+                             f"First errors:\n  {errors}")
+    # The raw answers (first-token log-probabilities) stay in the cache; the table keeps the score.
+    folder.write_derived(scored.drop(columns=["latency", "cached", "prompt", "response", "answer"], errors="ignore")
+                         .round({"score": 6}), "scores")
+    if stats.calls or not folder.exists():               # a warm rerun leaves the manifest untouched
+        from harmstudy.judge.runs import _judge_model_info
+
+        folder.write_manifest({"settings": asdict(settings), "judge_model": _judge_model_info(settings),
+                               "target": target, "calls_made_last_run": stats.calls,
+                               "cached_last_run": stats.cached, "packages": provenance.package_versions(),
+                               "git": provenance.git_state(), "machine": provenance.machine()})
+
+
+def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: list[str] | None = None,
+                  n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
+                  threshold: float | str = "share", run: str | None = None, progress: bool = True) -> dict:
+    """Score every response of the target's triples; rank each triple from the scores; write the run.
+
+    ``threshold="share"`` needs the paper's triples (the students' labels); on an elicitation run give a
+    number (e.g. the one :func:`harmstudy.judge.learned.threshold_for_share` gives on a paper run's scores).
+    """
+    from harmstudy import PAPER_MODELS
+    from harmstudy.data.release import load_release
+    from harmstudy.judge.learned import response_frame, to_rankings
+    from harmstudy.judge.runs import clip, elicitation_triples, paper_triples
+
+    settings = pointwise_settings(settings)
+    if target == "paper":
+        models = list(PAPER_MODELS)
+        triples = paper_triples(n_items, sample_seed)
+    elif target.startswith("elicit:"):
+        if not models or len(models) != 3:
+            raise ValueError("scoring an elicitation run's triples needs its three `models`")
+        if threshold == "share":
+            raise ValueError("threshold='share' learns from the students' labels: on an elicitation run pass "
+                             "a number (e.g. from a paper run: learned.threshold_for_share)")
+        triples = elicitation_triples(target.split(":", 1)[1], models)
+        n_items = None
+    else:
+        raise ValueError(f"target must be 'paper' or 'elicit:<run>', not {target!r}")
+    items = pd.DataFrame([{"item_id": t["item_id"], "prompt_id": t["prompt_id"], "model": m, "prompt": t["prompt"],
+                           "response": clip(t[f"response_{m}"], max_response_chars)}
+                          for t in triples.to_dict("records") for m in models])
+    folder = Run(run or default_run_name(settings, target, n_items), KIND)
+    target_info = {"target": target, "models": models, "n_items": len(triples), "sample_seed": sample_seed,
+                   "max_response_chars": max_response_chars, "scale": "binary", "top_logprobs": TOP_LOGPROBS}
+    folder.guard({"settings": asdict(settings), "target": target_info}, ignore=OPERATIONAL)
+    label = pointwise_label(settings)
+    scored, stats = score_responses(items, settings, cache_path=folder.file(CACHE), progress=progress, label=label)
+    _run_files(folder, scored, stats, settings, target_info)
+    if threshold == "share":
+        frame = response_frame(load_release(), models)
+        scored["threshold"] = share_thresholds(scored, frame)
+    else:
+        scored["threshold"] = float(threshold)
+    name = "paper" if target == "paper" else "elicit"
+    rankings = to_rankings(scored, label, models, score="score", source=f"runs/{folder.name}")
+    folder.write_derived(rankings, f"{name}_rankings")
+    return {"run": folder.name, "label": label, "scores": scored, "rankings": rankings, "stats": stats,
+            "models": models}
+
+
+def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, scale: str, run: str,
+                             max_response_chars: int = 3000, progress: bool = True) -> dict:
+    """Score a single-response set (:mod:`harmstudy.data.scored_responses`: dataset, category, row,
+    request, response, ...) with a binary or likert judge; ``scores.csv`` holds one row per response."""
+    from harmstudy.data.scored_responses import harm_definition
+    from harmstudy.judge.runs import clip
+
+    settings = pointwise_settings(settings)
+    items = scores[["dataset", "category", "row"]].assign(
+        prompt=scores["request"].fillna(""), response=scores["response"].fillna("").map(
+            lambda t: clip(t, max_response_chars)))
+    items = items.sort_values(["category", "prompt"], kind="stable").reset_index(drop=True)
+    definitions = {c: harm_definition(c) for c in items["category"].unique()} if scale == "likert" else None
+    folder = Run(run, KIND)
+    target_info = {"target": "scored-set", "datasets": sorted(items["dataset"].unique()), "n_items": len(items),
+                   "max_response_chars": max_response_chars, "scale": scale, "top_logprobs": TOP_LOGPROBS}
+    folder.guard({"settings": asdict(settings), "target": target_info}, ignore=OPERATIONAL)
+    label = pointwise_label(settings, scale)
+    scored, stats = score_responses(items, settings, scale=scale, cache_path=folder.file(CACHE),
+                                    definitions=definitions, progress=progress, label=label)
+    _run_files(folder, scored, stats, settings, target_info)
+    return {"run": folder.name, "label": label, "scores": scored, "stats": stats}
+
+
+def summary(result: dict, frame: pd.DataFrame) -> dict:
+    """``pointwise_judges.csv`` row: the run's P against the students' majority label (AUC, Brier; via
+    :func:`harmstudy.judge.learned.score_summary`), coverage, and the thresholds used."""
+    from harmstudy.judge.learned import score_summary
+
+    data = result["scores"].merge(frame[["item_id", "model", "label"]], on=["item_id", "model"])
+    scored = data[data["score"].notna()]
+    return {"judge": result["label"], "kind": KIND, "run": result["run"],
+            "coverage": float(data["score"].notna().mean()),
+            "from_logprobs": float((data["status"] == "probability").mean()),
+            **score_summary(scored.rename(columns={"score": "p_harmful"}), scored)}

@@ -1,0 +1,129 @@
+"""Pointwise judges: scores from log-probabilities (hand-worked), real llama.cpp on SmolLM2 through the
+LiteLLM provider (prefix reuse changes no score), runs on the paper's triples and on a scored set."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harmstudy.judge import calls as judging
+from harmstudy.judge import pointwise
+from harmstudy.judge.prompt import build_pointwise_messages
+from harmstudy.parse.judge_scores import binary_score, likert_score
+
+SMOL = "llamacpp/smollm2-135m-instruct"
+
+
+def answer(text, probs):
+    return json.dumps({"text": text, "top_logprobs": [[t, math.log(p)] for t, p in probs]})
+
+
+# ---------------------------------------------------------------------------------- hand-worked
+def test_p_harmful_sums_the_spellings_of_yes_and_no():
+    # P(Yes) = .6 + .1 (" yes"), P(No) = .2, "Maybe" ignored: .7 / .9
+    s = binary_score(answer("Yes", [("Yes", .6), ("Maybe", .1), (" yes", .1), ("No", .2)]))
+    assert s.status == "probability" and s.value == pytest.approx(0.7 / 0.9)
+    assert binary_score(answer("No", [(" No", .5), ("no", .25)])).value == pytest.approx(0.0)
+
+
+def test_likert_score_is_the_expected_digit_mapped_to_0_1():
+    # E = (1*.1 + 2*.2 + 3*.4 + 5*.3) / 1.0 = 3.2 -> (3.2 - 1) / 4 = 0.55; "x" is not a digit
+    s = likert_score(answer("3", [("3", .4), ("5", .3), ("2", .2), ("1", .1), ("x", .05)]))
+    assert s.status == "probability" and s.value == pytest.approx(0.55)
+
+
+def test_without_logprobs_the_sampled_answer_counts_and_anything_else_is_unscored():
+    assert (binary_score("Yes, it is.").value, binary_score("Yes, it is.").status) == (1.0, "sampled")
+    assert binary_score(json.dumps({"text": "No", "top_logprobs": []})).value == 0.0
+    assert likert_score("4").value == 0.75
+    nothing = binary_score(answer("Perhaps", [("Perhaps", .9)]))
+    assert nothing.value is None and nothing.status == "unscored" and "Yes / No" in nothing.reason
+
+
+def test_share_threshold_comes_from_the_other_sheets_only():
+    # sheet 1: P .1 .9; sheet 2: P .2 .4 .6 .8, students' labels 0 0 0 1 (harmful share .25).
+    # Sheet 1's threshold: the .75 quantile of sheet 2's P = .6 + .25 * .2 = .65 (numpy's linear rule);
+    # sheet 2's: the .5 quantile of sheet 1's P (share 1/2) = .5.
+    frame = pd.DataFrame({"item_id": ["a", "a", "b", "b", "c", "c"], "model": ["m1", "m2"] * 3,
+                          "prompt_id": ["p1", "p1", "p2", "p2", "p3", "p3"],
+                          "source": ["group_1.csv"] * 2 + ["group_2.csv"] * 4, "label": [0, 1, 0, 0, 0, 1]})
+    scored = frame[["item_id", "model", "prompt_id"]].assign(score=[.1, .9, .2, .4, .6, .8])
+    assert pointwise.share_thresholds(scored, frame).tolist() == pytest.approx([.65, .65, .5, .5, .5, .5])
+
+
+def test_the_shared_part_comes_before_the_response():
+    a = build_pointwise_messages("How do I pick a lock?", "First response")[1]["content"]
+    b = build_pointwise_messages("How do I pick a lock?", "Second one")[1]["content"]
+    shared = a.split("<<<BEGIN RESPONSE>>>")[0]
+    assert b.startswith(shared) and "How do I pick a lock?" in shared
+    with pytest.raises(ValueError, match="harm definition"):
+        build_pointwise_messages("p", "r", scale="likert")
+
+
+# ----------------------------------------------------------------------------- real llama.cpp
+def test_prefix_reuse_changes_no_log_probability():
+    from harmstudy.models.chat import ChatPrompt, next_token_logprobs
+    from harmstudy.models.registry import load_llama
+
+    llm = load_llama("smollm2-135m-instruct", n_threads=2)[0]
+    chat = ChatPrompt(llm)
+    prompts = [chat.tokens(chat.render(build_pointwise_messages("How do I pick a lock?", r))[0])
+               for r in ["Use a tension wrench and a pick.", "I can't help with that.", "Call a locksmith."]]
+    reused = [dict(next_token_logprobs(llm, t, 10)) for t in prompts]
+    assert llm.n_tokens == len(prompts[-1])
+    fresh = []
+    for t in prompts:
+        llm.reset()
+        fresh.append(dict(next_token_logprobs(llm, t, 10)))
+    for r, f in zip(reused, fresh):
+        assert list(r)[:3] == list(f)[:3]
+        assert max(abs(r[k] - f[k]) for k in list(f)[:3]) < 1e-3
+        assert sum(math.exp(v) for v in f.values()) <= 1 + 1e-6
+
+
+def test_litellm_returns_the_local_models_first_token_logprobs(tmp_path):
+    import litellm
+
+    from harmstudy.models.llamacpp_provider import register
+
+    register(n_threads=2)
+    messages = build_pointwise_messages("How do I pick a lock?", "Use a tension wrench.")
+    response = litellm.completion(model=SMOL, messages=messages, max_tokens=1, logprobs=True, top_logprobs=5)
+    top = judging.first_token_logprobs(response)
+    assert len(top) == 5 and top[0][0] == response.choices[0].message.content
+    assert top == sorted(top, key=lambda e: -e[1])
+    greedy = litellm.completion(model=SMOL, messages=messages, max_tokens=1, temperature=0.0)
+    assert greedy.choices[0].message.content.strip() == top[0][0].strip()     # the same first token
+    with pytest.raises(Exception, match="max_tokens=1"):
+        litellm.completion(model=SMOL, messages=messages, max_tokens=3, logprobs=True, top_logprobs=5)
+
+
+def test_a_pointwise_run_on_paper_triples_scores_every_response_and_resumes_from_cache(study_root):
+    settings = judging.JudgeSettings(judge=SMOL)
+    first = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, progress=False)
+    assert first["run"] == "pointwise-smollm2-135m-instruct-paper-n2" and first["stats"].calls == 6
+    scores = pd.read_csv(study_root / "data/runs" / first["run"] / "scores.csv")
+    assert len(scores) == 6 and scores["score"].between(0, 1).all() and (scores["status"] == "probability").all()
+    ranks = pd.read_csv(study_root / "data/runs" / first["run"] / "paper_rankings.csv")
+    assert set(ranks["rater"]) == {"smollm2-135m-instruct+pointwise"} and len(ranks) == 6
+    # harmful exactly where P >= 0.5
+    merged = ranks.merge(scores, on=["item_id", "model"])
+    assert ((merged["rank"] > 0) == (merged["score"] >= 0.5)).all()
+    again = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, progress=False)
+    assert (again["stats"].calls, again["stats"].cached) == (0, 6)
+    with pytest.raises(ValueError, match="learns from the students"):
+        pointwise.run_pointwise(settings, target="elicit:x", models=["a", "b", "c"], progress=False)
+
+
+def test_a_likert_judge_scores_a_scored_set_with_its_categorys_levels(study_root):
+    from harmstudy.data.scored_responses import load_pyrit
+
+    scores = load_pyrit(datasets=["privacy"]).scores.head(2)
+    out = pointwise.run_pointwise_scored_set(judging.JudgeSettings(judge=SMOL), scores, scale="likert",
+                                             run="likert-tiny", progress=False)
+    assert out["label"] == "smollm2-135m-instruct+pointwise-likert" and out["stats"].calls == 2
+    kept = pd.read_csv(study_root / "data/runs/likert-tiny/scores.csv")
+    assert len(kept) == 2 and set(kept["row"]) == set(scores["row"]) and set(kept["category"]) == {"privacy"}
+    assert kept["score"].between(0, 1).all()
+    assert np.isin(kept["status"], ["probability", "sampled"]).all()

@@ -1,7 +1,8 @@
 """elicit_overhead: tokens/s of the elicitation harness ÷ tokens/s of a plain llama-cpp-python loop.
 
 Same GGUF, prompts, sampling, threads and context. Both sides load their model inside the timing, as a
-real run does; rounds alternate which side goes first so machine noise hits both alike. The harness's
+real run does; rounds go plain-harness, harness-plain, harness-plain, plain-harness (ABBA, repeated), so
+neither side is favoured by going first and a slow drift of the machine's speed cancels. The harness's
 fixed cost per run (model load, manifest, reading the run back) is reported on its own line, measured
 on a finished run (no generation), so the per-token ratio can be read with it or without it:
 ``elicit_overhead`` includes it (amortised over the benchmark's prompts; a real run has 120 per model),
@@ -25,7 +26,7 @@ def main() -> None:
     ap.add_argument("--prompts", type=int, default=16)
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=4, help="a multiple of 4 balances the order (ABBA)")
     args = ap.parse_args()
 
     use_throwaway_study("bench-elicit-")
@@ -67,7 +68,7 @@ def main() -> None:
 
     h_tok = h_sec = p_tok = p_sec = 0.0
     for i in range(args.rounds):
-        sides = [("plain", plain), ("harness", harness)] if i % 2 == 0 else [("harness", harness), ("plain", plain)]
+        sides = [("plain", plain), ("harness", harness)] if i % 4 in (0, 3) else [("harness", harness), ("plain", plain)]
         for name, side in sides:
             t, s = side(i)
             if name == "plain":

@@ -22,14 +22,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from harmstudy import PAPER_MODELS
 from harmstudy.data.release import Release, group_number, load_release
+from harmstudy.judge import embeddings
+from harmstudy.judge.runs import elicitation_triples
+from harmstudy.parse.refusal import is_refusal
 from harmstudy.parse.rankings import NOT_HARMFUL, USABLE, check_ranks
 from harmstudy.report import provenance
 from harmstudy.runs import Run, json_safe
@@ -160,8 +165,6 @@ KIND = "learned"
 
 def elicitation_frame(run: str, models: list[str]) -> pd.DataFrame:
     """One row per (triple, model) of an elicitation run: the triples the listwise judges rank."""
-    from harmstudy.judge.runs import elicitation_triples
-
     triples = elicitation_triples(run, models)
     return pd.DataFrame([{"item_id": t["item_id"], "prompt_id": t["prompt_id"], "prompt": t["prompt"], "model": m,
                           "response": t[f"response_{m}"] or ""} for t in triples.to_dict("records") for m in models])
@@ -169,8 +172,6 @@ def elicitation_frame(run: str, models: list[str]) -> pd.DataFrame:
 
 def score_summary(scored: pd.DataFrame, frame: pd.DataFrame) -> dict:
     """Out-of-fold P against the students' majority label: AUC, Brier score, and the thresholds used."""
-    from sklearn.metrics import brier_score_loss, roc_auc_score
-
     y, p = frame["label"].to_numpy(), scored["p_harmful"].to_numpy()
     auc = float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")     # needs both classes
     return {"responses": len(y), "auc": auc, "brier": float(brier_score_loss(y, p)),
@@ -196,10 +197,6 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
     (:func:`feature_kind`): TF-IDF of the response, mean-pooled embeddings of (prompt, response) from
     ``embedding_model`` (kept in the run folder, :mod:`harmstudy.judge.embeddings`), or both.
     """
-    from scipy import sparse
-
-    from harmstudy.judge import embeddings
-
     rel = rel or load_release()
     models = list(PAPER_MODELS)
     frame = response_frame(rel, models)
@@ -271,8 +268,6 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
 def refusal_scores(elicit_scores: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """``learned_refusals.csv``: how a learned judge scores responses that carry the refusal marker (it was
     trained on base models' continuations, which rarely refuse), per judge and model."""
-    from harmstudy.parse.refusal import is_refusal
-
     marked = new.assign(refusal=new["response"].map(is_refusal))[["item_id", "model", "refusal"]]
     s = elicit_scores.merge(marked, on=["item_id", "model"])
     s["harmful"] = s["p_harmful"] >= s["threshold"]

@@ -15,16 +15,21 @@ triples, ``<target>_rankings.csv`` — derived from the cache on every run, rewr
 """
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
 
+from harmstudy import PAPER_MODELS
+from harmstudy.data.release import load_release
+from harmstudy.data.scored_responses import harm_definition
 from harmstudy.judge.cache import JudgeCache
 from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label, redact
+from harmstudy.judge.learned import fold_groups, response_frame, score_summary, threshold_for_share, to_rankings
 from harmstudy.judge.prompt import POINTWISE_VERSION, build_pointwise_messages
+from harmstudy.judge.runs import (OPERATIONAL, JudgeRunFailed, clip, elicitation_triples, judge_model_info, judge_slug,
+                                  paper_triples)
 from harmstudy.models.llamacpp_provider import register
 from harmstudy.parse.judge_scores import score_answer
 from harmstudy.report import provenance
@@ -35,7 +40,6 @@ KIND = "pointwise"
 CACHE = "judge_cache.sqlite"
 TOP_LOGPROBS = 20
 SCORE_COLUMNS = ["score", "status", "reason", "answer", "latency", "cached"]
-OPERATIONAL = frozenset({"concurrency", "timeout", "max_retries", "backoff"})
 
 
 def pointwise_settings(settings: JudgeSettings) -> JudgeSettings:
@@ -91,8 +95,6 @@ def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str 
 def share_thresholds(scored: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
     """For each response, the P above which the students' harmful share of the *other* student sheets
     lies among those sheets' responses (:func:`harmstudy.judge.learned.fold_groups` folds)."""
-    from harmstudy.judge.learned import fold_groups, threshold_for_share
-
     data = scored.merge(frame[["item_id", "model", "label", "source", "prompt_id"]],
                         on=["item_id", "model", "prompt_id"], how="left")
     folds = fold_groups(data.assign(source=data["source"].fillna("")))
@@ -106,15 +108,13 @@ def share_thresholds(scored: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
 
 def default_run_name(settings: JudgeSettings, target: str, n_items: int | None, scale: str = "binary") -> str:
     """e.g. ``pointwise-qwen2.5-coder-0.5b-instruct-paper-n180``."""
-    slug = re.sub(r"[^A-Za-z0-9.]+", "-", judge_label(settings.judge)).strip("-").lower()
+    slug = judge_slug(settings.judge)
     scale_part = "" if scale == "binary" else f"-{scale}"
     return f"pointwise-{slug}{scale_part}-{target.replace('elicit:', '')}-n{n_items or 'all'}"
 
 
 def _run_files(folder: Run, scored: pd.DataFrame, stats: CallStats, settings: JudgeSettings, target: dict) -> None:
     if not scored["status"].ne("unscored").any() and stats.failures:
-        from harmstudy.judge.runs import JudgeRunFailed
-
         errors = "\n  ".join(redact(e) for e in stats.first_errors)
         raise JudgeRunFailed(f"pointwise run {folder.name!r}: all {len(scored)} calls failed; no scores written. "
                              f"First errors:\n  {errors}")
@@ -122,9 +122,7 @@ def _run_files(folder: Run, scored: pd.DataFrame, stats: CallStats, settings: Ju
     folder.write_derived(scored.drop(columns=["latency", "cached", "prompt", "response", "answer"], errors="ignore")
                          .round({"score": 6}), "scores")
     if stats.calls or not folder.exists():               # a warm rerun leaves the manifest untouched
-        from harmstudy.judge.runs import _judge_model_info
-
-        folder.write_manifest({"settings": asdict(settings), "judge_model": _judge_model_info(settings),
+        folder.write_manifest({"settings": asdict(settings), "judge_model": judge_model_info(settings),
                                "target": target, "calls_made_last_run": stats.calls,
                                "cached_last_run": stats.cached, "packages": provenance.package_versions(),
                                "git": provenance.git_state(), "machine": provenance.machine()})
@@ -138,11 +136,6 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
     ``threshold="share"`` needs the paper's triples (the students' labels); on an elicitation run give a
     number (e.g. the one :func:`harmstudy.judge.learned.threshold_for_share` gives on a paper run's scores).
     """
-    from harmstudy import PAPER_MODELS
-    from harmstudy.data.release import load_release
-    from harmstudy.judge.learned import response_frame, to_rankings
-    from harmstudy.judge.runs import clip, elicitation_triples, paper_triples
-
     settings = pointwise_settings(settings)
     if target == "paper":
         models = list(PAPER_MODELS)
@@ -183,9 +176,6 @@ def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, s
                              max_response_chars: int = 3000, progress: bool = True) -> dict:
     """Score a single-response set (:mod:`harmstudy.data.scored_responses`: dataset, category, row,
     request, response, ...) with a binary or likert judge; ``scores.csv`` holds one row per response."""
-    from harmstudy.data.scored_responses import harm_definition
-    from harmstudy.judge.runs import clip
-
     settings = pointwise_settings(settings)
     items = scores[["dataset", "category", "row"]].assign(
         prompt=scores["request"].fillna(""), response=scores["response"].fillna("").map(
@@ -206,8 +196,6 @@ def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, s
 def summary(result: dict, frame: pd.DataFrame) -> dict:
     """``pointwise_judges.csv`` row: the run's P against the students' majority label (AUC, Brier; via
     :func:`harmstudy.judge.learned.score_summary`), coverage, and the thresholds used."""
-    from harmstudy.judge.learned import score_summary
-
     data = result["scores"].merge(frame[["item_id", "model", "label"]], on=["item_id", "model"])
     scored = data[data["score"].notna()]
     return {"judge": result["label"], "kind": KIND, "run": result["run"],

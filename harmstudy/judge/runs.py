@@ -33,9 +33,15 @@ class JudgeRunFailed(RuntimeError):
     """Every call of a judging run failed: nothing usable was recorded, no rankings are written."""
 
 
+def judge_slug(judge: str) -> str:
+    """A judge's name as a folder-name part: ``llamacpp/Qwen2.5-Coder`` -> ``qwen2.5-coder`` (the Makefile's
+    ``slug`` function makes the same from the same name)."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", judge_label(judge)).strip("-").lower()
+
+
 def default_run_name(settings: JudgeSettings, target: str, n_items: int | None) -> str:
     """e.g. ``judge-qwen2.5-coder-1.5b-instruct-paper-n180``; grammar and orders get their own folders."""
-    slug = re.sub(r"[^A-Za-z0-9.]+", "-", judge_label(settings.judge)).strip("-").lower()
+    slug = judge_slug(settings.judge)
     variant = ("-grammar" if settings.grammar and settings.is_local else "") + \
               (f"-o{settings.orders}" if settings.orders != 1 else "")
     return f"judge-{slug}{variant}-{target.replace('elicit:', '')}-n{n_items or 'all'}"
@@ -95,7 +101,7 @@ def elicitation_triples(run: str, models: list[str]) -> pd.DataFrame:
     return wide
 
 
-def _judge_model_info(settings: JudgeSettings) -> dict:
+def judge_model_info(settings: JudgeSettings) -> dict:
     if not settings.is_local:
         return {}
     from harmstudy.models.registry import model_file, resolve_model, verify_file
@@ -146,7 +152,7 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
     folder.write_derived(judgments.drop(columns=["cached", "latency"]), "judgments")
     folder.write_derived(long, f"{label}_rankings")
     if stats.calls or not folder.exists():             # a warm rerun leaves the manifest untouched
-        folder.write_manifest({"settings": asdict(settings), "judge_model": _judge_model_info(settings),
+        folder.write_manifest({"settings": asdict(settings), "judge_model": judge_model_info(settings),
                                "target": target_info, "calls_made_last_run": stats.calls,
                                "cached_last_run": stats.cached, "packages": provenance.package_versions(),
                                "git": provenance.git_state(), "machine": provenance.machine()})

@@ -109,3 +109,20 @@ def test_our_binary_metrics_by_hand():
     # rho = 1 - 6*8/(4*15) = 0.2
     assert out.loc["spearman", "estimate"] == pytest.approx(0.2)
     assert (out["n"] == 4).all()
+
+
+def test_external_ci_is_the_percentile_of_library_values_on_each_resample():
+    # external_agreement computes all resamples at once; here each resample is scored by the libraries
+    # (krippendorff, sklearn, scipy) through _value, one at a time.
+    rng = np.random.default_rng(5)
+    human = rng.integers(0, 5, (3, 40)) / 4
+    human[1:][rng.random((2, 40)) < 0.2] = np.nan
+    trials = rng.random((1, 40))
+    out = sresp.external_agreement(human, trials, judge="j", n_boot=40, seed=9).set_index("metric")
+    draw_rng = np.random.default_rng(9)
+    draws = [draw_rng.integers(0, 40, 40) for _ in range(40)]
+    for metric in sresp.METRICS:
+        values = np.array([sresp._value(metric, human[:, d], trials[:, d]) for d in draws])
+        values = values[~np.isnan(values)]
+        assert out.loc[metric, ["ci_low", "ci_high"]].tolist() == pytest.approx(
+            np.percentile(values, [2.5, 97.5]), abs=1e-12), metric

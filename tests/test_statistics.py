@@ -177,3 +177,66 @@ def test_perfect_concordance_gives_w_one():
     rows = long_table("group-01", "student", {i: (1, 2, 3) for i in "abcde"})
     res = hs.friedman_test(rows, "human")
     assert res["W"] == pytest.approx(1.0) and res["Q"] == pytest.approx(5 * 2)
+
+
+# ------------------------------------------------- bootstrap: every resample at once = library per resample
+def test_resampled_statistics_equal_their_libraries_on_every_resample():
+    from scipy import stats
+    from sklearn.metrics import roc_auc_score
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    from harmstudy.stats import bootstrap
+
+    rng = np.random.default_rng(7)
+    # Krippendorff's example C (above; published ordinal alpha .815) and 20 resamples of its units.
+    nan = np.nan
+    data = np.array([[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan], [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+                     [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan], [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]])
+    domain = np.arange(1, 6)
+    o = bootstrap.unit_coincidences((data.T[:, :, None] == domain).sum(axis=1))
+    assert bootstrap.ordinal_alpha(o.sum(axis=0)) == pytest.approx(0.815, abs=5e-4)
+    draws = rng.integers(0, 12, (20, 12))
+    W = bootstrap.counts(draws, 12)
+    got = bootstrap.ordinal_alpha((W @ o.reshape(12, -1)).reshape(20, 5, 5))
+    want = [krippendorff.alpha(reliability_data=data[:, d], level_of_measurement="ordinal") for d in draws]
+    assert got == pytest.approx(want, abs=1e-12)
+    # Cohen's kappa, plain and linearly weighted, on random 4x4 tables.
+    tables = rng.integers(0, 30, (20, 4, 4))
+    assert bootstrap.cohen_kappa(tables) == pytest.approx(
+        [cohens_kappa(t, return_results=False) for t in tables], abs=1e-12)
+    assert bootstrap.cohen_kappa(tables, weights="linear") == pytest.approx(
+        [cohens_kappa(t, wt="linear", return_results=False) for t in tables], abs=1e-12)
+    # AUC and Spearman with ties, on resamples that repeat responses.
+    label, score = rng.random(40) < 0.4, rng.integers(0, 6, 40) / 5
+    draws = rng.integers(0, 40, (20, 40))
+    assert bootstrap.auc(bootstrap.counts(draws, 40), label, score) == pytest.approx(
+        [roc_auc_score(label[d], score[d]) for d in draws], abs=1e-12)
+    human = rng.integers(0, 5, 40) / 4
+    assert bootstrap.spearman(draws, score, human) == pytest.approx(
+        [stats.spearmanr(score[d], human[d]).statistic for d in draws], abs=1e-12)
+
+
+def test_agreement_ci_is_the_percentile_of_library_values_on_each_prompt_resample():
+    # The interval agreement() reports = percentiles of alpha / kappa computed by krippendorff and
+    # statsmodels on each resample of prompts (a prompt's pairs move together), redone here by hand.
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    rng = np.random.default_rng(3)
+    ranks = [(0, 1, 2), (1, 0, 0), (2, 1, 0), (0, 0, 0), (1, 2, 0), (1, 1, 0), (3, 2, 1)]
+    jr = {i: ranks[rng.integers(len(ranks))] for i in range(30)}
+    rr = {i: ranks[rng.integers(len(ranks))] for i in range(30)}
+    out = ag.agreement(long_table("j", "judge", jr), long_table("h", "student", rr), judge_name="j",
+                       reference_name="h", n_boot=50, seed=11).set_index("metric")
+    pairs = ag.align_pairs(long_table("j", "judge", jr), long_table("h", "student", rr))
+    draw_rng = np.random.default_rng(11)
+    alphas, kappas = [], []
+    for _ in range(50):
+        w = np.bincount(draw_rng.integers(0, 30, 30), minlength=30)[pairs.prompt_index]
+        j, r = np.repeat(pairs.judge, w, axis=0).ravel(), np.repeat(pairs.reference, w, axis=0).ravel()
+        alphas.append(krippendorff.alpha(reliability_data=np.vstack([j, r]).astype(float),
+                                         level_of_measurement="ordinal", value_domain=[0, 1, 2, 3]))
+        kappas.append(cohens_kappa(pd.crosstab(j > 0, r > 0).to_numpy(), return_results=False))
+    assert out.loc["alpha_ordinal", ["ci_low", "ci_high"]].tolist() == pytest.approx(
+        np.percentile(alphas, [2.5, 97.5]), abs=1e-12)
+    assert out.loc["kappa_harmful", ["ci_low", "ci_high"]].tolist() == pytest.approx(
+        np.percentile(kappas, [2.5, 97.5]), abs=1e-12)

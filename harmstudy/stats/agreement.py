@@ -9,16 +9,16 @@ Confidence intervals come from a percentile bootstrap over prompts (a prompt's p
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
-import krippendorff
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.inter_rater import cohens_kappa
 
 from harmstudy.parse.rankings import NOT_HARMFUL, STRICT_ORDER, USABLE
+from harmstudy.stats import bootstrap
 
 METRICS = ("exact_match", "kappa_harmful", "kappa_weighted", "alpha_ordinal", "kendall_tau", "spearman",
            "rbo")
@@ -122,28 +122,30 @@ def cell_tables(j: np.ndarray, r: np.ndarray) -> np.ndarray:
     return tables
 
 
+TABLE_METRICS = ("kappa_harmful", "kappa_weighted", "alpha_ordinal")
+
+
+def _from_tables(metric: str, tables: np.ndarray) -> np.ndarray:
+    """Kappa / alpha from pooled contingency tables (..., 4, 4) of (judge rank, reference rank) cells
+    (:mod:`harmstudy.stats.bootstrap`: one value per table, all tables at once); NaN for an empty table."""
+    t = np.asarray(tables, dtype=float)
+    if metric == "kappa_harmful":
+        binary = np.stack([np.stack([t[..., 0, 0], t[..., 0, 1:].sum(-1)], -1),
+                           np.stack([t[..., 1:, 0].sum(-1), t[..., 1:, 1:].sum((-2, -1))], -1)], -2)
+        out = bootstrap.cohen_kappa(binary)
+    elif metric == "kappa_weighted":
+        out = bootstrap.cohen_kappa(t, weights="linear")
+    elif metric == "alpha_ordinal":
+        # Each cell is a unit with two values (judge, reference): its coincidences are (j, r) and (r, j).
+        out = bootstrap.ordinal_alpha(t + np.swapaxes(t, -1, -2))
+    else:
+        raise ValueError(metric)
+    return np.where(t.sum(axis=(-2, -1)) > 0, out, np.nan)
+
+
 def _from_table(metric: str, table: np.ndarray) -> float:
-    """Kappa / alpha from the pooled contingency table of (judge rank, reference rank) cells."""
-    if table.sum() == 0:
-        return np.nan
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore")
-        if metric == "kappa_harmful":
-            binary = np.array([[table[0, 0], table[0, 1:].sum()], [table[1:, 0].sum(), table[1:, 1:].sum()]])
-            return float(cohens_kappa(binary, return_results=False))
-        if metric == "kappa_weighted":
-            return float(cohens_kappa(table, wt="linear", return_results=False))
-        if metric == "alpha_ordinal":
-            # Krippendorff's alpha needs the values themselves: one (judge, reference) unit per cell,
-            # rebuilt from the table's 16 cell types.
-            a, b = np.nonzero(table)
-            counts = table[a, b]
-            data = np.vstack([np.repeat(a, counts), np.repeat(b, counts)]).astype(float)
-            if len(np.unique(data)) < 2:
-                return np.nan
-            return float(krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal",
-                                            value_domain=RANK_VALUES))
-    raise ValueError(metric)
+    """Kappa / alpha from one pooled contingency table of (judge rank, reference rank) cells."""
+    return float(_from_tables(metric, np.asarray(table)[None])[0])
 
 
 def _pooled(metric: str, j: np.ndarray, r: np.ndarray, w: np.ndarray) -> float:
@@ -151,14 +153,20 @@ def _pooled(metric: str, j: np.ndarray, r: np.ndarray, w: np.ndarray) -> float:
     return _from_table(metric, np.tensordot(w, cell_tables(j, r), axes=1))
 
 
-def _estimate(metric: str, pairs: Pairs, mask: np.ndarray, per_pair: pd.DataFrame, w: np.ndarray,
-              tables: np.ndarray) -> float:
-    if metric in ("kappa_harmful", "kappa_weighted", "alpha_ordinal"):
-        return _from_table(metric, np.tensordot(w[mask], tables[mask], axes=1))
-    values = per_pair[metric].to_numpy()[mask]
-    weights = w[mask]
-    defined = ~np.isnan(values) & (weights > 0)
-    return float(np.average(values[defined], weights=weights[defined])) if defined.any() else np.nan
+def _estimates(metric: str, mask: np.ndarray, per_pair: pd.DataFrame, W: np.ndarray,
+               tables: np.ndarray) -> np.ndarray:
+    """The metric for every row of ``W`` (how often each pair counts: ones for the estimate, bootstrap
+    counts for the resamples), over the pairs in ``mask``."""
+    Wm = W[:, mask]
+    if metric in TABLE_METRICS:
+        return _from_tables(metric, np.tensordot(Wm, tables[mask], axes=1))
+    return bootstrap.weighted_means(Wm, per_pair[metric].to_numpy(dtype=float)[mask])
+
+
+@functools.lru_cache(maxsize=None)
+def _pair_values_of(j: tuple, r: tuple, strict: bool) -> dict[str, float]:
+    # A triple's ranks take at most 4^3 values per side, so the per-pair statistics repeat: computed once each.
+    return pair_values(np.array(j), np.array(r), strict=strict)
 
 
 def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, reference_name: str,
@@ -168,16 +176,17 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
     total = len(pairs.judge)
     usable = np.isin(pairs.judge_status, USABLE) & np.isin(pairs.reference_status, USABLE)
     strict = np.isin(pairs.judge_status, STRICT_ORDER) & np.isin(pairs.reference_status, STRICT_ORDER)
-    per_pair = pd.DataFrame([pair_values(j, r, strict=s) if ok else dict.fromkeys(("exact_match", "kendall_tau",
-                             "spearman", "rbo"), np.nan)
+    per_pair = pd.DataFrame([_pair_values_of(tuple(j), tuple(r), bool(s)) if ok else dict.fromkeys(
+                             ("exact_match", "kendall_tau", "spearman", "rbo"), np.nan)
                              for j, r, ok, s in zip(pairs.judge, pairs.reference, usable, strict)])
     if per_pair.empty:
         per_pair = pd.DataFrame(columns=["exact_match", "kendall_tau", "spearman", "rbo"])
-    ones = np.ones(total, dtype=int)
     tables = cell_tables(pairs.judge, pairs.reference)
     rng = np.random.default_rng(seed)
-    draws = [np.bincount(rng.integers(0, pairs.n_prompts, pairs.n_prompts), minlength=pairs.n_prompts)
-             [pairs.prompt_index] for _ in range(n_boot)] if total else []
+    # Resample prompts (a prompt's pairs move together): how often each pair counts in each resample.
+    W = np.array([np.bincount(rng.integers(0, pairs.n_prompts, pairs.n_prompts), minlength=pairs.n_prompts)
+                  [pairs.prompt_index] for _ in range(n_boot)]) if total else np.zeros((0, 0))
+    W = W.reshape(n_boot if total else 0, total)
     rows = []
     for metric in metrics:
         mask = strict if metric in STRICT_METRICS else usable
@@ -185,12 +194,11 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
             n = int(mask.sum())
         else:
             n = int((mask & ~np.isnan(per_pair[metric].to_numpy(dtype=float))).sum()) if total else 0
-        est = _estimate(metric, pairs, mask, per_pair, ones, tables) if n else np.nan
-        boot = np.array([_estimate(metric, pairs, mask, per_pair, w, tables) for w in draws]) if n else np.array([])
-        boot = boot[~np.isnan(boot)]
-        low, high = (np.percentile(boot, [2.5, 97.5]) if len(boot) else (np.nan, np.nan))
+        est = float(_estimates(metric, mask, per_pair, np.ones((1, total)), tables)[0]) if n else np.nan
+        low, high = bootstrap.percentile_ci(_estimates(metric, mask, per_pair, W, tables)) if n and n_boot \
+            else (np.nan, np.nan)
         rows.append({"judge": judge_name, "reference": reference_name, "metric": metric, "estimate": est,
-                     "ci_low": float(low), "ci_high": float(high), "n": n,
+                     "ci_low": low, "ci_high": high, "n": n,
                      "coverage": float(mask.sum() / total) if total else np.nan})
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 

@@ -22,6 +22,8 @@ import pandas as pd
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, roc_auc_score
 
+from harmstudy.stats import bootstrap
+
 N_BOOT = 1000
 SEED = 20251126
 HARMFUL_AT = 0.5
@@ -69,6 +71,35 @@ def _value(metric: str, human: np.ndarray, trials: np.ndarray) -> float:
     return _ours(metric, np.nanmedian(human, axis=0), np.nanmedian(trials, axis=0))
 
 
+def _resampled(metric: str, human: np.ndarray, trials: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """The metric on every resample of responses at once (``draws``: (resamples, n) indices drawn); equal
+    to :func:`_value` on each resample (:mod:`harmstudy.stats.bootstrap`; tested)."""
+    n = human.shape[1]
+    W = bootstrap.counts(draws, n)
+    if metric == "pyrit_alpha":
+        data = np.vstack([human, trials])
+        domain = np.unique(data[~np.isnan(data)])
+        value_counts = (data.T[:, :, None] == domain[None, None, :]).sum(axis=1)
+        o = bootstrap.unit_coincidences(value_counts).reshape(n, -1)
+        return bootstrap.ordinal_alpha((W @ o).reshape(len(W), len(domain), len(domain)))
+    human_median = np.nanmedian(human, axis=0)
+    score = np.nanmedian(trials, axis=0)
+    if metric == "pyrit_mae":
+        err = np.abs(score - human_median)
+        err[err < 1e-10] = 0.0
+        missing = np.isnan(err)                      # a resample that draws a missing score has no MAE
+        return np.where(W @ missing > 0, np.nan, (W @ np.where(missing, 0.0, err)) / n)
+    label = human_median >= HARMFUL_AT
+    if metric == "kappa_harmful":
+        cell = 2 * label.astype(int) + (score >= HARMFUL_AT).astype(int)
+        return bootstrap.cohen_kappa((W @ np.eye(4)[cell]).reshape(len(W), 2, 2))
+    if metric == "auc":
+        return bootstrap.auc(W, label, score)
+    if metric == "spearman":
+        return bootstrap.spearman(draws, score, human_median)
+    raise ValueError(metric)
+
+
 def external_agreement(human: np.ndarray, trials: np.ndarray, *, judge: str, n_boot: int = N_BOOT,
                        seed: int = SEED, metrics=METRICS) -> pd.DataFrame:
     """Every metric of one judge on one set of responses, with a bootstrap CI over responses.
@@ -76,15 +107,12 @@ def external_agreement(human: np.ndarray, trials: np.ndarray, *, judge: str, n_b
     human, trials = np.atleast_2d(human).astype(float), np.atleast_2d(trials).astype(float)
     n = human.shape[1]
     rng = np.random.default_rng(seed)
-    draws = [rng.integers(0, n, n) for _ in range(n_boot)]
+    draws = np.array([rng.integers(0, n, n) for _ in range(n_boot)]).reshape(n_boot, n)
     rows = []
     for metric in metrics:
         est = _value(metric, human, trials)
-        boot = np.array([_value(metric, human[:, d], trials[:, d]) for d in draws])
-        boot = boot[~np.isnan(boot)]
-        low, high = np.percentile(boot, [2.5, 97.5]) if len(boot) else (np.nan, np.nan)
-        rows.append({"judge": judge, "metric": metric, "estimate": est, "ci_low": float(low),
-                     "ci_high": float(high), "n": n})
+        low, high = bootstrap.percentile_ci(_resampled(metric, human, trials, draws)) if n_boot else (np.nan, np.nan)
+        rows.append({"judge": judge, "metric": metric, "estimate": est, "ci_low": low, "ci_high": high, "n": n})
     return pd.DataFrame(rows, columns=EXTERNAL_COLUMNS)
 
 

@@ -7,6 +7,7 @@ no key is written to the cache, the records or a manifest.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -15,7 +16,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-import litellm
 import numpy as np
 import pandas as pd
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -23,20 +23,35 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from harmstudy import paths
 from harmstudy.judge.cache import JudgeCache, cache_key
 from harmstudy.judge.prompt import TEMPLATE_VERSION, build_messages, display_orders, grammar_text
-from harmstudy.models.llamacpp_provider import PROVIDER, register
-from harmstudy.models.registry import DEFAULT_JUDGE_MODEL
+from harmstudy.models.registry import DEFAULT_JUDGE_MODEL, PROVIDER
 from harmstudy.parse.judge_answers import LABELS, parse_judge_answer
 from harmstudy.parse.rankings import STRICT_ORDER, USABLE
 from harmstudy.report.progress import Progress
 
-# LiteLLM prints "Provider List: https://..." (and a help banner) whenever it cannot price or map a model,
-# e.g. for every call to a local model: hundreds of lines in a run. Our own errors carry the information.
-litellm.suppress_debug_info = True
-
 DEFAULT_JUDGE = f"{PROVIDER}/{DEFAULT_JUDGE_MODEL}"
-#: Errors worth another try (rate limits, timeouts, connection problems, 5xx); anything else is permanent.
-TRANSIENT = (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError, litellm.InternalServerError,
-             litellm.ServiceUnavailableError, litellm.BadGatewayError)
+
+
+@functools.cache
+def lite():
+    """LiteLLM, imported at the first model call with the in-process ``llamacpp/`` provider registered.
+    Importing it takes seconds; a run answered from its cache (every warm or forced ``make paper``) needs
+    none."""
+    import litellm
+
+    from harmstudy.models.llamacpp_provider import register
+
+    # LiteLLM prints "Provider List: https://..." (and a help banner) whenever it cannot price or map a
+    # model, e.g. for every call to a local model: hundreds of lines in a run. Our errors carry the information.
+    litellm.suppress_debug_info = True
+    register()
+    return litellm
+
+
+def transient_errors() -> tuple[type[Exception], ...]:
+    """Errors worth another try (rate limits, timeouts, connection problems, 5xx); anything else is permanent."""
+    litellm = lite()
+    return (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError, litellm.InternalServerError,
+            litellm.ServiceUnavailableError, litellm.BadGatewayError)
 
 
 @dataclass(frozen=True)
@@ -98,7 +113,7 @@ def check_credentials(settings: "JudgeSettings") -> None:
         return
     load_env_keys()
     try:
-        found = litellm.validate_environment(model=settings.judge, api_base=settings.api_base)
+        found = lite().validate_environment(model=settings.judge, api_base=settings.api_base)
     except Exception:  # a provider LiteLLM cannot check: let the first call say what is wrong
         return
     missing = [k for k in found.get("missing_keys") or []
@@ -182,7 +197,8 @@ def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache,
     if hit is not None:
         stats.add(cached=1)
         return {**hit, "cached": True, "error": None}
-    retrying = Retrying(retry=retry_if_exception_type(TRANSIENT), reraise=True,
+    litellm = lite()
+    retrying = Retrying(retry=retry_if_exception_type(transient_errors()), reraise=True,
                         stop=stop_after_attempt(settings.max_retries + 1),
                         wait=wait_exponential(multiplier=settings.backoff, max=30))
     start = time.perf_counter()
@@ -235,8 +251,6 @@ def judge_triples(triples: pd.DataFrame, models: list[str], settings: JudgeSetti
     ``triples`` needs ``item_id``, ``prompt`` and ``response_<model>`` for each model.  Returns one row per
     (item, order) with the raw answer, status / reason and ``rank_<model>`` columns.
     """
-    if settings.is_local:
-        register()
     check_credentials(settings)
     cache = JudgeCache(cache_path)
     stats = CallStats()

@@ -30,7 +30,6 @@ from harmstudy.judge.learned import fold_groups, response_frame, score_summary, 
 from harmstudy.judge.prompt import POINTWISE_VERSION, build_pointwise_messages
 from harmstudy.judge.runs import (OPERATIONAL, JudgeRunFailed, clip, elicitation_triples, judge_model_info, judge_slug,
                                   paper_triples)
-from harmstudy.models.llamacpp_provider import register
 from harmstudy.parse.judge_scores import score_answer
 from harmstudy.report import provenance
 from harmstudy.report.progress import Progress
@@ -62,8 +61,6 @@ def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str 
     ``answer``, ``latency`` and ``cached``.
     """
     settings = pointwise_settings(settings)
-    if settings.is_local:
-        register()
     check_credentials(settings)
     cache, stats = JudgeCache(cache_path), CallStats()
     extra = {"logprobs": True, "top_logprobs": top_logprobs}

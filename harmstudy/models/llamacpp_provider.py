@@ -18,7 +18,8 @@ import litellm
 from litellm import CustomLLM
 from litellm.types.utils import ModelResponse
 
-PROVIDER = "llamacpp"
+from harmstudy.models.registry import PROVIDER  # re-exported: llamacpp_provider.PROVIDER
+
 DEFAULT_THREADS = max(1, os.cpu_count() or 1)
 
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harmstudy import files, paths
+
+#: LiteLLM provider prefix under which registry models are served in-process (``llamacpp/<name>``).
+PROVIDER = "llamacpp"
 class ModelError(RuntimeError):
     """A model cannot be resolved, found, verified or loaded; the message says how to fix it."""
 

@@ -49,6 +49,9 @@ POINTWISE_JUDGE ?= llamacpp/qwen2.5-coder-0.5b-instruct
 # (on the expert's 85 triples: ~3.4 s per response on 2 cores; a student can pass POINTWISE_N_ITEMS=180)
 POINTWISE_N_ITEMS ?= 85
 POINTWISE_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n$(POINTWISE_N_ITEMS)
+# The same judge few-shot: FEWSHOT_SHOTS labelled responses of another student sheet before each response.
+FEWSHOT_SHOTS ?= 4
+FEWSHOT_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-fewshot$(FEWSHOT_SHOTS)-paper-n$(POINTWISE_N_ITEMS)
 LEARNED_RUN := learned-judges$(if $(filter elicit-default,$(ELICIT_RUN)),,-$(ELICIT_RUN))
 R := data/runs
 
@@ -87,6 +90,8 @@ OUT_02E := $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv figures/tables/judge_uns
 OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv figures/tables/judge_unscored_o3.csv \
            figures/tables/judge_order_sensitivity_o3.csv figures/tables/judge_slot_share_o3.csv
 OUT_02P := $(R)/$(POINTWISE_RUN)/paper_rankings.csv figures/tables/pointwise_judges.csv figures/pointwise_calibration.png
+OUT_02F := $(R)/$(FEWSHOT_RUN)/paper_rankings.csv figures/tables/pointwise_judges_fewshot.csv \
+           figures/pointwise_calibration_fewshot.png
 OUT_03 := $(R)/$(LEARNED_RUN)/paper_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
           figures/tables/learned_judges.csv figures/tables/learned_refusals.csv figures/learned_calibration.png
 OUT_04 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
@@ -95,7 +100,7 @@ OUT_04 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv fig
           figures/confusion_matrices.png figures/judge_agreement_cost.png
 OUT_05 := figures/tables/new_small_model_harm.csv figures/tables/new_q1_friedman.csv \
           figures/tables/new_q1_posthoc.csv figures/tables/new_judge_vs_judge.csv figures/new_small_models_harm.png
-PAPER_RUNS := $(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN) $(POINTWISE_RUN) $(LEARNED_RUN)
+PAPER_RUNS := $(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN) $(POINTWISE_RUN) $(FEWSHOT_RUN) $(LEARNED_RUN)
 PAPER_RUN_FILES := $(foreach r,$(PAPER_RUNS),$(R)/$(r)/paper_rankings.csv)
 yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
 comma := ,
@@ -103,7 +108,7 @@ comma := ,
 OUT_06 := figures/tables/external_sets.csv figures/tables/external_agreement.csv figures/external_agreement.png
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 
-paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
+paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)
@@ -145,6 +150,13 @@ $(OUT_02P) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
 	  -p n_items $(POINTWISE_N_ITEMS) $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02P)
 
+# The same notebook, few-shot (~3 s per response for the 0.5B model: the examples stay in the KV cache).
+$(OUT_02F) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/02_pointwise_judge.ipynb $(NB_OUT)/02_fewshot_judge.ipynb -p judge $(POINTWISE_JUDGE) \
+	  -p n_items $(POINTWISE_N_ITEMS) -p shots $(FEWSHOT_SHOTS) -p table_suffix _fewshot $(if $(API_BASE),-p api_base $(API_BASE))
+	@touch $(OUT_02F)
+
 # Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.
 $(OUT_03) &: notebooks/03_learned_judges.ipynb $(RELEASE) $(R)/$(ELICIT_RUN)/responses.jsonl $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
@@ -171,7 +183,7 @@ $(OUT_06) &: notebooks/06_external_sets.ipynb $(PYRIT) $(RELEASE) $(PKG) | $(STA
 	@touch $(OUT_06)
 
 # The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
-README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) harmstudy/report/readme.py | $(STAMP)
+README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) harmstudy/report/readme.py | $(STAMP)
 	$(BIN)/python -m harmstudy.report.readme
 	@touch $@
 
@@ -181,7 +193,7 @@ readme: $(STAMP) ## rewrite the README's numbers from figures/tables
 print-runs: ## show the run folders the current parameters use
 	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
 	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"; \
-	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
+	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "few-shot judge (paper): $(R)/$(FEWSHOT_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests

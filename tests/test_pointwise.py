@@ -127,3 +127,57 @@ def test_a_likert_judge_scores_a_scored_set_with_its_categorys_levels(study_root
     assert len(kept) == 2 and set(kept["row"]) == set(scores["row"]) and set(kept["category"]) == {"privacy"}
     assert kept["score"].between(0, 1).all()
     assert np.isin(kept["status"], ["probability", "sampled"]).all()
+
+
+# ------------------------------------------------------------------------------------------ few-shot
+def test_few_shot_examples_never_come_from_the_scored_sheet_or_prompt():
+    from pathlib import Path
+
+    from harmstudy import PAPER_MODELS
+    from harmstudy.data.release import group_number, load_release
+    from harmstudy.judge.learned import response_frame
+
+    rel = load_release()
+    frame = response_frame(rel, list(PAPER_MODELS))
+    examples = pointwise.fewshot_examples(frame, shots=4, max_chars=300, seed=0)
+    assert len(examples) == 2
+    for sheet, shown in examples.items():
+        assert [e["harmful"] for e in shown] == [True, False, True, False]       # half and half, alternating
+        assert all(len(e["response"]) <= 300 + len(" […]") and e["response"].strip() for e in shown)  # clip marks a cut
+    # every response of every sheet: shown another sheet's examples, none of them on its own prompt
+    sheets = rel.triples["source"].map(lambda s: group_number(Path(s)))
+    given = pointwise.example_sheet(rel.triples["source"], sorted(examples))
+    assert (given != sheets).all() and sheets.nunique() == 17
+    for sheet, shown in examples.items():
+        own_prompts = set(rel.triples.loc[given == sheet, "prompt_id"])
+        assert own_prompts.isdisjoint(e["prompt_id"] for e in shown)
+    with pytest.raises(ValueError, match="even number"):
+        pointwise.fewshot_examples(frame, shots=3, max_chars=300)
+
+
+def test_few_shot_examples_are_a_shared_prefix_of_yes_no_turns():
+    shots = [{"prompt": "p1", "response": "r1", "harmful": True}, {"prompt": "p2", "response": "r2", "harmful": False}]
+    a = build_pointwise_messages("P", "first", examples=shots)
+    b = build_pointwise_messages("P", "second", examples=shots)
+    assert [m["role"] for m in a] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert [m["content"] for m in a[2:5:2]] == ["Yes", "No"] and a[:-1] == b[:-1] and a[-1] != b[-1]
+    assert "| r1" in a[1]["content"] and "| first" in a[-1]["content"]
+    with pytest.raises(ValueError, match="binary"):
+        build_pointwise_messages("P", "r", scale="likert", definition={"scale_descriptions": []}, examples=shots)
+
+
+def test_a_few_shot_run_records_its_examples_and_is_its_own_judge(study_root):
+    settings = judging.JudgeSettings(judge=SMOL)
+    out = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, shots=2, shot_chars=200, progress=False)
+    assert out["run"] == "pointwise-smollm2-135m-instruct-fewshot2-paper-n2" and out["stats"].calls == 6
+    assert out["label"] == "smollm2-135m-instruct+fewshot2"
+    manifest = json.loads((study_root / "data/runs" / out["run"] / "manifest.json").read_text())
+    shown = manifest["target"]["examples"]
+    assert manifest["target"]["shots"] == 2 and all(len(v) == 2 for v in shown.values())
+    scores = pd.read_csv(study_root / "data/runs" / out["run"] / "scores.csv")
+    assert scores["score"].between(0, 1).all() and scores["example_sheet"].astype(str).isin(shown).all()
+    from harmstudy.stats.tables import judge_kind
+    assert judge_kind(out["label"]) == "few-shot"
+    # the examples change the prompt: a plain pointwise run of the same triples is its own run and cache
+    plain = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, progress=False)
+    assert plain["stats"].calls == 6

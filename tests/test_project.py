@@ -82,6 +82,7 @@ def test_makefile_run_names_match_python(judge, n_items, n_prompts):
     if n_items:
         assert runs["judge (paper)"] == default_run_name(settings, "paper", n_items)
         assert runs["pointwise judge (paper)"] == pointwise.default_run_name(settings, "paper", n_items)
+        assert runs["few-shot judge (paper)"] == pointwise.default_run_name(settings, "paper", n_items, shots=4)
     elicit_settings = JudgeSettings(judge=judge, orders=3)
     assert runs["judge (elicitation)"] == default_run_name(elicit_settings, f"elicit:{elicit_run}", None)
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from harmstudy import PAPER_MODELS
-from harmstudy.data.release import load_release
+from harmstudy.data.release import group_number, load_release
 from harmstudy.data.scored_responses import harm_definition
 from harmstudy.judge.cache import JudgeCache
 from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label, redact
@@ -36,6 +37,7 @@ from harmstudy.report.progress import Progress
 from harmstudy.runs import Run
 
 KIND = "pointwise"
+FEWSHOT_KIND = "few-shot"
 CACHE = "judge_cache.sqlite"
 TOP_LOGPROBS = 20
 SCORE_COLUMNS = ["score", "status", "reason", "answer", "latency", "cached"]
@@ -47,15 +49,56 @@ def pointwise_settings(settings: JudgeSettings) -> JudgeSettings:
                    template_version=POINTWISE_VERSION)
 
 
-def pointwise_label(settings: JudgeSettings, scale: str = "binary") -> str:
+def pointwise_label(settings: JudgeSettings, scale: str = "binary", shots: int = 0) -> str:
+    """``<model>+pointwise`` (binary), ``<model>+pointwise-likert``, ``<model>+fewshot<k>`` (k examples)."""
+    if shots:
+        return f"{judge_label(settings.judge)}+fewshot{shots}"
     return f"{judge_label(settings.judge)}+pointwise" + ("" if scale == "binary" else f"-{scale}")
 
 
+def fewshot_examples(frame: pd.DataFrame, *, shots: int, max_chars: int, seed: int = 0) -> dict[int, list[dict]]:
+    """Labelled responses for a few-shot prefix, from the first two student sheets: sheet -> examples.
+
+    Examples are responses whose prompt occurs in that sheet only and whose students all agreed (harmful
+    share 0 or 1), not empty, half harmful and half not, alternating (harmful first), prompt and response
+    cut to ``max_chars``. A response is shown the first sheet's examples unless it comes from that sheet,
+    then the second's (:func:`example_sheet`): never its own sheet's, never its own prompt, and only two
+    prefixes exist, each kept in llama.cpp's KV cache while its responses are scored.
+    """
+    if shots < 2 or shots % 2:
+        raise ValueError(f"shots must be an even number >= 2 (half harmful, half not), not {shots}")
+    sheet = frame["source"].map(lambda src: group_number(Path(src)))
+    single = frame["prompt_id"].map(sheet.groupby(frame["prompt_id"]).nunique()) == 1
+    sheets = sorted(sheet.unique())[:2]
+    if len(sheets) < 2:
+        raise ValueError("few-shot examples need two student sheets")
+    out = {}
+    for donor in sheets:
+        pool = frame[(sheet == donor) & single & frame["harmful"].isin([0.0, 1.0])
+                     & (frame["response"].fillna("").str.strip().str.len() >= 20)]
+        picked = [pool[pool["harmful"] == h].sample(shots // 2, random_state=seed) for h in (1.0, 0.0)]
+        if min(len(p) for p in picked) < shots // 2:
+            raise ValueError(f"sheet {donor} has too few agreed-on responses for {shots} examples")
+        rows = [r for pair in zip(*(p.to_dict("records") for p in picked)) for r in pair]
+        out[int(donor)] = [{"item_id": r["item_id"], "model": r["model"], "prompt_id": r["prompt_id"],
+                            "prompt": clip(r["prompt"], max_chars), "response": clip(r["response"], max_chars),
+                            "harmful": bool(r["harmful"] == 1.0)} for r in rows]
+    return out
+
+
+def example_sheet(sources: pd.Series, example_sheets: list[int]) -> pd.Series:
+    """The sheet whose examples each response is shown: the first, unless the response comes from it (an
+    elicitation response has no sheet: the first)."""
+    own = sources.fillna("").map(lambda src: group_number(Path(src)) if src else -1)
+    return own.map(lambda s: example_sheets[1] if s == example_sheets[0] else example_sheets[0])
+
+
 def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str = "binary", cache_path,
-                    definitions: dict | None = None, top_logprobs: int = TOP_LOGPROBS,
+                    definitions: dict | None = None, examples: dict | None = None, top_logprobs: int = TOP_LOGPROBS,
                     progress: bool = True, label: str | None = None) -> tuple[pd.DataFrame, CallStats]:
     """Score every row of ``items`` (``prompt``, ``response``; ``category`` for a likert judge, whose
-    definition comes from ``definitions``). Rows of one prompt should be adjacent (prefix reuse).
+    definition comes from ``definitions``; ``example_sheet`` for a few-shot judge, whose examples come from
+    ``examples``). Rows of one prompt (and of one example sheet) should be adjacent (prefix reuse).
 
     Returns ``items`` with ``score`` (0–1), ``status`` (probability / sampled / unscored), ``reason``,
     ``answer``, ``latency`` and ``cached``.
@@ -68,7 +111,9 @@ def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str 
 
     def work(row):
         definition = (definitions or {}).get(row.get("category")) if scale == "likert" else None
-        messages = build_pointwise_messages(row["prompt"], row["response"], scale=scale, definition=definition)
+        shown = examples[row["example_sheet"]] if examples else None
+        messages = build_pointwise_messages(row["prompt"], row["response"], scale=scale, definition=definition,
+                                            examples=shown)
         res = call_judge(messages, settings, cache, stats, extra)
         if res["error"]:
             return {"score": None, "status": "unscored", "reason": f"call failed: {res['error']}",
@@ -103,10 +148,11 @@ def share_thresholds(scored: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
     return out.to_numpy()
 
 
-def default_run_name(settings: JudgeSettings, target: str, n_items: int | None, scale: str = "binary") -> str:
-    """e.g. ``pointwise-qwen2.5-coder-0.5b-instruct-paper-n180``."""
+def default_run_name(settings: JudgeSettings, target: str, n_items: int | None, scale: str = "binary",
+                     shots: int = 0) -> str:
+    """e.g. ``pointwise-qwen2.5-coder-0.5b-instruct-paper-n180``, ``...-fewshot4-paper-n85``."""
     slug = judge_slug(settings.judge)
-    scale_part = "" if scale == "binary" else f"-{scale}"
+    scale_part = f"-fewshot{shots}" if shots else "" if scale == "binary" else f"-{scale}"
     return f"pointwise-{slug}{scale_part}-{target.replace('elicit:', '')}-n{n_items or 'all'}"
 
 
@@ -127,11 +173,14 @@ def _run_files(folder: Run, scored: pd.DataFrame, stats: CallStats, settings: Ju
 
 def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: list[str] | None = None,
                   n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
-                  threshold: float | str = "share", run: str | None = None, progress: bool = True) -> dict:
+                  threshold: float | str = "share", shots: int = 0, shot_chars: int = 400, run: str | None = None,
+                  progress: bool = True) -> dict:
     """Score every response of the target's triples; rank each triple from the scores; write the run.
 
     ``threshold="share"`` needs the paper's triples (the students' labels); on an elicitation run give a
     number (e.g. the one :func:`harmstudy.judge.learned.threshold_for_share` gives on a paper run's scores).
+    ``shots`` > 0: a few-shot judge, shown ``shots`` labelled responses of another student sheet first
+    (:func:`fewshot_examples`; each cut to ``shot_chars``).
     """
     settings = pointwise_settings(settings)
     if target == "paper":
@@ -148,17 +197,26 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
     else:
         raise ValueError(f"target must be 'paper' or 'elicit:<run>', not {target!r}")
     items = pd.DataFrame([{"item_id": t["item_id"], "prompt_id": t["prompt_id"], "model": m, "prompt": t["prompt"],
-                           "response": clip(t[f"response_{m}"], max_response_chars)}
+                           "response": clip(t[f"response_{m}"], max_response_chars), "source": t.get("source")}
                           for t in triples.to_dict("records") for m in models])
-    folder = Run(run or default_run_name(settings, target, n_items), KIND)
+    folder = Run(run or default_run_name(settings, target, n_items, shots=shots), KIND)
     target_info = {"target": target, "models": models, "n_items": len(triples), "sample_seed": sample_seed,
                    "max_response_chars": max_response_chars, "scale": "binary", "top_logprobs": TOP_LOGPROBS}
+    frame = response_frame(load_release(), list(PAPER_MODELS)) if shots or threshold == "share" else None
+    examples = None
+    if shots:
+        examples = fewshot_examples(frame, shots=shots, max_chars=shot_chars, seed=sample_seed)
+        items["example_sheet"] = example_sheet(items["source"], sorted(examples)).to_numpy()
+        items = items.sort_values("example_sheet", kind="stable").reset_index(drop=True)
+        target_info |= {"shots": shots, "shot_chars": shot_chars,
+                        "examples": {str(k): [[e["item_id"], e["model"], e["harmful"]] for e in v]
+                                     for k, v in examples.items()}}
     folder.guard({"settings": asdict(settings), "target": target_info}, ignore=OPERATIONAL)
-    label = pointwise_label(settings)
-    scored, stats = score_responses(items, settings, cache_path=folder.file(CACHE), progress=progress, label=label)
+    label = pointwise_label(settings, shots=shots)
+    scored, stats = score_responses(items.drop(columns="source"), settings, cache_path=folder.file(CACHE),
+                                    examples=examples, progress=progress, label=label)
     _run_files(folder, scored, stats, settings, target_info)
     if threshold == "share":
-        frame = response_frame(load_release(), models)
         scored["threshold"] = share_thresholds(scored, frame)
     else:
         scored["threshold"] = float(threshold)
@@ -195,7 +253,8 @@ def summary(result: dict, frame: pd.DataFrame) -> dict:
     :func:`harmstudy.judge.learned.score_summary`), coverage, and the thresholds used."""
     data = result["scores"].merge(frame[["item_id", "model", "label"]], on=["item_id", "model"])
     scored = data[data["score"].notna()]
-    return {"judge": result["label"], "kind": KIND, "run": result["run"],
+    return {"judge": result["label"], "kind": FEWSHOT_KIND if "+fewshot" in result["label"] else KIND,
+            "run": result["run"],
             "coverage": float(data["score"].notna().mean()),
             "from_logprobs": float((data["status"] == "probability").mean()),
             **score_summary(scored.rename(columns={"score": "p_harmful"}), scored)}

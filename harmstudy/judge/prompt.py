@@ -150,16 +150,25 @@ def likert_levels(definition: dict) -> str:
 
 
 def build_pointwise_messages(prompt: str, response: str, *, scale: str = "binary",
-                             definition: dict | None = None) -> list[dict]:
+                             definition: dict | None = None, examples: list[dict] | None = None) -> list[dict]:
     """Chat messages asking for one response's harm: ``binary`` (Yes / No) or ``likert`` (a digit 1–5 on
-    ``definition``'s levels)."""
+    ``definition``'s levels). ``examples`` (binary only; few-shot): labelled responses shown first, each
+    as the same question answered "Yes" / "No" — ``{"prompt", "response", "harmful"}`` — so the examples
+    are a prefix shared by every response scored with them (kept in llama.cpp's KV cache)."""
     if scale == "binary":
         user = BINARY_USER.format(prompt=quote(prompt), response=quote(response))
     elif scale == "likert":
         if not definition:
             raise ValueError("a likert judge needs the category's harm definition (its 1-5 levels)")
+        if examples:
+            raise ValueError("few-shot examples are labelled harmful / not harmful: use scale='binary'")
         user = LIKERT_USER.format(category=definition.get("category", ""), levels=likert_levels(definition),
                                   prompt=quote(prompt), response=quote(response))
     else:
         raise ValueError(f"scale must be 'binary' or 'likert', not {scale!r}")
-    return [{"role": "system", "content": POINTWISE_SYSTEM}, {"role": "user", "content": user}]
+    shots = []
+    for ex in examples or []:
+        shots += [{"role": "user", "content": BINARY_USER.format(prompt=quote(ex["prompt"]),
+                                                                  response=quote(ex["response"]))},
+                  {"role": "assistant", "content": "Yes" if ex["harmful"] else "No"}]
+    return [{"role": "system", "content": POINTWISE_SYSTEM}, *shots, {"role": "user", "content": user}]

@@ -82,8 +82,8 @@ TIE_BREAK_SUFFIX = " (authors' tie-break)"
 
 
 def judge_kind(label: str) -> str:
-    """What kind of judge a rater label is: api (the paper's), listwise, listwise-balanced, pointwise, learned,
-    human."""
+    """What kind of judge a rater label is: api (the paper's), listwise, listwise-balanced, pointwise,
+    few-shot, learned, human."""
     base = label.removesuffix(TIE_BREAK_SUFFIX)
     if label == "human":
         return "human"
@@ -95,6 +95,8 @@ def judge_kind(label: str) -> str:
         return "listwise-balanced"
     if "+pointwise" in base:
         return "pointwise"
+    if "+fewshot" in base:
+        return "few-shot"
     return "listwise"
 
 

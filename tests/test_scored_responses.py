@@ -126,3 +126,19 @@ def test_external_ci_is_the_percentile_of_library_values_on_each_resample():
         values = values[~np.isnan(values)]
         assert out.loc[metric, ["ci_low", "ci_high"]].tolist() == pytest.approx(
             np.percentile(values, [2.5, 97.5]), abs=1e-12), metric
+
+
+def test_the_cross_validated_judge_learns_nothing_from_shuffled_scores(pyrit):
+    # Nested cross-validation by request: with the human scores shuffled the out-of-fold predictions must
+    # carry no signal (a leak of the held-out fold, into the model or into the choice of penalty, would show).
+    from scipy import stats
+
+    from harmstudy.judge import external
+
+    scores = pyrit.scores.reset_index(drop=True)
+    real = external.cross_validated_scores(scores, n_splits=5, inner_splits=3)
+    assert real.shape == (len(scores),) and ((real >= 0) & (real <= 1)).all()
+    assert stats.spearmanr(real, scores["human_median"]).statistic > 0.3
+    shuffled = scores.assign(human_median=np.random.default_rng(0).permutation(scores["human_median"].to_numpy()))
+    noise = external.cross_validated_scores(shuffled, n_splits=5, inner_splits=3)
+    assert abs(stats.spearmanr(noise, shuffled["human_median"]).statistic) < 0.1

@@ -5,9 +5,10 @@ Two judges that need no model call, both honest about what they learned from:
 * ``learned-tfidf-transfer`` — the paper-trained learned judge (:mod:`harmstudy.judge.learned`, fitted on
   every student sheet) scoring these responses without retraining: a transfer test. Its P(harmful) is
   put on the 0–1 Likert grid by nearest level.
-* ``learned-tfidf-cv`` — TF-IDF + ridge regression on the human median score, cross-validated
-  within these sets: ``GroupKFold`` by request (every response to one request, in any file, sits in one
-  fold), trained on every category at once; predictions clipped to 0–1 and put on the grid.
+* ``learned-tfidf-cv`` — TF-IDF of the response (words and characters) + ridge regression on the human
+  median score, cross-validated within these sets: ``GroupKFold`` by request (every response to one
+  request, in any file, sits in one fold), trained on every category at once, its penalty chosen by an
+  inner cross-validation on the training part; predictions clipped to 0–1 and put on the grid.
 
 LLM judges (binary and Likert prompts through LiteLLM) are in :mod:`harmstudy.judge.pointwise`; their scores
 join the same table through :func:`align_scores`.
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import Ridge
-from sklearn.model_selection import GroupKFold
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.kernel_ridge import KernelRidge
+from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from harmstudy.data.release import normalize_prompt
 from harmstudy.data.scored_responses import LIKERT_01
@@ -48,14 +51,38 @@ def transfer_scores(scores: pd.DataFrame, rel=None, C: float = 0.3) -> np.ndarra
     return model.predict_proba(X_all[len(frame):])[:, 1]
 
 
-def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, alpha: float = 1.0) -> np.ndarray:
-    """Out-of-fold predictions of the human median (0–1) from TF-IDF of request and response."""
-    texts = scores["request"].fillna("") + " \n " + scores["response"].fillna("")
-    X = learned.tfidf_features(texts)
+def response_features(responses: pd.Series):
+    """TF-IDF of the response: word 1–2-grams (:func:`harmstudy.judge.learned.tfidf_features`) beside
+    character 2–5-grams within words (spelling variants, obfuscated words). Uses no label."""
+    text = responses.fillna("")
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True).fit_transform(text)
+    return sparse.hstack([learned.tfidf_features(text), chars]).tocsr()
+
+
+#: Ridge penalties the inner cross-validation chooses from.
+RIDGE_ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+
+
+def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, inner_splits: int = 5,
+                           alphas=RIDGE_ALPHAS) -> np.ndarray:
+    """Out-of-fold predictions of the human median (0–1) by ridge regression on :func:`response_features`.
+
+    ``GroupKFold`` by request (every response to one request, in any file, sits in one fold), trained on
+    every category at once. The penalty is chosen inside each training part by an inner ``GroupKFold`` by
+    request (lowest MAE), so the held-out fold never chooses it. Solved in the dual — a linear kernel
+    over responses, plus 1 for the intercept (:class:`~sklearn.kernel_ridge.KernelRidge`) — so the whole
+    nested search is ~350 solves of a 900 × 900 system: seconds. Predictions clipped to 0–1.
+    """
+    X = response_features(scores["response"])
+    K = (X @ X.T).toarray() + 1.0
     y = scores["human_median"].to_numpy(dtype=float)
+    groups = request_groups(scores)
     out = np.full(len(scores), np.nan)
-    for train, test in GroupKFold(n_splits=n_splits).split(X, y, request_groups(scores)):
-        out[test] = Ridge(alpha=alpha).fit(X[train], y[train]).predict(X[test])
+    for train, test in GroupKFold(n_splits=n_splits).split(K, y, groups):
+        search = GridSearchCV(KernelRidge(kernel="precomputed"), {"alpha": list(alphas)},
+                              cv=GroupKFold(n_splits=inner_splits), scoring="neg_mean_absolute_error")
+        search.fit(K[np.ix_(train, train)], y[train], groups=groups[train])
+        out[test] = search.predict(K[np.ix_(test, train)])
     return np.clip(out, 0, 1)
 
 

@@ -187,12 +187,24 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
     floor = known.min() / 10 if len(known) else 1e-3
     kinds = list(dict.fromkeys(sub["kind"]))
     colors = dict(zip(kinds, sns.color_palette("colorblind", len(kinds))))
+    estimates = dict(zip(sub["judge"], sub["estimate"]))
+    labels = []
     for _, r in sub.iterrows():
         x = r["seconds_per_triple"] if r["seconds_per_triple"] > 0 else floor
         ax.errorbar(x, r["estimate"], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
                     fmt="o", color=colors[r["kind"]], capsize=2, mfc="white" if not r["seconds_per_triple"] > 0 else None)
-        ax.annotate(f"{r['judge']} (n={int(r['n'])})", (x, r["estimate"]), textcoords="offset points",
-                    xytext=(5, 3), fontsize=7)
+        base = r["judge"].split(" (authors'")[0]
+        if base != r["judge"] and abs(estimates.get(base, np.inf) - r["estimate"]) < 0.02:
+            continue                     # at the point of the judge with ties kept: its colour says which
+        labels.append((x, r["estimate"], f"{r['judge']} (n={int(r['n'])})"))
+    # Labels of judges within a decade of cost of each other are stacked, highest first, so none overlaps.
+    gap = 0.055 * np.diff(ax.get_ylim())[0]
+    placed = []
+    for x, y, text in sorted(labels, key=lambda t: -t[1]):
+        ly = min([y] + [py - gap for px, py in placed if abs(np.log10(px) - np.log10(x)) < 1])
+        placed.append((x, ly))
+        ax.annotate(text, (x, y), xytext=(x * 1.25, ly), textcoords="data", fontsize=7, va="center",
+                    arrowprops=dict(arrowstyle="-", color="grey", lw=0.5) if ly < y - 1e-9 else None)
     for kind, color in colors.items():
         ax.plot([], [], "o", color=color, label=kind)
     ax.set_xscale("log")

@@ -153,6 +153,8 @@ def test_few_shot_examples_never_come_from_the_scored_sheet_or_prompt():
         assert own_prompts.isdisjoint(e["prompt_id"] for e in shown)
     with pytest.raises(ValueError, match="even number"):
         pointwise.fewshot_examples(frame, shots=3, max_chars=300)
+    with pytest.raises(ValueError, match="too few agreed-on responses"):
+        pointwise.fewshot_examples(frame, shots=400, max_chars=300)
 
 
 def test_few_shot_examples_are_a_shared_prefix_of_yes_no_turns():

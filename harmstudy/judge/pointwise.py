@@ -76,9 +76,11 @@ def fewshot_examples(frame: pd.DataFrame, *, shots: int, max_chars: int, seed: i
     for donor in sheets:
         pool = frame[(sheet == donor) & single & frame["harmful"].isin([0.0, 1.0])
                      & (frame["response"].fillna("").str.strip().str.len() >= 20)]
-        picked = [pool[pool["harmful"] == h].sample(shots // 2, random_state=seed) for h in (1.0, 0.0)]
-        if min(len(p) for p in picked) < shots // 2:
-            raise ValueError(f"sheet {donor} has too few agreed-on responses for {shots} examples")
+        by_label = [pool[pool["harmful"] == h] for h in (1.0, 0.0)]
+        if min(len(p) for p in by_label) < shots // 2:
+            raise ValueError(f"sheet {donor} has too few agreed-on responses for {shots} examples (half harmful, "
+                             f"half not): use fewer shots")
+        picked = [p.sample(shots // 2, random_state=seed) for p in by_label]
         rows = [r for pair in zip(*(p.to_dict("records") for p in picked)) for r in pair]
         out[int(donor)] = [{"item_id": r["item_id"], "model": r["model"], "prompt_id": r["prompt_id"],
                             "prompt": clip(r["prompt"], max_chars), "response": clip(r["response"], max_chars),

@@ -132,6 +132,12 @@ def group_number(path: Path) -> int:
     return int(match.group(1))
 
 
+def student_sheets(sources: pd.Series) -> pd.Series:
+    """The student sheet (group number) of each row's ``source`` file; -1 where there is none (a response
+    that is not the release's, e.g. a new small model's)."""
+    return sources.fillna("").map(lambda src: group_number(Path(src)) if src else -1)
+
+
 @dataclass
 class Release:
     """The loaded release: long rankings table, the triples judged, anomalies and per-file facts."""

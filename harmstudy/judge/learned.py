@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,7 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from harmstudy import PAPER_MODELS
-from harmstudy.data.release import Release, group_number, load_release
+from harmstudy.data.release import Release, load_release, student_sheets
 from harmstudy.judge import embeddings
 from harmstudy.judge.runs import elicitation_triples
 from harmstudy.parse.refusal import is_refusal
@@ -65,7 +64,7 @@ def response_frame(rel: Release, models: list[str]) -> pd.DataFrame:
 def fold_groups(frame: pd.DataFrame) -> pd.Series:
     """The fold of each row: its student sheet, except that every copy of a prompt goes with the
     lowest-numbered sheet in which that prompt occurs (so a prompt never sits on both sides of a split)."""
-    sheet = frame["source"].map(lambda s: group_number(Path(s)))
+    sheet = student_sheets(frame["source"])
     first = sheet.groupby(frame["prompt_id"]).transform("min")
     return first.rename("fold")
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from harmstudy import PAPER_MODELS
-from harmstudy.data.release import group_number, load_release
+from harmstudy.data.release import load_release, student_sheets
 from harmstudy.data.scored_responses import harm_definition
 from harmstudy.judge.cache import JudgeCache
 from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label, redact
@@ -67,7 +66,7 @@ def fewshot_examples(frame: pd.DataFrame, *, shots: int, max_chars: int, seed: i
     """
     if shots < 2 or shots % 2:
         raise ValueError(f"shots must be an even number >= 2 (half harmful, half not), not {shots}")
-    sheet = frame["source"].map(lambda src: group_number(Path(src)))
+    sheet = student_sheets(frame["source"])
     single = frame["prompt_id"].map(sheet.groupby(frame["prompt_id"]).nunique()) == 1
     sheets = sorted(sheet.unique())[:2]
     if len(sheets) < 2:
@@ -91,8 +90,7 @@ def fewshot_examples(frame: pd.DataFrame, *, shots: int, max_chars: int, seed: i
 def example_sheet(sources: pd.Series, example_sheets: list[int]) -> pd.Series:
     """The sheet whose examples each response is shown: the first, unless the response comes from it (an
     elicitation response has no sheet: the first)."""
-    own = sources.fillna("").map(lambda src: group_number(Path(src)) if src else -1)
-    return own.map(lambda s: example_sheets[1] if s == example_sheets[0] else example_sheets[0])
+    return student_sheets(sources).map(lambda s: example_sheets[1] if s == example_sheets[0] else example_sheets[0])
 
 
 def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str = "binary", cache_path,

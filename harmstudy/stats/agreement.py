@@ -184,9 +184,8 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
     tables = cell_tables(pairs.judge, pairs.reference)
     rng = np.random.default_rng(seed)
     # Resample prompts (a prompt's pairs move together): how often each pair counts in each resample.
-    W = np.array([np.bincount(rng.integers(0, pairs.n_prompts, pairs.n_prompts), minlength=pairs.n_prompts)
-                  [pairs.prompt_index] for _ in range(n_boot)]) if total else np.zeros((0, 0))
-    W = W.reshape(n_boot if total else 0, total)
+    draws = bootstrap.resample_indices(rng, pairs.n_prompts, n_boot)
+    W = bootstrap.counts(draws, pairs.n_prompts)[:, pairs.prompt_index]
     rows = []
     for metric in metrics:
         mask = strict if metric in STRICT_METRICS else usable

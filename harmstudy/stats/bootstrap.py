@@ -93,6 +93,12 @@ def spearman(draws: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (rx * ry).sum(axis=1) / np.sqrt((rx ** 2).sum(axis=1) * (ry ** 2).sum(axis=1))
 
 
+def resample_indices(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
+    """(n_boot, n) indices of ``n`` units drawn with replacement, one resample a row (row i is the i-th
+    ``rng.integers(0, n, n)``)."""
+    return np.array([rng.integers(0, n, n) for _ in range(n_boot)], dtype=np.int64).reshape(n_boot, n)
+
+
 def counts(draws: np.ndarray, n: int) -> np.ndarray:
     """Resample indices (resamples, k) -> how often each of ``n`` units was drawn (resamples, n)."""
     out = np.zeros((len(draws), n))

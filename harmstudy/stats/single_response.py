@@ -107,7 +107,7 @@ def external_agreement(human: np.ndarray, trials: np.ndarray, *, judge: str, n_b
     human, trials = np.atleast_2d(human).astype(float), np.atleast_2d(trials).astype(float)
     n = human.shape[1]
     rng = np.random.default_rng(seed)
-    draws = np.array([rng.integers(0, n, n) for _ in range(n_boot)]).reshape(n_boot, n)
+    draws = bootstrap.resample_indices(rng, n, n_boot)
     rows = []
     for metric in metrics:
         est = _value(metric, human, trials)

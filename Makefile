@@ -23,6 +23,14 @@ endif
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 1738886400
 
+# Notebooks that do not depend on each other run side by side (`make paper JOBS=1` runs one at a time).
+# Each gets cores / JOBS threads (llama.cpp and BLAS): two models spinning on the same cores are slower
+# than one after the other.
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+JOBS ?= $(NPROC)
+MAKEFLAGS += --jobs=$(JOBS)
+THREADS := $(shell echo $$(( $(NPROC) / $(JOBS) > 0 ? $(NPROC) / $(JOBS) : 1 )))
+
 PKG := $(wildcard harmstudy/*.py harmstudy/*/*.py)
 RELEASE := $(shell find data/llm-harm -type f 2>/dev/null | sort)
 PAPERMILL = $(BIN)/papermill --kernel $(KERNEL) --cwd notebooks --progress-bar
@@ -108,6 +116,9 @@ comma := ,
 OUT_06 := figures/tables/external_sets.csv figures/tables/external_agreement.csv figures/external_agreement.png
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 
+paper: export HARMSTUDY_THREADS := $(THREADS)
+paper: export OMP_NUM_THREADS := $(THREADS)
+paper: export OPENBLAS_NUM_THREADS := $(THREADS)
 paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
@@ -193,7 +204,8 @@ readme: $(STAMP) ## rewrite the README's numbers from figures/tables
 print-runs: ## show the run folders the current parameters use
 	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
 	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"; \
-	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "few-shot judge (paper): $(R)/$(FEWSHOT_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
+	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "few-shot judge (paper): $(R)/$(FEWSHOT_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; \
+	echo "notebooks at once: $(JOBS), threads each: $(THREADS)"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests

@@ -164,3 +164,35 @@ def test_a_small_student_run_gets_its_own_learned_run_folder():
     runs = dict(line.split(": ", 1) for line in out.strip().splitlines())
     assert runs["learned judges"] == "data/runs/learned-judges-elicit-n6"       # the committed run is untouched
     assert runs["elicitation"] == "data/runs/elicit-n6"
+
+
+def test_make_paper_shares_the_cores_between_the_notebooks_it_runs_at_once():
+    """cores / JOBS threads per notebook (at least 1), so two models never spin on the same cores."""
+    import os
+    import subprocess
+
+    def shown(*args):
+        out = subprocess.run(["make", "-s", "print-runs", *args], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout
+        return dict(line.split(": ", 1) for line in out.strip().splitlines())["notebooks at once"]
+
+    cores = os.cpu_count()
+    assert shown("JOBS=1") == f"1, threads each: {cores}"
+    assert shown(f"JOBS={cores}") == f"{cores}, threads each: 1"
+    assert shown(f"JOBS={cores + 3}") == f"{cores + 3}, threads each: 1"          # never 0
+    assert shown() == f"{cores}, threads each: 1"                                  # the default: every core busy
+
+
+def test_model_threads_come_from_the_environment_and_a_bad_value_names_the_fix(monkeypatch):
+    from harmstudy.models import registry
+
+    monkeypatch.delenv(registry.THREADS_ENV, raising=False)
+    assert registry.default_threads() == max(1, __import__("os").cpu_count() or 1)
+    monkeypatch.setenv(registry.THREADS_ENV, "3")
+    assert registry.default_threads() == 3
+    llm = registry.load_llama("smollm2-135m-instruct", n_ctx=256)[0]          # real llama.cpp: it uses them
+    assert llm.n_threads == 3 and llm.context_params.n_threads == 3
+    llm.close()
+    monkeypatch.setenv(registry.THREADS_ENV, "0")
+    with pytest.raises(ValueError, match="HARMSTUDY_THREADS.*whole number"):
+        registry.default_threads()

@@ -20,8 +20,6 @@ from litellm.types.utils import ModelResponse
 
 from harmstudy.models.registry import PROVIDER  # re-exported: llamacpp_provider.PROVIDER
 
-DEFAULT_THREADS = max(1, os.cpu_count() or 1)
-
 
 class LlamaCppProvider(CustomLLM):
     def __init__(self):
@@ -29,7 +27,7 @@ class LlamaCppProvider(CustomLLM):
         self._models: dict[tuple, object] = {}
         self._chat: dict[tuple, object] = {}
         self._lock = threading.Lock()          # llama.cpp contexts are not thread-safe
-        self.n_threads = DEFAULT_THREADS
+        self.n_threads: int | None = None      # None: registry.default_threads() at load time
 
     def model(self, name: str, n_ctx: int | None = None):
         """The loaded Llama for a registry name (loaded, verified once, then reused)."""

@@ -180,13 +180,27 @@ def verify_file(spec: ModelSpec, path: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------------- loading
+#: Threads a model uses when none is given: ``$HARMSTUDY_THREADS``, else every core. ``make paper`` runs
+#: notebooks side by side and sets it to cores / jobs, so two models never fight over the same cores.
+THREADS_ENV = "HARMSTUDY_THREADS"
+
+
+def default_threads() -> int:
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"{THREADS_ENV}={value!r}: give a whole number of threads >= 1, or unset it")
+        return int(value)
+    return max(1, os.cpu_count() or 1)
+
+
 def load_llama(name_or_spec: str | ModelSpec, *, n_ctx: int | None = None, n_threads: int | None = None,
                seed: int = 0, **kwargs):
     """Resolve, verify and load a model with llama-cpp-python; returns (Llama, spec, file, sha256)."""
     from llama_cpp import Llama
 
     spec = name_or_spec if isinstance(name_or_spec, ModelSpec) else resolve_model(name_or_spec)
-    options = dict(n_ctx=n_ctx or spec.n_ctx, n_threads=n_threads or max(1, os.cpu_count() or 1),
+    options = dict(n_ctx=n_ctx or spec.n_ctx, n_threads=n_threads or default_threads(),
                    seed=seed, verbose=False, **kwargs)
     if spec.hub and not spec.unavailable:
         try:

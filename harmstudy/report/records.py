@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 
-import nbformat
-
 RECORD_MIME = "application/vnd.harmstudy.record+json"
 
 
@@ -19,6 +17,8 @@ def record(**values) -> dict:
 
 def recorded_values(notebook_path) -> dict:
     """All values recorded by :func:`record` in an executed notebook, merged in cell order."""
+    import nbformat       # here, not at the top: its JSON-schema import costs seconds in every notebook
+
     nb = nbformat.read(str(notebook_path), as_version=4)
     out: dict = {}
     for cell in nb.cells:

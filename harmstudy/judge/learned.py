@@ -16,6 +16,7 @@ Honest evaluation (the release's labels are what it learns from):
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -139,25 +140,35 @@ def ranks_from_scores(scores: list[float], threshold: float) -> tuple[int, ...]:
 
 def to_rankings(scored: pd.DataFrame, rater: str, models: list[str], *, score: str = "p_harmful",
                 threshold: str | float = "threshold", source: str = "") -> pd.DataFrame:
-    """Long rankings (the shared format) from per-response scores; ``threshold`` is a column or a number."""
-    rows = []
-    for item, g in scored.groupby("item_id", sort=True):
-        pid = g["prompt_id"].iloc[0]
-        g = g.set_index("model").reindex(models)
-        if g[score].isna().any():
-            parsed = None
-        else:
-            thr = float(g[threshold].iloc[0]) if isinstance(threshold, str) else float(threshold)
-            parsed = check_ranks(list(ranks_from_scores(g[score].round(12).tolist(), thr)))
-        for m in models:
-            rows.append({"item_id": item, "prompt_id": pid, "model": m, "rater": rater, "rater_kind": "judge",
-                         "rank": None if parsed is None else parsed.ranks[models.index(m)],
-                         "status": "unscored" if parsed is None else parsed.status,
-                         "reason": "no score" if parsed is None else parsed.reason, "source": source,
-                         "source_row": 0})
-    out = pd.DataFrame(rows)
-    out["rank"] = out["rank"].astype("Int64")
+    """Long rankings (the shared format) from per-response scores; ``threshold`` is a column or a number.
+    A triple with a missing score is ``unscored``; a triple's threshold is its first model's."""
+    items = np.sort(scored["item_id"].unique())
+    wide = scored.pivot(index="item_id", columns="model", values=score).reindex(index=items, columns=models)
+    prompt_ids = scored.groupby("item_id", sort=True)["prompt_id"].first().reindex(items).to_numpy()
+    if isinstance(threshold, str):
+        thresholds = scored.pivot(index="item_id", columns="model", values=threshold).reindex(
+            index=items, columns=models)[models[0]].to_numpy(dtype=float)
+    else:
+        thresholds = np.full(len(items), float(threshold))
+    values = wide.to_numpy(dtype=float).round(12)
+    ranks, status, reason = [], [], []
+    for row, thr in zip(values, thresholds):
+        parsed = None if np.isnan(row).any() else _parsed(tuple(ranks_from_scores(row.tolist(), float(thr))))
+        ranks.extend([None] * len(models) if parsed is None else parsed.ranks)
+        status.extend([parsed.status if parsed else "unscored"] * len(models))
+        reason.extend([parsed.reason if parsed else "no score"] * len(models))
+    n = len(items) * len(models)
+    out = pd.DataFrame({"item_id": np.repeat(items, len(models)), "prompt_id": np.repeat(prompt_ids, len(models)),
+                        "model": np.tile(np.asarray(models, dtype=object), len(items)), "rater": [rater] * n,
+                        "rater_kind": ["judge"] * n, "rank": pd.array(ranks, dtype="Int64"), "status": status,
+                        "reason": reason, "source": [source] * n, "source_row": np.zeros(n, dtype=np.int64)})
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(ranks: tuple):
+    # a triple's ranks take at most 4^3 values: each checked once
+    return check_ranks(list(ranks))
 
 
 # ----------------------------------------------------------------------------------------- a run

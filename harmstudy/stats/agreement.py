@@ -116,10 +116,9 @@ def pair_values(j: np.ndarray, r: np.ndarray, strict: bool = True) -> dict[str, 
 def cell_tables(j: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Per pair, the 4x4 counts of (judge rank, reference rank) over its cells (unscored cells left out)."""
     n = len(RANK_VALUES)
-    tables = np.zeros((len(j), n, n), dtype=np.int64)
     rows, cols = np.nonzero((j >= 0) & (r >= 0))
-    np.add.at(tables, (rows, j[rows, cols], r[rows, cols]), 1)
-    return tables
+    flat = (rows * n + j[rows, cols]) * n + r[rows, cols]              # (pair, judge rank, reference rank)
+    return np.bincount(flat, minlength=len(j) * n * n).astype(np.int64).reshape(len(j), n, n)
 
 
 TABLE_METRICS = ("kappa_harmful", "kappa_weighted", "alpha_ordinal")
@@ -182,10 +181,8 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
     if per_pair.empty:
         per_pair = pd.DataFrame(columns=["exact_match", "kendall_tau", "spearman", "rbo"])
     tables = cell_tables(pairs.judge, pairs.reference)
-    rng = np.random.default_rng(seed)
     # Resample prompts (a prompt's pairs move together): how often each pair counts in each resample.
-    draws = bootstrap.resample_indices(rng, pairs.n_prompts, n_boot)
-    W = bootstrap.counts(draws, pairs.n_prompts)[:, pairs.prompt_index]
+    W = bootstrap.seeded_counts(seed, pairs.n_prompts, n_boot)[:, pairs.prompt_index]
     rows = []
     for metric in metrics:
         mask = strict if metric in STRICT_METRICS else usable

@@ -12,6 +12,8 @@ weights for these statistics; each is tested equal to its library on every resam
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import stats
 
@@ -101,8 +103,16 @@ def resample_indices(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarra
 
 def counts(draws: np.ndarray, n: int) -> np.ndarray:
     """Resample indices (resamples, k) -> how often each of ``n`` units was drawn (resamples, n)."""
-    out = np.zeros((len(draws), n))
-    np.add.at(out, (np.repeat(np.arange(len(draws)), draws.shape[1]), draws.ravel()), 1)
+    flat = (np.arange(len(draws))[:, None] * n + draws).ravel()       # (resample, unit) as one index
+    return np.bincount(flat, minlength=len(draws) * n).reshape(len(draws), n).astype(float)
+
+
+@functools.lru_cache(maxsize=16)
+def seeded_counts(seed: int, n: int, n_boot: int) -> np.ndarray:
+    """:func:`counts` of the resamples ``np.random.default_rng(seed)`` draws for ``n`` units (read-only):
+    every comparison over the same prompts resamples them alike, so the draws are made once."""
+    out = counts(resample_indices(np.random.default_rng(seed), n, n_boot), n)
+    out.flags.writeable = False
     return out
 
 

@@ -119,7 +119,8 @@ PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 paper: export HARMSTUDY_THREADS := $(THREADS)
 paper: export OMP_NUM_THREADS := $(THREADS)
 paper: export OPENBLAS_NUM_THREADS := $(THREADS)
-paper: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
+# Listed longest chain first (00 -> 01 -> 03 -> 04 -> 05): with JOBS > 1, make starts ready targets in this order.
+paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)

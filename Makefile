@@ -33,7 +33,8 @@ THREADS := $(shell echo $$(( $(NPROC) / $(JOBS) > 0 ? $(NPROC) / $(JOBS) : 1 )))
 
 PKG := $(wildcard harmstudy/*.py harmstudy/*/*.py)
 RELEASE := $(shell find data/llm-harm -type f 2>/dev/null | sort)
-PAPERMILL = $(BIN)/papermill --kernel $(KERNEL) --cwd notebooks --progress-bar
+# papermill's own command line, without a 2.7 s import it never uses (harmstudy/report/run_notebook.py)
+PAPERMILL = $(BIN)/python -m harmstudy.report.run_notebook --kernel $(KERNEL) --cwd notebooks --progress-bar
 NB_OUT := build/notebooks
 
 # ---- parameters a reader may pass, e.g. `make paper JUDGE=openai/gpt-4o N_PROMPTS=200` -------------------

@@ -196,3 +196,23 @@ def test_model_threads_come_from_the_environment_and_a_bad_value_names_the_fix(m
     monkeypatch.setenv(registry.THREADS_ENV, "0")
     with pytest.raises(ValueError, match="HARMSTUDY_THREADS.*whole number"):
         registry.default_threads()
+
+
+def test_the_notebook_runner_is_papermill_without_the_slow_import(tmp_path):
+    """`python -m harmstudy.report.run_notebook` (make paper's papermill) injects parameters and runs the
+    notebook, and never imports rfc3987_syntax (2.7 s of Lark grammars)."""
+    import subprocess
+    import sys
+
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("n = 1", metadata={"tags": ["parameters"]}),
+                  nbformat.v4.new_code_cell("import sys\nprint('rfc' + str('rfc3987_syntax' in sys.modules), n * 7)")]
+    src, out = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(book, src)
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "harmstudy.report.run_notebook", "--kernel", "harmstudy", "--language", "python",
+                          str(src), str(out), "-p", "n", "6"], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+    assert "nbformat" in imported and "lark" not in imported      # papermill's imports, without the Lark grammars
+    printed = "".join(o.get("text", "") for o in nbformat.read(out, as_version=4).cells[-1].outputs)
+    assert printed.strip() == "rfcFalse 42"

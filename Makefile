@@ -120,7 +120,10 @@ PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 paper: export HARMSTUDY_THREADS := $(THREADS)
 paper: export OMP_NUM_THREADS := $(THREADS)
 paper: export OPENBLAS_NUM_THREADS := $(THREADS)
-# Listed longest chain first (00 -> 01 -> 03 -> 04 -> 05): with JOBS > 1, make starts ready targets in this order.
+# The longest chain is 00 -> 01 -> 03 -> 04 -> 05. make has no priorities: it starts whatever is ready next
+# in its scan, so without this line a free core would take a run off that chain while 01 waits. Scheduling
+# only: these outputs do not read 01's responses (an order-only prerequisite: its age does not matter).
+$(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_06): | $(R)/$(ELICIT_RUN)/responses.jsonl
 paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)

@@ -23,13 +23,15 @@ endif
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 1738886400
 
-# Notebooks that do not depend on each other run side by side (`make paper JOBS=1` runs one at a time).
-# Each gets cores / JOBS threads (llama.cpp and BLAS): two models spinning on the same cores are slower
-# than one after the other.
+# Notebooks that do not depend on each other run side by side (`make paper JOBS=1`: one at a time), but
+# only one of them at a time computes with a model, on every core (the others wait at their first model
+# load: harmstudy.models.registry.hold_model_lock); two models on the same cores are slower than one after
+# the other. BLAS gets cores / JOBS threads per notebook.
 NPROC := $(shell nproc 2>/dev/null || echo 1)
 JOBS ?= $(NPROC)
 MAKEFLAGS += --jobs=$(JOBS)
 THREADS := $(shell echo $$(( $(NPROC) / $(JOBS) > 0 ? $(NPROC) / $(JOBS) : 1 )))
+MODEL_LOCK := $(CURDIR)/build/.model-lock
 
 PKG := $(wildcard harmstudy/*.py harmstudy/*/*.py)
 RELEASE := $(shell find data/llm-harm -type f 2>/dev/null | sort)
@@ -117,9 +119,10 @@ comma := ,
 OUT_06 := figures/tables/external_sets.csv figures/tables/external_agreement.csv figures/external_agreement.png
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 
-paper: export HARMSTUDY_THREADS := $(THREADS)
-paper: export OMP_NUM_THREADS := $(THREADS)
-paper: export OPENBLAS_NUM_THREADS := $(THREADS)
+NOTEBOOK_OUTPUTS := $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06)
+$(NOTEBOOK_OUTPUTS): export HARMSTUDY_MODEL_LOCK := $(MODEL_LOCK)
+$(NOTEBOOK_OUTPUTS): export OMP_NUM_THREADS := $(THREADS)
+$(NOTEBOOK_OUTPUTS): export OPENBLAS_NUM_THREADS := $(THREADS)
 # The longest chain is 00 -> 01 -> 03 -> 04 -> 05. make has no priorities: it starts whatever is ready next
 # in its scan, so without this line a free core would take a run off that chain while 01 waits. Scheduling
 # only: these outputs do not read 01's responses (an order-only prerequisite: its age does not matter).
@@ -210,7 +213,7 @@ print-runs: ## show the run folders the current parameters use
 	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
 	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"; \
 	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "few-shot judge (paper): $(R)/$(FEWSHOT_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; \
-	echo "notebooks at once: $(JOBS), threads each: $(THREADS)"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
+	echo "notebooks at once: $(JOBS), BLAS threads each: $(THREADS), models: one at a time on every core"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests

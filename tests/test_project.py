@@ -167,7 +167,7 @@ def test_a_small_student_run_gets_its_own_learned_run_folder():
 
 
 def test_make_paper_shares_the_cores_between_the_notebooks_it_runs_at_once():
-    """cores / JOBS threads per notebook (at least 1), so two models never spin on the same cores."""
+    """cores / JOBS BLAS threads per notebook (at least 1); models one at a time, on every core."""
     import os
     import subprocess
 
@@ -176,11 +176,48 @@ def test_make_paper_shares_the_cores_between_the_notebooks_it_runs_at_once():
                              check=True).stdout
         return dict(line.split(": ", 1) for line in out.strip().splitlines())["notebooks at once"]
 
-    cores = os.cpu_count()
-    assert shown("JOBS=1") == f"1, threads each: {cores}"
-    assert shown(f"JOBS={cores}") == f"{cores}, threads each: 1"
-    assert shown(f"JOBS={cores + 3}") == f"{cores + 3}, threads each: 1"          # never 0
-    assert shown() == f"{cores}, threads each: 1"                                  # the default: every core busy
+    cores, rest = os.cpu_count(), ", models: one at a time on every core"
+    assert shown("JOBS=1") == f"1, BLAS threads each: {cores}" + rest
+    assert shown(f"JOBS={cores}") == f"{cores}, BLAS threads each: 1" + rest
+    assert shown(f"JOBS={cores + 3}") == f"{cores + 3}, BLAS threads each: 1" + rest          # never 0
+    assert shown() == f"{cores}, BLAS threads each: 1" + rest                                  # default: every core busy
+
+
+def test_one_process_at_a_time_computes_with_a_model_while_the_lock_is_set(tmp_path):
+    """The second process waits at its model load until the first one has ended; without the variable
+    nothing waits (the order of the lines the processes write shows it, not their timing)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    log, lock = tmp_path / "log.txt", tmp_path / "model.lock"
+    # the first process loads, then (mode "sleep") sleeps or (mode "wait") waits until the second has loaded
+    first = ("import sys, time; from pathlib import Path; from harmstudy.models import registry;"
+             "registry.load_llama('smollm2-135m-instruct', n_ctx=256); log = Path(sys.argv[1]);"
+             "open(log, 'a').write('first loaded\\n'); end = time.time() + (3 if sys.argv[2] == 'sleep' else 120)\n"
+             "while time.time() < end and not (sys.argv[2] == 'wait' and 'second' in log.read_text()): time.sleep(0.1)\n"
+             "open(log, 'a').write('first done\\n')")
+    second = ("import sys; from harmstudy.models import registry; registry.load_llama('smollm2-135m-instruct', n_ctx=256);"
+              "open(sys.argv[1], 'a').write('second loaded\\n')")
+    env = {**os.environ, "HARMSTUDY_MODEL_LOCK": str(lock)}
+    a = subprocess.Popen([sys.executable, "-c", first, str(log), "sleep"], cwd=REPO, env=env)
+    while not (log.exists() and "first loaded" in log.read_text()):
+        assert a.poll() is None, "the first process ended before loading its model"
+        time.sleep(0.1)
+    b = subprocess.run([sys.executable, "-c", second, str(log)], cwd=REPO, env=env, capture_output=True, text=True)
+    assert a.wait() == 0 and b.returncode == 0, b.stderr[-2000:]
+    assert log.read_text().splitlines() == ["first loaded", "first done", "second loaded"]
+    assert "waiting for another notebook's model run" in b.stderr
+    # without the variable, the second process does not wait (the first waits for it, up to 2 minutes)
+    log.unlink()
+    env.pop("HARMSTUDY_MODEL_LOCK")
+    a = subprocess.Popen([sys.executable, "-c", first, str(log), "wait"], cwd=REPO, env=env)
+    while not (log.exists() and "first loaded" in log.read_text()):
+        time.sleep(0.1)
+    subprocess.run([sys.executable, "-c", second, str(log)], cwd=REPO, env=env, check=True)
+    assert a.wait() == 0
+    assert log.read_text().splitlines() == ["first loaded", "second loaded", "first done"]
 
 
 def test_model_threads_come_from_the_environment_and_a_bad_value_names_the_fix(monkeypatch):

@@ -180,9 +180,12 @@ def verify_file(spec: ModelSpec, path: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------------- loading
-#: Threads a model uses when none is given: ``$HARMSTUDY_THREADS``, else every core. ``make paper`` runs
-#: notebooks side by side and sets it to cores / jobs, so two models never fight over the same cores.
+#: Threads a model uses when none is given: ``$HARMSTUDY_THREADS``, else every core.
 THREADS_ENV = "HARMSTUDY_THREADS"
+#: A lock file: while it is set, one process at a time computes with a model (``make paper`` sets it, as it
+#: runs notebooks side by side; two models on the same cores are slower than one after the other).
+MODEL_LOCK_ENV = "HARMSTUDY_MODEL_LOCK"
+_held_lock = None
 
 
 def default_threads() -> int:
@@ -194,12 +197,33 @@ def default_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def hold_model_lock() -> None:
+    """If ``$HARMSTUDY_MODEL_LOCK`` names a file, wait until no other process holds it, then hold it until
+    this process ends (the operating system releases it then, even after a crash). Without it: nothing."""
+    global _held_lock
+    path = os.environ.get(MODEL_LOCK_ENV, "").strip()
+    if not path or _held_lock is not None:
+        return
+    import fcntl
+    import sys
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")                       # noqa: SIM115 - kept open: the lock lives with the handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"waiting for another notebook's model run to finish (lock {path}) ...", file=sys.stderr, flush=True)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    _held_lock = handle
+
+
 def load_llama(name_or_spec: str | ModelSpec, *, n_ctx: int | None = None, n_threads: int | None = None,
                seed: int = 0, **kwargs):
     """Resolve, verify and load a model with llama-cpp-python; returns (Llama, spec, file, sha256)."""
     from llama_cpp import Llama
 
     spec = name_or_spec if isinstance(name_or_spec, ModelSpec) else resolve_model(name_or_spec)
+    hold_model_lock()
     options = dict(n_ctx=n_ctx or spec.n_ctx, n_threads=n_threads or default_threads(),
                    seed=seed, verbose=False, **kwargs)
     if spec.hub and not spec.unavailable:

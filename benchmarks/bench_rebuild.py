@@ -10,30 +10,18 @@ import argparse
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def project_copy() -> Path:
-    """The project in a temporary folder: notebooks, data (without the model files), figures and the build
-    files copied; the package and the virtual environment linked."""
-    root = Path(tempfile.mkdtemp(prefix="bench-rebuild-")) / "project"
-    root.mkdir()
-    for name in ["Makefile", "pyproject.toml", "requirements.lock", "requirements-models.txt", "README.md"]:
-        shutil.copy2(REPO / name, root / name)
-    for name in ["notebooks", "data", "figures"]:
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("models", "verified.json"))
-    (root / ".venv").symlink_to(REPO / ".venv")
-    (root / "harmstudy").symlink_to(REPO / "harmstudy")
-    return root
+sys.path.insert(0, str(REPO / "tests"))          # test code, shared with the benchmarks
+from project_copy import project_copy  # noqa: E402
 
 
 def rebuild(jobs: str | None) -> float:
-    root = project_copy()
-    env = {**os.environ, "HARMSTUDY_ROOT": str(root), "HARMSTUDY_MODELS": str(REPO / "data" / "models")}
+    root, env = project_copy(Path(tempfile.mkdtemp(prefix="bench-rebuild-")))
     command = ["make", "-C", str(root), "-B", "-o", ".venv/.harmstudy-installed", "paper",
                *([f"JOBS={jobs}"] if jobs else [])]
     start = time.perf_counter()

@@ -1,11 +1,11 @@
 """`make paper` from the committed runs, in a copy of the project: nothing stale afterwards, no model call,
 every committed table and the README come out byte-identical."""
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from project_copy import project_copy
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -14,15 +14,7 @@ pytestmark = pytest.mark.slow
 def test_make_paper_then_nothing_is_stale(tmp_path):
     if not list((REPO / "data" / "runs").glob("judge-*/paper_rankings.csv")):
         pytest.skip("the committed judging runs are not present")
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ["Makefile", "pyproject.toml", "requirements.lock", "requirements-models.txt", "README.md"]:
-        shutil.copy2(REPO / name, root / name)
-    for name in ["notebooks", "data", "figures"]:
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("models", "verified.json"))
-    (root / ".venv").symlink_to(REPO / ".venv")
-    (root / "harmstudy").symlink_to(REPO / "harmstudy")
-    env = {**os.environ, "HARMSTUDY_ROOT": str(root), "HARMSTUDY_MODELS": str(REPO / "data" / "models")}
+    root, env = project_copy(tmp_path)
     # Every output older than its inputs, as after a fresh clone of old figures: all of it rebuilds.
     for out in (root / "figures").rglob("*"):
         os.utime(out, (1, 1))

@@ -142,3 +142,34 @@ def test_the_cross_validated_judge_learns_nothing_from_shuffled_scores(pyrit):
     shuffled = scores.assign(human_median=np.random.default_rng(0).permutation(scores["human_median"].to_numpy()))
     noise = external.cross_validated_scores(shuffled, n_splits=5, inner_splits=3)
     assert abs(stats.spearmanr(noise, shuffled["human_median"]).statistic) < 0.1
+
+
+def test_the_cross_validated_judge_never_sees_its_held_out_scores(pyrit):
+    # The penalty search and the isotonic recalibration use the training part only: rewriting one
+    # held-out fold's human scores leaves that fold's predictions exactly as they were, while every other
+    # fold (which trains on those rows) moves.
+    from sklearn.model_selection import GroupKFold
+
+    from harmstudy.judge import external
+
+    scores = pyrit.scores.reset_index(drop=True)
+    _, held_out = next(GroupKFold(n_splits=5).split(scores, groups=external.request_groups(scores)))
+    before = external.cross_validated_scores(scores, n_splits=5, inner_splits=3)
+    changed = scores.copy()
+    changed.loc[held_out, "human_median"] = 1.0 - changed.loc[held_out, "human_median"]
+    after = external.cross_validated_scores(changed, n_splits=5, inner_splits=3)
+    assert np.array_equal(before[held_out], after[held_out])
+    others = np.setdiff1d(np.arange(len(scores)), held_out)
+    assert not np.allclose(before[others], after[others])
+
+
+def test_recalibration_spreads_the_ridge_predictions_back_over_the_scale(pyrit):
+    from harmstudy.judge import external
+
+    scores = pyrit.scores.reset_index(drop=True)
+    raw = external.cross_validated_scores(scores, n_splits=5, inner_splits=3, recalibrate=False)
+    recalibrated = external.cross_validated_scores(scores, n_splits=5, inner_splits=3)
+    human = scores["human_median"].to_numpy(dtype=float)
+    assert raw.std() < 0.8 * human.std()                      # shrunk toward the mean
+    assert recalibrated.std() > raw.std()
+    assert np.mean(np.abs(recalibrated - human)) <= np.mean(np.abs(raw - human))

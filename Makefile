@@ -66,7 +66,7 @@ FEWSHOT_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-fewshot$(FEWSHOT_SHOTS)
 LEARNED_RUN := learned-judges$(if $(filter elicit-default,$(ELICIT_RUN)),,-$(ELICIT_RUN))
 R := data/runs
 
-.PHONY: help paper test bench lab venv lock clean-figures print-runs readme
+.PHONY: help paper test bench lab venv lock clean-figures print-runs print-model-time readme
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -214,6 +214,9 @@ print-runs: ## show the run folders the current parameters use
 	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"; \
 	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "few-shot judge (paper): $(R)/$(FEWSHOT_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; \
 	echo "notebooks at once: $(JOBS), BLAS threads each: $(THREADS), models: one at a time on every core"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
+
+print-model-time: $(STAMP) ## model time each run in data/runs records, and the total a cold make paper would spend
+	@$(BIN)/python -m harmstudy.runs
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests

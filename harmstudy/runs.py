@@ -87,3 +87,47 @@ class Run:
     def write_derived(self, frame: pd.DataFrame, name: str) -> bool:
         """``<name>.csv`` in the run folder, rewritten whenever (and only when) its bytes change."""
         return files.write_csv(frame, self.file(f"{name}.csv"))
+
+
+# ---------------------------------------------------------------------------------------- model time
+def recorded_model_seconds(folder: Path) -> float:
+    """The model time a run folder records, in seconds: each elicitation response's ``seconds``
+    (``*.jsonl``), each cached judge call's ``latency`` (``*.sqlite``), each embedding's ``seconds``
+    (``embeddings-*.npz``). It is what recomputing the run would cost at the speed it was made at, so the
+    sum over ``data/runs`` estimates a cold ``make paper`` (no runs) on the machine that made them."""
+    import sqlite3
+
+    import numpy as np
+
+    folder = Path(folder)
+    total = 0.0
+    for records in sorted(folder.glob("*.jsonl")):
+        total += sum(float(r.get("seconds") or 0.0) for r in files.read_records(records))
+    for cache in sorted(folder.glob("*.sqlite")):
+        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as db:
+            total += float(db.execute("SELECT COALESCE(SUM(latency), 0) FROM calls").fetchone()[0])
+    for store in sorted(folder.glob("embeddings-*.npz")):
+        with np.load(store) as data:
+            total += float(data["seconds"].sum())
+    return total
+
+
+def print_model_time(folders: list[Path]) -> float:
+    """One line per run folder (minutes of model time it records) and their total; returns the total."""
+    total = 0.0
+    for folder in folders:
+        seconds = recorded_model_seconds(folder)
+        total += seconds
+        print(f"  {seconds / 60:7.1f} min  {Path(folder).name}")
+    print(f"  {total / 60:7.1f} min  in all: the model time a cold `make paper` would spend here (at the "
+          f"speed the runs were made)")
+    return total
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Model time the given run folders record (default: every run).")
+    ap.add_argument("folders", nargs="*", type=Path)
+    args = ap.parse_args()
+    print_model_time(args.folders or sorted(p for p in paths.RUNS.iterdir() if (p / MANIFEST).exists()))

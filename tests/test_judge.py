@@ -333,3 +333,35 @@ def test_a_local_judge_prints_no_provider_list(tmp_path, capfd):
     assert stats.calls == 1 and stats.failures == 0
     printed = capfd.readouterr()
     assert "Provider List" not in printed.out + printed.err
+
+
+def test_a_runs_recorded_model_time_adds_up_what_each_record_says_it_took(tmp_path):
+    # elicitation records 1.5 + 2.25 s, two cached judge calls 10 + 0.5 s (an errored call with no latency
+    # counts 0), embeddings 0.25 × 4 s: 15.25 s in all (0.3 min as printed); a folder with none of them records 0.
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from harmstudy import files
+    from harmstudy.judge.cache import JudgeCache
+    from harmstudy.judge.embeddings import write_store
+    from harmstudy.runs import recorded_model_seconds
+
+    run = tmp_path / "some-run"
+    run.mkdir()
+    with files.RecordWriter(run / "responses.jsonl") as writer:
+        writer.write({"response": "a", "seconds": 1.5})
+        writer.write({"response": "b", "seconds": 2.25})
+    cache = JudgeCache(run / "judge_cache.sqlite")
+    for key, latency in [("k1", 10.0), ("k2", 0.5), ("k3", None)]:
+        cache.put(key, model="m", template_version="t", request={}, answer="x", error=None, usage={}, cost=0.0,
+                  latency=latency)
+    cache.close()
+    write_store(run / "embeddings-m.npz", {str(i): (np.zeros(3, dtype=np.float32), 0.25) for i in range(4)})
+    assert recorded_model_seconds(run) == pytest.approx(15.25)
+    (tmp_path / "empty").mkdir()
+    assert recorded_model_seconds(tmp_path / "empty") == 0.0
+    out = subprocess.run([sys.executable, "-m", "harmstudy.runs", str(run), str(tmp_path / "empty")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "0.3 min  some-run" in out and "0.0 min  empty" in out and out.strip().splitlines()[-1].lstrip().startswith("0.3 min  in all")

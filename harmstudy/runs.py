@@ -96,6 +96,7 @@ def recorded_model_seconds(folder: Path) -> float:
     (``embeddings-*.npz``). It is what recomputing the run would cost at the speed it was made at, so the
     sum over ``data/runs`` estimates a cold ``make paper`` (no runs) on the machine that made them."""
     import sqlite3
+    from contextlib import closing
 
     import numpy as np
 
@@ -104,7 +105,7 @@ def recorded_model_seconds(folder: Path) -> float:
     for records in sorted(folder.glob("*.jsonl")):
         total += sum(float(r.get("seconds") or 0.0) for r in files.read_records(records))
     for cache in sorted(folder.glob("*.sqlite")):
-        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as db:
+        with closing(sqlite3.connect(f"{cache.resolve().as_uri()}?mode=ro", uri=True)) as db:
             total += float(db.execute("SELECT COALESCE(SUM(latency), 0) FROM calls").fetchone()[0])
     for store in sorted(folder.glob("embeddings-*.npz")):
         with np.load(store) as data:

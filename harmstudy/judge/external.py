@@ -81,7 +81,7 @@ def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, inner_split
     inner folds, the chosen penalty) are mapped to its human scores by an isotonic regression, and that
     monotone map is applied to the held-out predictions: it stretches them back over 0–1 using the training
     part's labels only. (Measured on PyRIT's sets, 10 outer folds: PyRIT α averaged over the 8 categories
-    0.654 → 0.696, MAE lower or equal in each; a separate map per category, or quantile matching per
+    0.654 → 0.696, MAE lower or equal in each to two decimals; a separate map per category, or quantile matching per
     category, gave 0.680 / 0.704 with larger swings between categories.) Without it, predictions are
     clipped to 0–1.
     """

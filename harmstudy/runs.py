@@ -98,7 +98,7 @@ def recorded_model_seconds(folder: Path) -> float:
     import sqlite3
     from contextlib import closing
 
-    import numpy as np
+    from harmstudy.judge.embeddings import read_store      # the store's format lives there
 
     folder = Path(folder)
     total = 0.0
@@ -108,8 +108,7 @@ def recorded_model_seconds(folder: Path) -> float:
         with closing(sqlite3.connect(f"{cache.resolve().as_uri()}?mode=ro", uri=True)) as db:
             total += float(db.execute("SELECT COALESCE(SUM(latency), 0) FROM calls").fetchone()[0])
     for store in sorted(folder.glob("embeddings-*.npz")):
-        with np.load(store) as data:
-            total += float(data["seconds"].sum())
+        total += sum(seconds for _, seconds in read_store(store).values())
     return total
 
 

@@ -54,6 +54,12 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
     # the LLM judge scored every response of both sets once (a Likert digit per response), kept in its run
     llm = table[table["judge"] == "smollm2-135m-instruct+pointwise-likert"]
     assert set(llm["kind"]) == {"pointwise (likert)"} and set(llm["dataset"]) == {"privacy", "representational"}
+    # the LLM's and the transfer judge's scores also enter calibrated out of fold, in both categories
+    calibrated = table[table["kind"].str.endswith("calibrated (cv)")].set_index("judge")
+    assert set(calibrated.index) == {"smollm2-135m-instruct+pointwise-likert+calibrated-cv",
+                                     "learned-tfidf-transfer+calibrated-cv"}
+    alphas = calibrated[calibrated["metric"] == "pyrit_alpha"]
+    assert len(alphas) == 4 and alphas["estimate"].notna().all()
     kept = pd.read_csv(study_root / "data" / "runs" / "likert-smol" / "scores.csv")
     assert len(kept) == 93 + 29 and kept["score"].notna().all()
     assert (study_root / "figures" / "external_agreement.png").stat().st_size > 10_000

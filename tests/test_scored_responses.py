@@ -118,14 +118,37 @@ def test_external_ci_is_the_percentile_of_library_values_on_each_resample():
     human = rng.integers(0, 5, (3, 40)) / 4
     human[1:][rng.random((2, 40)) < 0.2] = np.nan
     trials = rng.random((1, 40))
-    out = sresp.external_agreement(human, trials, judge="j", n_boot=40, seed=9).set_index("metric")
-    draw_rng = np.random.default_rng(9)
-    draws = [draw_rng.integers(0, 40, 40) for _ in range(40)]
-    for metric in sresp.METRICS:
-        values = np.array([sresp._value(metric, human[:, d], trials[:, d]) for d in draws])
-        values = values[~np.isnan(values)]
-        assert out.loc[metric, ["ci_low", "ci_high"]].tolist() == pytest.approx(
-            np.percentile(values, [2.5, 97.5]), abs=1e-12), metric
+    for ranking in (None, rng.random(40)):
+        out = sresp.external_agreement(human, trials, judge="j", ranking=ranking, n_boot=40, seed=9).set_index("metric")
+        draw_rng = np.random.default_rng(9)
+        draws = [draw_rng.integers(0, 40, 40) for _ in range(40)]
+        for metric in sresp.METRICS:
+            values = np.array([sresp._value(metric, human[:, d], trials[:, d], None if ranking is None else ranking[d])
+                               for d in draws])
+            values = values[~np.isnan(values)]
+            assert out.loc[metric, ["ci_low", "ci_high"]].tolist() == pytest.approx(
+                np.percentile(values, [2.5, 97.5]), abs=1e-12), metric
+
+
+def test_auc_and_spearman_use_the_unrounded_score_the_grid_metrics_do_not():
+    # A judge whose every answer lands on the grid's 0.5 but whose unrounded scores order the responses
+    # exactly as the humans do: positives (.55, .60) outrank both negatives (.51, .52) -> AUC 4/4 = 1;
+    # ranks (1,2,3,4) vs (1,2,3,4) -> rho 1. On the grid alone: all tied -> AUC 0.5, rho undefined.
+    human = np.array([[0.0, 0.25, 0.75, 1.0]])
+    grid = np.full((1, 4), 0.5)
+    ranking = np.array([0.51, 0.52, 0.55, 0.60])
+    with_ranking = sresp.external_agreement(human, grid, judge="j", ranking=ranking, n_boot=0).set_index("metric")
+    grid_only = sresp.external_agreement(human, grid, judge="j", n_boot=0).set_index("metric")
+    assert with_ranking.loc["auc", "estimate"] == pytest.approx(1.0)
+    assert with_ranking.loc["spearman", "estimate"] == pytest.approx(1.0)
+    assert grid_only.loc["auc", "estimate"] == pytest.approx(0.5)
+    assert np.isnan(grid_only.loc["spearman", "estimate"])
+    # kappa at 0.5 (human 0,0,1,1 vs judge 1,1,1,1: p_o = p_e = .5 -> 0), alpha and MAE read the grid only
+    for metric in ("kappa_harmful", "pyrit_alpha", "pyrit_mae"):
+        assert with_ranking.loc[metric, "estimate"] == pytest.approx(grid_only.loc[metric, "estimate"], nan_ok=True)
+    assert with_ranking.loc["kappa_harmful", "estimate"] == pytest.approx(0.0)
+    # MAE of the grid: |.5-0| + |.5-.25| + |.5-.75| + |.5-1| = 1.5, over 4
+    assert with_ranking.loc["pyrit_mae", "estimate"] == pytest.approx(0.375)
 
 
 def test_the_cross_validated_judge_learns_nothing_from_shuffled_scores(pyrit):
@@ -173,3 +196,50 @@ def test_recalibration_spreads_the_ridge_predictions_back_over_the_scale(pyrit):
     assert raw.std() < 0.8 * human.std()                      # shrunk toward the mean
     assert recalibrated.std() > raw.std()
     assert np.mean(np.abs(recalibrated - human)) <= np.mean(np.abs(raw - human))
+
+
+def _squashed_scores(n_requests: int = 40) -> tuple[pd.DataFrame, np.ndarray]:
+    """Two categories of responses, one per request; a judge's score that orders them exactly as the
+    humans do but crowds into 0.50–0.60 (the Likert judge's expected digit does that)."""
+    human = np.tile([0.0, 0.25, 0.5, 0.75, 1.0], n_requests // 5)
+    frame = pd.DataFrame({"request": [f"request {i}" for i in range(n_requests)],
+                          "category": np.repeat(["a", "b"], n_requests // 2), "human_median": human})
+    return frame, 0.5 + 0.1 * human
+
+
+def test_calibration_puts_a_squashed_but_well_ordered_score_back_on_the_humans_scale():
+    from harmstudy.judge import external
+
+    frame, raw = _squashed_scores()
+    assert set(external.to_grid(raw)) <= {0.5, 0.75}                 # on the grid: two levels for five
+    # 4 folds over a period of 5 levels: every training part holds every level of its category, and the
+    # map is monotone and exact on them, so each held-out response gets its human score back
+    calibrated = external.calibrated_scores(frame, raw, n_splits=4)
+    assert calibrated == pytest.approx(frame["human_median"].to_numpy())
+    missing = raw.copy()
+    missing[[3, 30]] = np.nan
+    out = external.calibrated_scores(frame, missing, n_splits=4)
+    assert np.isnan(out[[3, 30]]).all() and not np.isnan(np.delete(out, [3, 30])).any()
+
+
+def test_calibration_is_learned_from_the_training_part_of_the_same_category_only():
+    from sklearn.model_selection import GroupKFold
+
+    from harmstudy.judge import external
+
+    frame, raw = _squashed_scores()
+    rng = np.random.default_rng(3)
+    frame["human_median"] = rng.permutation(frame["human_median"].to_numpy())   # an imperfect map to learn
+    before = external.calibrated_scores(frame, raw, n_splits=5)
+    _, held_out = next(GroupKFold(n_splits=5).split(frame, groups=external.request_groups(frame)))
+    changed = frame.copy()
+    changed.loc[held_out, "human_median"] = 1.0 - changed.loc[held_out, "human_median"]
+    after = external.calibrated_scores(changed, raw, n_splits=5)
+    assert np.array_equal(before[held_out], after[held_out])          # its own labels never reach it
+    assert not np.allclose(np.delete(before, held_out), np.delete(after, held_out))
+    in_b = (frame["category"] == "b").to_numpy()
+    other = frame.copy()
+    other.loc[in_b, "human_median"] = 1.0 - other.loc[in_b, "human_median"]
+    moved = external.calibrated_scores(other, raw, n_splits=5)
+    assert np.array_equal(before[~in_b], moved[~in_b])                # category b's labels never reach a
+    assert not np.allclose(before[in_b], moved[in_b])

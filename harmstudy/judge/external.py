@@ -13,7 +13,8 @@ Two judges that need no model call, both honest about what they learned from:
   then put on the grid.
 
 LLM judges (binary and Likert prompts through LiteLLM) are in :mod:`harmstudy.judge.pointwise`; their scores
-join the same table through :func:`align_scores`.
+join the same table through :func:`align_scores`. :func:`calibrated_scores` maps such a judge's score onto
+the humans' scale, learned out of fold (``...-calibrated-cv``).
 """
 from __future__ import annotations
 
@@ -103,6 +104,33 @@ def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, inner_split
             predicted = iso.predict(predicted)
         out[test] = predicted
     return np.clip(out, 0, 1)
+
+
+def calibrated_scores(scores: pd.DataFrame, raw: np.ndarray, n_splits: int = 10) -> np.ndarray:
+    """A judge's score mapped onto the humans' 0–1 scale, out of fold: ``GroupKFold`` by request over the
+    responses it scored; in each fold, per category, an isotonic regression of the human median on the
+    judge's score, fitted on the training part, maps the held-out responses.
+
+    Why: a small model's expected Likert digit crowds into a narrow band (Qwen2.5-Coder-0.5B: 0.50–0.63 on
+    PyRIT's sets), so put on the 5-level grid nearly every response lands on one level and α is ~0, even
+    where the score orders responses as people do. A monotone map keeps that order and only learns where the
+    category's levels lie — from the training part's labels alone. Responses without a score stay NaN.
+    """
+    raw = np.asarray(raw, dtype=float)
+    y = scores["human_median"].to_numpy(dtype=float)
+    category = scores["category"].to_numpy()
+    scored = np.flatnonzero(~np.isnan(raw))
+    out = np.full(len(scores), np.nan)
+    groups = request_groups(scores)[scored]
+    for train, test in GroupKFold(n_splits=n_splits).split(scored, groups=groups):
+        train, test = scored[train], scored[test]
+        for c in np.unique(category[test]):
+            fit_on, apply_to = train[category[train] == c], test[category[test] == c]
+            if not len(fit_on):             # no training response of this category: nothing to learn from
+                continue
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw[fit_on], y[fit_on])
+            out[apply_to] = iso.predict(raw[apply_to])
+    return out
 
 
 def align_scores(scores: pd.DataFrame, judged: pd.DataFrame) -> np.ndarray:

@@ -248,7 +248,7 @@ def external_agreement(table: pd.DataFrame, metric: str = "pyrit_alpha",
     cats = list(dict.fromkeys(sub["category"]))
     judges = list(dict.fromkeys(sub["judge"]))
     colors = sns.color_palette("colorblind", len(judges))
-    fig, ax = plt.subplots(figsize=(7.8, 0.55 * len(cats) + 1.4))
+    fig, ax = plt.subplots(figsize=(8.4, (0.35 + 0.1 * len(judges)) * len(cats) + 1.4))
     for k, cat in enumerate(cats):
         c = sub[sub["category"] == cat]
         ax.plot(c["published_best"].iloc[0], k, marker="|", ms=16, mew=2.5, color="black",
@@ -259,7 +259,7 @@ def external_agreement(table: pd.DataFrame, metric: str = "pyrit_alpha",
             r = c[c["judge"] == judge]
             if r.empty:
                 continue
-            y = k + (i - (len(judges) - 1) / 2) * 0.25
+            y = k + (i - (len(judges) - 1) / 2) * min(0.25, 0.8 / len(judges))   # a category's judges stay in its row
             est, lo, hi = r[["estimate", "ci_low", "ci_high"]].iloc[0]
             ax.errorbar(est, y, xerr=[[est - lo], [hi - est]], fmt="o", color=colors[i], capsize=2,
                         label=judge if k == 0 else None)

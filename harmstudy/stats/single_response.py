@@ -10,7 +10,10 @@ Two families, each with a 95% percentile bootstrap CI over responses:
   read uses the mean. With one human rater and a deterministic judge (one trial) the two agree; both are
   offered (``center``).
 * **Ours**: Cohen's κ on harmful / not harmful at 0.5 (human median ≥ 0.5), ROC AUC of the judge's score
-  against that label, Spearman's ρ between the judge's score and the human median.
+  against that label, Spearman's ρ between the judge's score and the human median. AUC and ρ ask only
+  whether the judge *orders* responses as people do, so they take the judge's unrounded score where one is
+  given (``ranking``: e.g. an expected digit or a probability, before it is put on PyRIT's 5-level grid);
+  a judge whose scores crowd into one level can order responses well and still agree at chance on the grid.
 """
 from __future__ import annotations
 
@@ -61,17 +64,28 @@ def _ours(metric: str, human_median: np.ndarray, score: np.ndarray) -> float:
 
 
 METRICS = ("pyrit_alpha", "pyrit_mae", "kappa_harmful", "auc", "spearman")
+#: Metrics of order alone: they use the judge's unrounded score (``ranking``) where one is given.
+RANKING_METRICS = ("auc", "spearman")
 
 
-def _value(metric: str, human: np.ndarray, trials: np.ndarray) -> float:
+def _judge_score(metric: str, trials: np.ndarray, ranking: np.ndarray | None) -> np.ndarray:
+    """The judge's score per response for ``metric``: the median of its trials, or ``ranking`` for the
+    metrics of order alone."""
+    if ranking is not None and metric in RANKING_METRICS:
+        return np.asarray(ranking, dtype=float)
+    return np.nanmedian(trials, axis=0)
+
+
+def _value(metric: str, human: np.ndarray, trials: np.ndarray, ranking: np.ndarray | None = None) -> float:
     if metric == "pyrit_alpha":
         return pyrit_alpha(human, trials)
     if metric == "pyrit_mae":
         return pyrit_mae(human, trials)[0]
-    return _ours(metric, np.nanmedian(human, axis=0), np.nanmedian(trials, axis=0))
+    return _ours(metric, np.nanmedian(human, axis=0), _judge_score(metric, trials, ranking))
 
 
-def _resampled(metric: str, human: np.ndarray, trials: np.ndarray, draws: np.ndarray) -> np.ndarray:
+def _resampled(metric: str, human: np.ndarray, trials: np.ndarray, draws: np.ndarray,
+               ranking: np.ndarray | None = None) -> np.ndarray:
     """The metric on every resample of responses at once (``draws``: (resamples, n) indices drawn); equal
     to :func:`_value` on each resample (:mod:`harmstudy.stats.bootstrap`; tested)."""
     n = human.shape[1]
@@ -83,7 +97,7 @@ def _resampled(metric: str, human: np.ndarray, trials: np.ndarray, draws: np.nda
         o = bootstrap.unit_coincidences(value_counts).reshape(n, -1)
         return bootstrap.ordinal_alpha((W @ o).reshape(len(W), len(domain), len(domain)))
     human_median = np.nanmedian(human, axis=0)
-    score = np.nanmedian(trials, axis=0)
+    score = _judge_score(metric, trials, ranking)
     if metric == "pyrit_mae":
         err = np.abs(score - human_median)
         err[err < 1e-10] = 0.0
@@ -100,27 +114,32 @@ def _resampled(metric: str, human: np.ndarray, trials: np.ndarray, draws: np.nda
     raise ValueError(metric)
 
 
-def external_agreement(human: np.ndarray, trials: np.ndarray, *, judge: str, n_boot: int = N_BOOT,
-                       seed: int = SEED, metrics=METRICS) -> pd.DataFrame:
+def external_agreement(human: np.ndarray, trials: np.ndarray, *, judge: str, ranking: np.ndarray | None = None,
+                       n_boot: int = N_BOOT, seed: int = SEED, metrics=METRICS) -> pd.DataFrame:
     """Every metric of one judge on one set of responses, with a bootstrap CI over responses.
-    ``human``: (raters, n) on 0–1; ``trials``: (trials, n) the judge's scores on 0–1."""
+    ``human``: (raters, n) on 0–1; ``trials``: (trials, n) the judge's scores on 0–1; ``ranking``: (n,) its
+    unrounded score, for AUC and Spearman's ρ (default: the median of ``trials``)."""
     human, trials = np.atleast_2d(human).astype(float), np.atleast_2d(trials).astype(float)
     n = human.shape[1]
     rng = np.random.default_rng(seed)
     draws = bootstrap.resample_indices(rng, n, n_boot)
     rows = []
     for metric in metrics:
-        est = _value(metric, human, trials)
-        low, high = bootstrap.percentile_ci(_resampled(metric, human, trials, draws)) if n_boot else (np.nan, np.nan)
+        est = _value(metric, human, trials, ranking)
+        low, high = bootstrap.percentile_ci(_resampled(metric, human, trials, draws, ranking)) if n_boot \
+            else (np.nan, np.nan)
         rows.append({"judge": judge, "metric": metric, "estimate": est, "ci_low": low, "ci_high": high, "n": n})
     return pd.DataFrame(rows, columns=EXTERNAL_COLUMNS)
 
 
 def external_table(scored: pd.DataFrame, judges: dict[str, np.ndarray], published: pd.DataFrame,
-                   kinds: dict[str, str], datasets: list[str], *, n_boot: int = N_BOOT) -> pd.DataFrame:
+                   kinds: dict[str, str], datasets: list[str], *, rankings: dict[str, np.ndarray] | None = None,
+                   n_boot: int = N_BOOT) -> pd.DataFrame:
     """``external_agreement.csv``: per dataset and judge, every metric with its CI and n, plus PyRIT's
     published best and median scorer for the same category and metric (α and MAE only; higher α and
-    lower MAE are better)."""
+    lower MAE are better). ``judges``: each judge's scores on PyRIT's grid; ``rankings``: its unrounded
+    scores where it has them (AUC and ρ use those)."""
+    rankings = rankings or {}
     hcols = sorted(c for c in scored.columns if c.startswith("human_") and c != "human_median")
     rows = []
     for dataset in datasets:
@@ -130,7 +149,9 @@ def external_table(scored: pd.DataFrame, judges: dict[str, np.ndarray], publishe
         category = sub["category"].iloc[0]
         pub = published[published["category"] == category]
         for name, score in judges.items():
-            table = external_agreement(human, np.asarray(score)[mask][None, :], judge=name, n_boot=n_boot)
+            ranking = np.asarray(rankings[name], dtype=float)[mask] if name in rankings else None
+            table = external_agreement(human, np.asarray(score)[mask][None, :], judge=name, ranking=ranking,
+                                       n_boot=n_boot)
             table.insert(0, "category", category)
             table.insert(0, "dataset", dataset)
             table.insert(3, "kind", kinds.get(name, ""))

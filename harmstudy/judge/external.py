@@ -14,7 +14,7 @@ Two judges that need no model call, both honest about what they learned from:
 
 LLM judges (binary and Likert prompts through LiteLLM) are in :mod:`harmstudy.judge.pointwise`; their scores
 join the same table through :func:`align_scores`. :func:`calibrated_scores` maps such a judge's score onto
-the humans' scale, learned out of fold (``...-calibrated-cv``).
+the humans' scale, learned out of fold (``<judge>+calibrated-cv``).
 """
 from __future__ import annotations
 

@@ -63,6 +63,12 @@ def response_features(responses: pd.Series):
     return sparse.hstack([learned.tfidf_features(text), chars]).tocsr()
 
 
+def fit_human_scale(score: np.ndarray, human: np.ndarray) -> IsotonicRegression:
+    """The monotone map from a judge's score to the humans' 0–1 scale (isotonic regression; scores outside
+    the fitted range take the nearest end). Both calibrations below use it, on training responses only."""
+    return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score, human)
+
+
 #: Ridge penalties the inner cross-validation chooses from.
 RIDGE_ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
@@ -100,8 +106,7 @@ def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, inner_split
         if recalibrate:
             inner = cross_val_predict(KernelRidge(kernel="precomputed", **search.best_params_), K_train, y[train],
                                       groups=groups[train], cv=GroupKFold(n_splits=inner_splits))
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(inner, y[train])
-            predicted = iso.predict(predicted)
+            predicted = fit_human_scale(inner, y[train]).predict(predicted)
         out[test] = predicted
     return np.clip(out, 0, 1)
 
@@ -128,8 +133,7 @@ def calibrated_scores(scores: pd.DataFrame, raw: np.ndarray, n_splits: int = 10)
             fit_on, apply_to = train[category[train] == c], test[category[test] == c]
             if not len(fit_on):             # no training response of this category: nothing to learn from
                 continue
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw[fit_on], y[fit_on])
-            out[apply_to] = iso.predict(raw[apply_to])
+            out[apply_to] = fit_human_scale(raw[fit_on], y[fit_on]).predict(raw[apply_to])
     return out
 
 

@@ -314,16 +314,20 @@ def test_paper_sample_smaller_than_the_experts_share_is_seeded_and_stratified(st
     assert set(a["item_id"]) != set(first_30.index)
 
 
-def test_a_run_with_no_usable_ranking_is_refused_by_name(study_root):
+def test_a_run_with_no_usable_ranking_is_reported_with_its_reasons_and_left_out(study_root, capsys):
     from harmstudy.stats import tables
 
     folder = study_root / "data/runs/all-unscored"
     folder.mkdir(parents=True)
     (folder / "paper_rankings.csv").write_text(
         "item_id,prompt_id,model,rater,rater_kind,rank,status,reason,source,source_row\n"
-        "t1,p1,mistral-7b,j,judge,,unscored,call failed: AuthenticationError,runs/all-unscored,1\n")
-    with pytest.raises(ValueError, match=r"judging run 'all-unscored' has no usable ranking"):
-        tables.load_run_rankings(["all-unscored"], "paper_rankings.csv")
+        "t1,p1,mistral-7b,j,judge,,unscored,call failed: AuthenticationError,runs/all-unscored,1\n"
+        "t1,p1,mpt-7b,j,judge,,unscored,call failed: AuthenticationError,runs/all-unscored,1\n"
+        "t2,p2,mpt-7b,j,judge,,unscored,no 'Content X: rank' lines found,runs/all-unscored,2\n")
+    assert tables.load_run_rankings(["all-unscored"], "paper_rankings.csv") == []
+    said = capsys.readouterr().out
+    assert "judging run 'all-unscored' has no usable ranking (3 rows, all unscored" in said
+    assert "call failed: AuthenticationError (2); no 'Content X: rank' lines found (1)" in said
 
 
 def test_a_local_judge_prints_no_provider_list(tmp_path, capfd):
@@ -345,7 +349,7 @@ def test_a_runs_recorded_model_time_adds_up_what_each_record_says_it_took(tmp_pa
 
     from harmstudy import files
     from harmstudy.judge.cache import JudgeCache
-    from harmstudy.judge.embeddings import write_store
+    from harmstudy.embedding_store import write_shard
     from harmstudy.runs import recorded_model_seconds
 
     run = tmp_path / "some-run"
@@ -358,7 +362,7 @@ def test_a_runs_recorded_model_time_adds_up_what_each_record_says_it_took(tmp_pa
         cache.put(key, model="m", template_version="t", request={}, answer="x", error=None, usage={}, cost=0.0,
                   latency=latency)
     cache.close()
-    write_store(run / "embeddings-m.npz", {str(i): (np.zeros(3, dtype=np.float32), 0.25) for i in range(4)})
+    write_shard(run / "added-m.npz", {str(i): (np.zeros(3, dtype=np.float32), 0.25) for i in range(4)})
     assert recorded_model_seconds(run) == pytest.approx(15.25)
     (tmp_path / "empty").mkdir()
     assert recorded_model_seconds(tmp_path / "empty") == 0.0

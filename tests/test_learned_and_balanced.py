@@ -65,7 +65,7 @@ def test_a_learned_judge_on_shuffled_labels_agrees_with_nobody(frame):
     rel = load_release()
     shuffled = np.random.default_rng(0).permutation(frame["label"].to_numpy())
     judge = learned.LearnedJudge("tfidf-shuffled", C=1.0)
-    oof = learned.out_of_fold(judge, frame, learned.tfidf_features(frame["response"]), labels=shuffled)
+    oof = learned.out_of_fold(judge, frame, learned.tfidf_features(frame["response"])[0], labels=shuffled)
     ranks = learned.to_rankings(oof, "shuffled", list(PAPER_MODELS))
     alpha = agreement(ranks, students(rel), judge_name="s", reference_name="human", n_boot=0,
                       metrics=("alpha_ordinal",))["estimate"].iloc[0]

@@ -45,14 +45,15 @@ def request_groups(scores: pd.DataFrame) -> np.ndarray:
 
 
 def transfer_scores(scores: pd.DataFrame, rel=None, C: float = 0.3) -> np.ndarray:
-    """P(harmful) from the learned judge fitted on all of the paper's student sheets."""
+    """P(harmful) from the learned judge fitted on all of the paper's student sheets (its features fitted on
+    the paper's texts only, then applied to these: the scored set never shapes the judge)."""
     from harmstudy import PAPER_MODELS
     from harmstudy.data.release import load_release
 
     frame = learned.response_frame(rel or load_release(), list(PAPER_MODELS))
-    X_all = learned.tfidf_features(pd.concat([frame["response"], scores["response"]], ignore_index=True))
-    model, _ = learned.fit_all(learned.LearnedJudge("learned-tfidf", C=C), frame, X_all[:len(frame)])
-    return model.predict_proba(X_all[len(frame):])[:, 1]
+    X, X_new = learned.tfidf_features(frame["response"], scores["response"])
+    model, _ = learned.fit_all(learned.LearnedJudge("learned-tfidf", C=C), frame, X)
+    return model.predict_proba(X_new)[:, 1]
 
 
 def response_features(responses: pd.Series):
@@ -60,7 +61,7 @@ def response_features(responses: pd.Series):
     character 2–5-grams within words (spelling variants, obfuscated words). Uses no label."""
     text = responses.fillna("")
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True).fit_transform(text)
-    return sparse.hstack([learned.tfidf_features(text), chars]).tocsr()
+    return sparse.hstack([learned.tfidf_features(text)[0], chars]).tocsr()
 
 
 def fit_human_scale(score: np.ndarray, human: np.ndarray) -> IsotonicRegression:

@@ -71,11 +71,14 @@ def fold_groups(frame: pd.DataFrame) -> pd.Series:
 
 
 # ------------------------------------------------------------------------------------------- models
-def tfidf_features(texts) -> "scipy.sparse.csr_matrix":
-    """TF-IDF of word uni- and bigrams over the given texts. It uses no label, so it is computed once over
-    every response (new texts included); only the classifier learns from the students, out of fold."""
+def tfidf_features(texts, new_texts=()) -> tuple:
+    """TF-IDF of word uni- and bigrams: vocabulary and weights fitted on ``texts`` (the paper's responses;
+    no label is used, so every sheet's texts may shape them), then applied to ``new_texts`` (an elicitation
+    run's), which therefore never move the paper's features or numbers. Returns both matrices."""
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=50000)
-    return vectorizer.fit_transform(pd.Series(list(texts)).fillna("").to_numpy())
+    X = vectorizer.fit_transform(pd.Series(list(texts), dtype=object).fillna("").to_numpy())
+    new = pd.Series(list(new_texts), dtype=object).fillna("").to_numpy()
+    return X, vectorizer.transform(new) if len(new) else sparse.csr_matrix((0, X.shape[1]))
 
 
 @dataclass(frozen=True)
@@ -213,29 +216,32 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
     models = list(PAPER_MODELS)
     frame = response_frame(rel, models)
     new = elicitation_frame(elicit_run, elicit_models) if elicit_run else frame.iloc[:0]
-    both = pd.concat([frame, new], ignore_index=True)
     kinds = {name: feature_kind(name) for name in judges}
     folder = Run(run, KIND)
     start = time.perf_counter()
-    X_all = tfidf_features(both["response"])
+    # Features are fitted on the paper's texts only and applied to the new ones: the paper's numbers do not
+    # depend on which small models an elicitation run holds.
+    X_paper, X_new = tfidf_features(frame["response"], new["response"])
     cost = {"tfidf": time.perf_counter() - start}
-    features = {"tfidf": X_all}
+    features = {"tfidf": (X_paper, X_new)}
     if any("embed" in k for k in kinds.values()):
         if not embedding_model:
             raise ValueError("judges with 'embed' features need an embedding_model (a registry model name)")
+        both = pd.concat([frame, new], ignore_index=True)
         texts = [embeddings.embedding_text(p, r) for p, r in zip(both["prompt"], both["response"])]
-        E, cost["embed_per_text"] = embeddings.embed_texts(texts, model=embedding_model, progress=progress,
-                                                           store_path=folder.file(f"embeddings-{embedding_model}.npz"))
-        # Standardised over every text (no label is used), then scaled so that a row's norm is about 1, as a
-        # TF-IDF row's is: beside TF-IDF, neither block outweighs the other by its scale alone.
-        E = (E - E.mean(axis=0)) / (E.std(axis=0) + 1e-8) / np.sqrt(E.shape[1])
-        features["embed"] = E
-        features["tfidf+embed"] = sparse.hstack([X_all, sparse.csr_matrix(E)]).tocsr()
+        E, cost["embed_per_text"] = embeddings.embed_texts(texts, model=embedding_model, progress=progress)
+        # Standardised by the paper's texts (no label is used), then scaled so that a row's norm is about 1,
+        # as a TF-IDF row's is: beside TF-IDF, neither block outweighs the other by its scale alone.
+        mean, std = E[:len(frame)].mean(axis=0), E[:len(frame)].std(axis=0) + 1e-8
+        E = (E - mean) / std / np.sqrt(E.shape[1])
+        E_paper, E_new = E[:len(frame)], E[len(frame):]
+        features["embed"] = (E_paper, E_new)
+        features["tfidf+embed"] = tuple(sparse.hstack([x, sparse.csr_matrix(e)]).tocsr()
+                                        for x, e in [(X_paper, E_paper), (X_new, E_new)])
     paper, elicit, scores, new_scores, summary, measured = [], [], [], [], [], {}
     for name, C in judges.items():
         judge = LearnedJudge(name, C=C)
-        X_kind = features[kinds[name]]
-        X, X_new = X_kind[:len(frame)], X_kind[len(frame):]
+        X, X_new = features[kinds[name]]
         start = time.perf_counter()
         oof = out_of_fold(judge, frame, X)
         seconds = time.perf_counter() - start + cost["tfidf"]
@@ -256,7 +262,8 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
         folder.write_derived(pd.concat(new_scores, ignore_index=True).round(6), "elicit_scores")
     settings = {"judges": judges, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)" + (
                     f"; embed: {embedding_model}, mean-pooled over 'Prompt: ... Response: ...' (first "
-                    f"{embeddings.MAX_CHARS} characters), standardised / sqrt(dim)" if "embed" in features else ""),
+                    f"{embeddings.MAX_CHARS} characters), standardised / sqrt(dim)" if "embed" in features else "")
+                    + "; fitted on the paper's texts only, applied to new texts",
                 "classifier": "logistic regression (lbfgs)",
                 "evaluation": "GroupKFold by student sheet (a prompt in two sheets: the lower sheet's fold); "
                               "threshold: training folds' students' harmful share, P from inner GroupKFold",

@@ -40,36 +40,57 @@ PAPERMILL = $(BIN)/python -m harmstudy.report.run_notebook --kernel $(KERNEL) --
 NB_OUT := build/notebooks
 
 # ---- parameters a reader may pass, e.g. `make paper JUDGE=openai/gpt-4o N_PROMPTS=200` -------------------
-# Other values land in other run folders (data/runs/...), so committed runs are never overwritten.
-JUDGE ?= llamacpp/qwen2.5-coder-1.5b-instruct
-API_BASE ?=
-N_PROMPTS ?= 120
-N_ITEMS ?= 180
-N_BOOT ?= 1000
-ELICIT_RUN := $(if $(filter 120,$(N_PROMPTS)),elicit-default,elicit-n$(N_PROMPTS))
+# The defaults make the study's committed runs, figures and tables. Any other value is a *variant*: its runs
+# get their own folders in data/runs/ (named below from the parameters; `make print-runs` shows them) and its
+# figures, tables, MANIFEST and executed notebooks go to build/variants/<variant>/, so no tracked file
+# changes. What the variant shares with the study (a run with the same name, stored embeddings) is reused.
+PARAMS := JUDGE API_BASE N_PROMPTS N_ITEMS N_BOOT POINTWISE_JUDGE POINTWISE_N_ITEMS FEWSHOT_SHOTS
+DEFAULT_JUDGE := llamacpp/qwen2.5-coder-1.5b-instruct
+DEFAULT_API_BASE :=
+DEFAULT_N_PROMPTS := 120
+DEFAULT_N_ITEMS := 180
+DEFAULT_N_BOOT := 1000
+# Each response judged alone: P(harmful) from the answer token's log-probabilities (no display slot).
+DEFAULT_POINTWISE_JUDGE := llamacpp/qwen2.5-coder-0.5b-instruct
+# (on the expert's 85 triples: ~3.4 s per response on 2 cores; a student can pass POINTWISE_N_ITEMS=180)
+DEFAULT_POINTWISE_N_ITEMS := 85
+# The same judge few-shot: FEWSHOT_SHOTS labelled responses of another student sheet before each response.
+DEFAULT_FEWSHOT_SHOTS := 4
+$(foreach p,$(PARAMS),$(eval $(p) ?= $$(DEFAULT_$(p))))
 # Same rule as harmstudy.judge.runs.default_run_name (tests/test_project.py checks they agree).
 slug = $(shell echo '$(1)' | sed -E 's#^llamacpp/##; s#[^A-Za-z0-9.]+#-#g; s#^-+|-+$$##g' | tr A-Z a-z)
+# two strings differ (make has no string comparison in expressions: each is removed from the other)
+differs = $(or $(subst x$(1),,x$(2)),$(subst x$(2),,x$(1)))
+CHANGED := $(strip $(foreach p,$(PARAMS),$(if $(call differs,$(DEFAULT_$(p)),$($(p))),$(p))))
+VARIANT := $(if $(CHANGED),$(call slug,$(foreach p,$(CHANGED),$(p)=$($(p)))))
+OUT := $(if $(VARIANT),build/variants/$(VARIANT),figures)
+TAB := $(OUT)/tables
+NB_OUT := $(if $(VARIANT),$(OUT)/notebooks,build/notebooks)
+
+ELICIT_RUN := $(if $(filter 120,$(N_PROMPTS)),elicit-default,elicit-n$(N_PROMPTS))
 JUDGE_SLUG := $(call slug,$(JUDGE))
 JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
 # New small models are judged position-balanced: each triple in 3 display orders, aggregated.
 JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)-o3-$(ELICIT_RUN)-nall
 # The embedded judge position-balanced on 30 of the expert's triples: its reliability, and its position bias.
 JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-o3-paper-n30
-# Each response judged alone: P(harmful) from the answer token's log-probabilities (no display slot).
-POINTWISE_JUDGE ?= llamacpp/qwen2.5-coder-0.5b-instruct
-# (on the expert's 85 triples: ~3.4 s per response on 2 cores; a student can pass POINTWISE_N_ITEMS=180)
-POINTWISE_N_ITEMS ?= 85
 POINTWISE_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n$(POINTWISE_N_ITEMS)
-# The same judge few-shot: FEWSHOT_SHOTS labelled responses of another student sheet before each response.
-FEWSHOT_SHOTS ?= 4
 FEWSHOT_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-fewshot$(FEWSHOT_SHOTS)-paper-n$(POINTWISE_N_ITEMS)
 LEARNED_RUN := learned-judges$(if $(filter elicit-default,$(ELICIT_RUN)),,-$(ELICIT_RUN))
+# The learned judges' embedding model (its vectors: data/embeddings/, shared by every run).
+EMBEDDING_MODEL := smollm2-135m-instruct
+LIKERT_RUN := pointwise-qwen2.5-coder-0.5b-instruct-likert-pyrit
 R := data/runs
+# Before a notebook that may call a model: which run it computes, and how long that took when it was
+# recorded (scaled by the number of items), or that it resumes (harmstudy.runs.announce).
+announce = @$(BIN)/python -m harmstudy.runs --announce $(1) --run $(2) --n $(3) --unit $(4) $(foreach r,$(5),--ref $(r))
 
 .PHONY: help paper test bench lab venv lock clean-figures print-runs print-model-time readme
 .DEFAULT_GOAL := help
 
 help: ## list the targets
+	@echo "Parameters (make paper NAME=value; other values than these defaults make a variant in build/variants/):"
+	@$(foreach p,$(PARAMS),printf '  %-18s %s\n' '$(p)' '$(or $(DEFAULT_$(p)),(empty))';)
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # ------------------------------------------------------------------------------------------------ venv
@@ -90,106 +111,120 @@ lock: $(STAMP) ## rewrite requirements.lock from the current venv (exact version
 
 # ------------------------------------------------------------------------------------------- the paper
 # 00 -> 01 -> 02 (listwise, pointwise) -> 03 -> 04 -> 05, and 06 (single scored responses); each notebook's outputs are one grouped target, so only stale ones rebuild.
-OUT_00 := figures/tables/rankings_long.csv figures/tables/prompts.csv figures/tables/anomalies.csv \
-          figures/tables/release_files.csv figures/rank_distribution.png
-OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl figures/tables/elicit_summary.csv figures/elicit_responses.png
+OUT_00 := $(TAB)/rankings_long.csv $(TAB)/prompts.csv $(TAB)/anomalies.csv \
+          $(TAB)/release_files.csv $(OUT)/rank_distribution.png
+OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl $(TAB)/elicit_summary.csv $(OUT)/elicit_responses.png
 OUT_02 := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv \
-          figures/tables/judge_unscored.csv figures/tables/judge_order_sensitivity.csv \
-          figures/tables/judge_slot_share.csv
-OUT_02E := $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv figures/tables/judge_unscored_elicit.csv \
-           figures/tables/judge_order_sensitivity_elicit.csv figures/tables/judge_slot_share_elicit.csv
-OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv figures/tables/judge_unscored_o3.csv \
-           figures/tables/judge_order_sensitivity_o3.csv figures/tables/judge_slot_share_o3.csv
-OUT_02P := $(R)/$(POINTWISE_RUN)/paper_rankings.csv figures/tables/pointwise_judges.csv figures/pointwise_calibration.png
-OUT_02F := $(R)/$(FEWSHOT_RUN)/paper_rankings.csv figures/tables/pointwise_judges_fewshot.csv \
-           figures/pointwise_calibration_fewshot.png
+          $(TAB)/judge_unscored.csv $(TAB)/judge_order_sensitivity.csv \
+          $(TAB)/judge_slot_share.csv
+OUT_02E := $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv $(TAB)/judge_unscored_elicit.csv \
+           $(TAB)/judge_order_sensitivity_elicit.csv $(TAB)/judge_slot_share_elicit.csv
+OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv $(TAB)/judge_unscored_o3.csv \
+           $(TAB)/judge_order_sensitivity_o3.csv $(TAB)/judge_slot_share_o3.csv
+OUT_02P := $(R)/$(POINTWISE_RUN)/paper_rankings.csv $(TAB)/pointwise_judges.csv $(OUT)/pointwise_calibration.png
+OUT_02F := $(R)/$(FEWSHOT_RUN)/paper_rankings.csv $(TAB)/pointwise_judges_fewshot.csv \
+           $(OUT)/pointwise_calibration_fewshot.png
 OUT_03 := $(R)/$(LEARNED_RUN)/paper_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
-          figures/tables/learned_judges.csv figures/tables/learned_refusals.csv figures/learned_calibration.png
-OUT_04 := figures/tables/small_model_harm.csv figures/tables/q1_friedman.csv figures/tables/q1_posthoc.csv \
-          figures/tables/judge_agreement.csv figures/tables/judge_vs_judge.csv \
-          figures/harmful_share.png figures/judge_agreement.png figures/judge_vs_judge.png \
-          figures/confusion_matrices.png figures/judge_agreement_cost.png
-OUT_05 := figures/tables/new_small_model_harm.csv figures/tables/new_q1_friedman.csv \
-          figures/tables/new_q1_posthoc.csv figures/tables/new_judge_vs_judge.csv figures/new_small_models_harm.png
+          $(TAB)/learned_judges.csv $(TAB)/learned_refusals.csv $(OUT)/learned_calibration.png
+OUT_04 := $(TAB)/small_model_harm.csv $(TAB)/q1_friedman.csv $(TAB)/q1_posthoc.csv \
+          $(TAB)/judge_agreement.csv $(TAB)/judge_vs_judge.csv \
+          $(OUT)/harmful_share.png $(OUT)/judge_agreement.png $(OUT)/judge_vs_judge.png \
+          $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png
+OUT_05 := $(TAB)/new_small_model_harm.csv $(TAB)/new_q1_friedman.csv \
+          $(TAB)/new_q1_posthoc.csv $(TAB)/new_judge_vs_judge.csv $(OUT)/new_small_models_harm.png
 PAPER_RUNS := $(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN) $(POINTWISE_RUN) $(FEWSHOT_RUN) $(LEARNED_RUN)
 PAPER_RUN_FILES := $(foreach r,$(PAPER_RUNS),$(R)/$(r)/paper_rankings.csv)
 yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
 comma := ,
 
-OUT_06 := figures/tables/external_sets.csv figures/tables/external_agreement.csv figures/external_agreement.png
+OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(OUT)/external_agreement.png
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 
 NOTEBOOK_OUTPUTS := $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06)
 $(NOTEBOOK_OUTPUTS): export HARMSTUDY_MODEL_LOCK := $(MODEL_LOCK)
 $(NOTEBOOK_OUTPUTS): export OMP_NUM_THREADS := $(THREADS)
 $(NOTEBOOK_OUTPUTS): export OPENBLAS_NUM_THREADS := $(THREADS)
+$(NOTEBOOK_OUTPUTS): export HARMSTUDY_FIGURES := $(OUT)
+# Stopped part-way (Ctrl-C, SIGTERM, a timeout), make must not delete what a notebook had rewritten: every
+# file is written atomically and complete, and a committed one would be lost.
+.PRECIOUS: $(NOTEBOOK_OUTPUTS)
 # The longest chain is 00 -> 01 -> 03 -> 04 -> 05. make has no priorities: it starts whatever is ready next
 # in its scan, so without this line a free core would take a run off that chain while 01 waits. Scheduling
 # only: these outputs do not read 01's responses (an order-only prerequisite: its age does not matter).
 $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_06): | $(R)/$(ELICIT_RUN)/responses.jsonl
-paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) README.md ## regenerate every figure and table (only what is stale), then the README's numbers
+# A variant (non-default parameters) leaves the README alone: its numbers are the study's.
+paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
+	@$(if $(VARIANT),echo "variant $(VARIANT): figures and tables in $(OUT)/ (the study's own in figures/ are untouched)")
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/00_data.ipynb $(NB_OUT)/00_data.ipynb
 	@touch $(OUT_00)
 
-$(OUT_01) &: notebooks/01_elicit.ipynb $(PKG) figures/tables/prompts.csv | $(STAMP)
+$(OUT_01) &: notebooks/01_elicit.ipynb $(PKG) $(TAB)/prompts.csv | $(STAMP)
 	@mkdir -p $(NB_OUT)
+	$(call announce,01_elicit,$(ELICIT_RUN),$(N_PROMPTS),prompts,elicit-default:120)
 	$(PAPERMILL) notebooks/01_elicit.ipynb $(NB_OUT)/01_elicit.ipynb -p n_prompts $(N_PROMPTS) -p run $(ELICIT_RUN) \
 	  $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_01)
 
 $(OUT_02) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
+	$(call announce,02_judge,$(JUDGE_PAPER_RUN),$(N_ITEMS),triples,judge-$(JUDGE_SLUG)-paper-n180:180 judge-qwen2.5-coder-1.5b-instruct-paper-n180:180)
 	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge.ipynb -p judge $(JUDGE) -p n_items $(N_ITEMS) \
-	  -y 'targets: [paper]' $(if $(API_BASE),-p api_base $(API_BASE))
+	  -y 'targets: [paper]' -p run $(JUDGE_PAPER_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02)
 
 # The elicitation run's triples, each shown in 3 orders (no model in a fixed slot).
 $(OUT_02E) &: notebooks/02_judge.ipynb $(PKG) $(R)/$(ELICIT_RUN)/responses.jsonl | $(STAMP)
 	@mkdir -p $(NB_OUT)
+	$(call announce,02_judge_elicit,$(JUDGE_ELICIT_RUN),$(N_PROMPTS),triples in 3 orders,judge-$(JUDGE_SLUG)-o3-elicit-default-nall:120 judge-qwen2.5-coder-1.5b-instruct-o3-elicit-default-nall:120)
 	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_elicit.ipynb -p judge $(JUDGE) \
-	  -y 'targets: ["elicit:$(ELICIT_RUN)"]' -p orders 3 -p table_suffix _elicit \
+	  -y 'targets: ["elicit:$(ELICIT_RUN)"]' -p orders 3 -p table_suffix _elicit -p run $(JUDGE_ELICIT_RUN) \
 	  $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02E)
 
 # The embedded judge again, constrained to valid answers and shown in 3 orders (coverage, position bias).
 $(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
+	$(call announce,02_judge_orders,$(JUDGE_VARIANT_RUN),30,triples in 3 orders,$(JUDGE_VARIANT_RUN):30)
 	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_orders.ipynb -y 'targets: [paper]' \
-	  -p n_items 30 -p orders 3 -p table_suffix _o3
+	  -p n_items 30 -p orders 3 -p table_suffix _o3 -p run $(JUDGE_VARIANT_RUN)
 	@touch $(OUT_02V)
 
 # Each response of the paper's triples scored alone (threshold out of fold by student sheet). The notebook's
 # elicit_run parameter scores the new models' triples too (not run here: ~20 min on 2 cores).
 $(OUT_02P) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
+	$(call announce,02_pointwise_judge,$(POINTWISE_RUN),$(POINTWISE_N_ITEMS),triples,pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n85:85 pointwise-qwen2.5-coder-0.5b-instruct-paper-n85:85)
 	$(PAPERMILL) notebooks/02_pointwise_judge.ipynb $(NB_OUT)/02_pointwise_judge.ipynb -p judge $(POINTWISE_JUDGE) \
-	  -p n_items $(POINTWISE_N_ITEMS) $(if $(API_BASE),-p api_base $(API_BASE))
+	  -p n_items $(POINTWISE_N_ITEMS) -p run $(POINTWISE_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02P)
 
 # The same notebook, few-shot (~3 s per response for the 0.5B model: the examples stay in the KV cache).
 $(OUT_02F) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
+	$(call announce,02_fewshot_judge,$(FEWSHOT_RUN),$(POINTWISE_N_ITEMS),triples,pointwise-qwen2.5-coder-0.5b-instruct-fewshot4-paper-n85:85)
 	$(PAPERMILL) notebooks/02_pointwise_judge.ipynb $(NB_OUT)/02_fewshot_judge.ipynb -p judge $(POINTWISE_JUDGE) \
-	  -p n_items $(POINTWISE_N_ITEMS) -p shots $(FEWSHOT_SHOTS) -p table_suffix _fewshot $(if $(API_BASE),-p api_base $(API_BASE))
+	  -p n_items $(POINTWISE_N_ITEMS) -p shots $(FEWSHOT_SHOTS) -p run $(FEWSHOT_RUN) -p table_suffix _fewshot $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02F)
 
 # Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.
 $(OUT_03) &: notebooks/03_learned_judges.ipynb $(RELEASE) $(R)/$(ELICIT_RUN)/responses.jsonl $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/03_learned_judges.ipynb $(NB_OUT)/03_learned_judges.ipynb -p elicit_run $(ELICIT_RUN)
+	@$(BIN)/python -m harmstudy.runs --announce 03_learned_judges --embedding-model $(EMBEDDING_MODEL) --run $(ELICIT_RUN)
+	$(PAPERMILL) notebooks/03_learned_judges.ipynb $(NB_OUT)/03_learned_judges.ipynb -p elicit_run $(ELICIT_RUN) \
+	  -p run $(LEARNED_RUN) -p embedding_model $(EMBEDDING_MODEL)
 	@touch $(OUT_03)
 
-$(OUT_04) &: notebooks/04_agreement.ipynb figures/tables/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)
+$(OUT_04) &: notebooks/04_agreement.ipynb $(TAB)/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/04_agreement.ipynb $(NB_OUT)/04_agreement.ipynb -p n_boot $(N_BOOT) \
 	  -y 'judge_runs: $(call yaml_list,$(PAPER_RUNS))'
 	@touch $(OUT_04)
 
 $(OUT_05) &: notebooks/05_small_models.ipynb $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
-             figures/tables/judge_agreement.csv $(PKG) | $(STAMP)
+             $(TAB)/judge_agreement.csv $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/05_small_models.ipynb $(NB_OUT)/05_small_models.ipynb -p elicit_run $(ELICIT_RUN) \
 	  -y 'judge_runs: [$(JUDGE_ELICIT_RUN), $(LEARNED_RUN)]'
@@ -198,6 +233,7 @@ $(OUT_05) &: notebooks/05_small_models.ipynb $(R)/$(JUDGE_ELICIT_RUN)/elicit_ran
 # Single responses scored by people (PyRIT's sets), our judges beside PyRIT's published scorers.
 $(OUT_06) &: notebooks/06_external_sets.ipynb $(PYRIT) $(RELEASE) $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
+	$(call announce,06_external_sets,$(LIKERT_RUN),604,responses,$(LIKERT_RUN):604)
 	$(PAPERMILL) notebooks/06_external_sets.ipynb $(NB_OUT)/06_external_sets.ipynb -p n_boot $(N_BOOT)
 	@touch $(OUT_06)
 
@@ -210,9 +246,11 @@ readme: $(STAMP) ## rewrite the README's numbers from figures/tables
 	$(BIN)/python -m harmstudy.report.readme
 
 print-runs: ## show the run folders the current parameters use
+	@echo "outputs: $(OUT)$(if $(VARIANT), (variant: $(CHANGED) differ from the defaults))"
 	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
 	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"; \
 	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "few-shot judge (paper): $(R)/$(FEWSHOT_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; \
+	echo "likert judge (PyRIT): $(R)/$(LIKERT_RUN)"; \
 	echo "notebooks at once: $(JOBS), BLAS threads each: $(THREADS), models: one at a time on every core"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
 print-model-time: $(STAMP) ## model time each run in data/runs records, and the total a cold make paper would spend
@@ -232,5 +270,5 @@ LAB_ARGS ?=
 lab: $(STAMP) ## open JupyterLab on notebooks/ with the project's kernel ("Python (harmstudy)")
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-clean-figures: ## delete figures/ so the next `make paper` rebuilds them all
-	rm -rf figures $(NB_OUT)
+clean-figures: ## delete figures/ (a variant: its build/variants/ folder) so the next `make paper` rebuilds them all
+	rm -rf $(OUT) $(NB_OUT)

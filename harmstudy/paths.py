@@ -11,8 +11,11 @@ DATA = ROOT / "data"
 RELEASE = DATA / "llm-harm"                 # the authors' release, copied byte for byte
 RELEASE_SUBMISSIONS = RELEASE / "raw_submissions"
 RUNS = DATA / "runs"                        # elicitation and judging runs (responses, judgments)
+EMBEDDINGS = DATA / "embeddings"            # one content-addressed store per embedding model, every run's
 ANNOTATIONS = DATA / "annotations"          # student sheets exported / filled for new runs
-FIGURES = ROOT / "figures"
+#: Where figures, tables and their MANIFEST go. ``make`` points a run with non-default parameters at
+#: ``build/variants/<name>/`` (``HARMSTUDY_FIGURES``, relative to ROOT), so it never rewrites the study's own.
+FIGURES = ROOT / os.environ.get("HARMSTUDY_FIGURES", "figures")
 TABLES = FIGURES / "tables"
 BUILD = ROOT / "build"
 NOTEBOOKS = ROOT / "notebooks"

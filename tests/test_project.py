@@ -253,3 +253,20 @@ def test_the_notebook_runner_is_papermill_without_the_slow_import(tmp_path):
     assert "nbformat" in imported and "lark" not in imported      # papermill's imports, without the Lark grammars
     printed = "".join(o.get("text", "") for o in nbformat.read(out, as_version=4).cells[-1].outputs)
     assert printed.strip() == "rfcFalse 42"
+
+
+@pytest.mark.parametrize("nb", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_papermill_reads_every_parameter_of_every_notebook(nb, caplog):
+    """papermill's own inspection (`papermill --help-notebook`) lists each name the parameters cell assigns,
+    without an 'Unable to parse line' warning (so `-p name value` is never an 'unknown parameter')."""
+    import logging
+
+    import papermill
+
+    book = nbformat.read(nb, as_version=4)
+    cell = next(c for c in book.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = [node.targets[0].id for node in ast.parse(cell.source).body]
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        inspected = papermill.inspect_notebook(str(nb))
+    assert list(inspected) == assigned
+    assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()]

@@ -4,8 +4,16 @@ from __future__ import annotations
 import pandas as pd
 
 from harmstudy.parse.judge_answers import LABELS
-from harmstudy.parse.rankings import STRICT_ORDER, USABLE, format_ranking
+from harmstudy.parse.rankings import STRICT_ORDER, USABLE, format_ranking, reason_counts
 from harmstudy.data.release import load_release
+
+
+def no_usable_answer(judgments: pd.DataFrame) -> str | None:
+    """A sentence for a judge that answered nothing usable (its reasons counted), or None."""
+    if judgments.empty or judgments["status"].isin(USABLE).any():
+        return None
+    return (f"{judgments['judge'].iloc[0]} answered none of its {len(judgments)} calls in a usable form — "
+            f"reasons: {reason_counts(judgments['reason'])}. Its rankings are all `unscored`; the tables below say so and go on.")
 
 
 def unscored_reasons(judgments_by_target: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -24,6 +32,8 @@ def unscored_reasons(judgments_by_target: dict[str, pd.DataFrame]) -> pd.DataFra
 def _wide(rankings: pd.DataFrame) -> pd.Series:
     """item_id -> written ranking (e.g. ``2,1,N/A``) for the first rater of each item."""
     usable = rankings[rankings["status"].isin(STRICT_ORDER)]
+    if usable.empty:
+        return pd.Series(dtype=object)
     first = usable.drop_duplicates(["item_id", "model"])
     models = list(dict.fromkeys(rankings["model"]))
     mat = first.pivot(index="item_id", columns="model", values="rank").reindex(columns=models).dropna()
@@ -36,6 +46,9 @@ def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n:
     students = _wide(rel[rel["rater_kind"] == "student"])
     judge = _wide(judge_rankings)
     both = pd.DataFrame({"students": students, "judge": judge}).dropna()
+    if both.empty:                       # the judge ranked none of these triples usably: nothing to show
+        empty = pd.DataFrame(columns=["students", "judge", "prompt", "distance"])
+        return {"agree": empty, "disagree": empty}
     info = triples.set_index("item_id")
     both = both.join(info[["prompt", *[c for c in info.columns if c.startswith("response_")]]])
     for c in [c for c in both.columns if c.startswith("response_")]:

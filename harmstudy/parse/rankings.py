@@ -158,3 +158,9 @@ def read_rankings(path) -> "pd.DataFrame":
     import pandas as pd
 
     return pd.read_csv(path, dtype=RANKINGS_DTYPES, keep_default_na=False, na_values={"rank": [""]})
+
+
+def reason_counts(reasons) -> str:
+    """``reason (count); …`` for the reasons of unscored rows, most frequent first (each cut to 80 characters)."""
+    counts = reasons.fillna("").str.slice(0, 80).value_counts()
+    return "; ".join(f"{r or 'no reason'} ({n})" for r, n in counts.items())

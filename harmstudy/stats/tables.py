@@ -10,7 +10,7 @@ from itertools import combinations
 import pandas as pd
 
 from harmstudy import PAPER_JUDGES, paths
-from harmstudy.parse.rankings import USABLE, read_rankings
+from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
 from harmstudy.stats.agreement import AGREEMENT_COLUMNS, N_BOOT, agreement
 from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
 
@@ -22,9 +22,17 @@ def load_all_rankings(judge_runs: list[str] = ()) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def unscored_report(frame: pd.DataFrame, run: str) -> str:
+    """What a judging run with no usable ranking is told: its rows and their reasons, counted."""
+    return (f"judging run {run!r} has no usable ranking ({len(frame)} rows, all unscored — "
+            f"{reason_counts(frame['reason'])}); it is left "
+            f"out of the tables (data/runs/{run}/judgments.csv has each answer)")
+
+
 def load_run_rankings(judge_runs, target_file: str) -> list[pd.DataFrame]:
-    """The long rankings of the named judging runs, each checked: it exists, has usable rows, and no two
-    runs carry the same judge label (their rows would be mixed into one rater)."""
+    """The long rankings of the named judging runs, each checked: it exists, and no two runs carry the same
+    judge label (their rows would be mixed into one rater). A run with no usable ranking (a judge that never
+    answered in the format) is reported with its reasons and left out; the other runs go on."""
     frames, owner = [], {}
     for run in judge_runs:
         path = paths.RUNS / run / target_file
@@ -33,8 +41,8 @@ def load_run_rankings(judge_runs, target_file: str) -> list[pd.DataFrame]:
                                     f"(or `make paper`) for that run, or drop {run!r} from judge_runs")
         frame = read_rankings(path)
         if not frame["status"].isin(USABLE).any():
-            raise ValueError(f"judging run {run!r} has no usable ranking ({len(frame)} rows, all unscored): "
-                             f"see data/runs/{run}/judgments.csv for the reasons, and drop it from judge_runs")
+            print(unscored_report(frame, run))
+            continue
         for label in frame["rater"].unique():
             if label in owner:
                 raise ValueError(f"judging runs {owner[label]!r} and {run!r} both rank as {label!r}; their rows "

@@ -85,7 +85,7 @@ R := data/runs
 # recorded (scaled by the number of items), or that it resumes (harmstudy.runs.announce).
 announce = @$(BIN)/python -m harmstudy.runs --announce $(1) --run $(2) --n $(3) --unit $(4) $(foreach r,$(5),--ref $(r))
 
-.PHONY: help paper test bench lab venv lock clean-figures print-runs print-model-time readme
+.PHONY: help paper test bench lab venv lock clean-figures print-runs print-model-time readme external
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -126,6 +126,7 @@ OUT_02F := $(R)/$(FEWSHOT_RUN)/paper_rankings.csv $(TAB)/pointwise_judges_fewsho
            $(OUT)/pointwise_calibration_fewshot.png
 OUT_03 := $(R)/$(LEARNED_RUN)/paper_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
           $(TAB)/learned_judges.csv $(TAB)/learned_refusals.csv $(OUT)/learned_calibration.png
+OUT_03C := $(TAB)/learning_curve.csv $(TAB)/learning_curve_summary.csv $(OUT)/learning_curve.png
 OUT_04 := $(TAB)/small_model_harm.csv $(TAB)/q1_friedman.csv $(TAB)/q1_posthoc.csv \
           $(TAB)/judge_agreement.csv $(TAB)/judge_vs_judge.csv \
           $(OUT)/harmful_share.png $(OUT)/judge_agreement.png $(OUT)/judge_vs_judge.png \
@@ -140,7 +141,7 @@ comma := ,
 OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(OUT)/external_agreement.png
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 
-NOTEBOOK_OUTPUTS := $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06)
+NOTEBOOK_OUTPUTS := $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_03C) $(OUT_04) $(OUT_05) $(OUT_06)
 $(NOTEBOOK_OUTPUTS): export HARMSTUDY_MODEL_LOCK := $(MODEL_LOCK)
 $(NOTEBOOK_OUTPUTS): export OMP_NUM_THREADS := $(THREADS)
 $(NOTEBOOK_OUTPUTS): export OPENBLAS_NUM_THREADS := $(THREADS)
@@ -151,9 +152,9 @@ $(NOTEBOOK_OUTPUTS): export HARMSTUDY_FIGURES := $(OUT)
 # The longest chain is 00 -> 01 -> 03 -> 04 -> 05. make has no priorities: it starts whatever is ready next
 # in its scan, so without this line a free core would take a run off that chain while 01 waits. Scheduling
 # only: these outputs do not read 01's responses (an order-only prerequisite: its age does not matter).
-$(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_06): | $(R)/$(ELICIT_RUN)/responses.jsonl
+$(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03C) $(OUT_06): | $(R)/$(ELICIT_RUN)/responses.jsonl
 # A variant (non-default parameters) leaves the README alone: its numbers are the study's.
-paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
+paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_03C) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
 	@$(if $(VARIANT),echo "variant $(VARIANT): figures and tables in $(OUT)/ (the study's own in figures/ are untouched)")
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
@@ -217,6 +218,12 @@ $(OUT_03) &: notebooks/03_learned_judges.ipynb $(RELEASE) $(R)/$(ELICIT_RUN)/res
 	  -p run $(LEARNED_RUN) -p embedding_model $(EMBEDDING_MODEL)
 	@touch $(OUT_03)
 
+# The learned judge against the number of student sheets it learned from, on held-out sheets (no model call).
+$(OUT_03C) &: notebooks/03_learning_curve.ipynb $(RELEASE) $(PKG) $(wildcard data/embeddings/$(EMBEDDING_MODEL)-*/*.npz) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/03_learning_curve.ipynb $(NB_OUT)/03_learning_curve.ipynb -p embedding_model $(EMBEDDING_MODEL)
+	@touch $(OUT_03C)
+
 $(OUT_04) &: notebooks/04_agreement.ipynb $(TAB)/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
 	$(PAPERMILL) notebooks/04_agreement.ipynb $(NB_OUT)/04_agreement.ipynb -p n_boot $(N_BOOT) \
@@ -237,8 +244,31 @@ $(OUT_06) &: notebooks/06_external_sets.ipynb $(PYRIT) $(RELEASE) $(PKG) | $(STA
 	$(PAPERMILL) notebooks/06_external_sets.ipynb $(NB_OUT)/06_external_sets.ipynb -p n_boot $(N_BOOT)
 	@touch $(OUT_06)
 
+# ------------------------------------------------------------------------------ a labelled set of yours
+# make external SET=path.csv REQUEST=<col> RESPONSE=<col> HUMAN="<col> [<col>...]" SCALE=binary VERDICTS="<col> ..."
+# (SCALE: binary, or the Likert levels, e.g. SCALE="1 2 3 4 5"; CATEGORY=<col>: a category per row). Outputs in
+# build/external/<file stem>/ (tables, figure, MANIFEST, the executed notebook); nothing of the study's is touched.
+SET ?=
+REQUEST ?= request
+RESPONSE ?= response
+HUMAN ?=
+SCALE ?= binary
+VERDICTS ?=
+CATEGORY ?=
+yaml_strs = [$(subst $() ,$(comma) ,$(foreach x,$(1),"$(x)"))]
+EXTERNAL_OUT = build/external/$(basename $(notdir $(SET)))
+external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..."
+	@test -n "$(SET)" || { echo 'make external needs SET=<file> (CSV, TSV, JSONL or Parquet) and HUMAN="<column> ...", e.g. make external SET=mine.csv REQUEST=prompt RESPONSE=answer HUMAN="rater_1 rater_2" SCALE=binary VERDICTS="llamaguard"' >&2; exit 2; }
+	@test -n "$(HUMAN)" || { echo 'make external needs HUMAN="<column> ..." (the human label columns of $(SET))' >&2; exit 2; }
+	@mkdir -p $(EXTERNAL_OUT)
+	OMP_NUM_THREADS=$(NPROC) $(PAPERMILL) notebooks/07_labelled_set.ipynb $(EXTERNAL_OUT)/07_labelled_set.ipynb \
+	  -r set_path '$(abspath $(SET))' -r request '$(REQUEST)' -r response '$(RESPONSE)' -y 'human: $(call yaml_strs,$(HUMAN))' \
+	  $(if $(filter binary,$(SCALE)),-p scale binary,-y 'scale: [$(subst $() ,$(comma) ,$(strip $(SCALE)))]') \
+	  -r category '$(CATEGORY)' -y 'verdicts: $(call yaml_strs,$(VERDICTS))' -p n_boot $(N_BOOT)
+	@echo "tables and figure: $(EXTERNAL_OUT)/"
+
 # The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
-README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_04) $(OUT_05) $(OUT_06) harmstudy/report/readme.py | $(STAMP)
+README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_03C) $(OUT_04) $(OUT_05) $(OUT_06) harmstudy/report/readme.py | $(STAMP)
 	$(BIN)/python -m harmstudy.report.readme
 	@touch $@
 

@@ -37,3 +37,14 @@ def table_path(name: str) -> Path:
 def figure_path(name: str) -> Path:
     FIGURES.mkdir(parents=True, exist_ok=True)
     return FIGURES / f"{name}.png"
+
+
+EXTERNAL = BUILD / "external"               # a labelled set of a user's: build/external/<set's file stem>/
+
+
+def redirect_outputs(folder: Path) -> Path:
+    """Send this process's figures, tables and MANIFEST to ``folder`` (a user's labelled set writes to
+    ``build/external/<stem>/``, never over the study's own)."""
+    global FIGURES, TABLES
+    FIGURES, TABLES = Path(folder), Path(folder) / "tables"
+    return FIGURES

@@ -78,3 +78,22 @@ def test_scores_become_rankings_by_threshold_then_order():
     assert learned.ranks_from_scores([0.1, 0.2, 0.3], 0.5) == (0, 0, 0)
     # the threshold a fold gets: 30% of its training responses harmful -> the 70th percentile of P
     assert learned.threshold_for_share(np.arange(10) / 10, 0.3) == pytest.approx(0.63)
+
+
+def test_the_learning_curve_never_trains_on_a_held_out_sheet(frame):
+    """Each point's training sheets and held-out sheets are disjoint, the k sheets are nested within a draw,
+    and the training part is exactly the responses of its sheets."""
+    X = learned.tfidf_features(frame["response"])[0]
+    curve = learned.learning_curve(learned.LearnedJudge("learned-tfidf", C=0.3), frame, X, students(load_release()),
+                                   list(PAPER_MODELS), sizes=(1, 2, None), draws=2, test_sheets=3, seed=1)
+    groups = learned.fold_groups(frame)
+    own = curve[curve["judge"] == "learned-tfidf"]
+    assert list(own["sheets"]) == [1, 2, 14, 1, 2, 14]
+    for r in own.itertuples():
+        train, held = set(r.train_sheets.split()), set(r.held_out.split())
+        assert len(held) == 3 and not train & held
+        assert r.train_responses == int(groups.astype(str).isin(train).sum())
+    for _, d in own.groupby("draw"):
+        sets = [set(t.split()) for t in d["train_sheets"]]
+        assert sets[0] < sets[1] < sets[2]
+    assert (own["n"] > 0).all() and own["alpha"].notna().all()

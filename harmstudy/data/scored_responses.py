@@ -38,13 +38,45 @@ class ScoredSetError(ValueError):
 @dataclass(frozen=True)
 class ColumnMap:
     """Which columns hold what. ``human`` lists one or more human score columns (a regex matches
-    ``human_score`` and ``human_score_1`` alike); ``category`` may be a column or a fixed value."""
+    ``human_score`` and ``human_score_1`` alike); ``category`` may be a column or a fixed value;
+    ``verdicts``: columns of other classifiers' verdicts the file already carries (binary words, or a
+    score on 0–1), read into ``verdict:<column>``."""
 
     request: str = "objective"
     response: str = "assistant_response"
     human: str = r"human_score(_\d+)?"
     category: str | None = "harm_category"
     fixed_category: str | None = None
+    verdicts: tuple = ()
+
+    @classmethod
+    def named(cls, request: str, response: str, human: list[str], category: str = "", fixed_category: str = "",
+              verdicts=()) -> "ColumnMap":
+        """A mapping from plain column names (as a user passes them), human columns listed by name."""
+        if not human:
+            raise ScoredSetError("name at least one human score column (HUMAN=\"<col> ...\" for make external)")
+        return cls(request=request, response=response, human="|".join(re.escape(h) for h in human),
+                   category=category or None, fixed_category=fixed_category or None, verdicts=tuple(verdicts))
+
+
+VERDICT_PREFIX = "verdict:"
+
+
+def verdict_01(value) -> float | None:
+    """A verdict column's value on 0–1: binary words (1/0, yes/no, true/false, harmful/unharmful, unsafe/safe)
+    or a number in [0, 1]; None if it is neither."""
+    text = str(value).strip().lower()
+    words = {"harmful": 1.0, "unharmful": 0.0, "not harmful": 0.0, "unsafe": 1.0, "safe": 0.0}
+    if text in words:
+        return words[text]
+    binary = Scale("binary").to_01(text)
+    if binary is not None:
+        return binary
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    return x if 0.0 <= x <= 1.0 else None
 
 
 @dataclass(frozen=True)
@@ -78,6 +110,8 @@ class Scale:
 class ScoredSet:
     scores: pd.DataFrame
     problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROBLEM_COLUMNS))
+    #: the file's names of ``human_1`` .. ``human_k``, in that order
+    human_names: list = field(default_factory=list)
 
     @property
     def human_columns(self) -> list[str]:
@@ -124,6 +158,9 @@ def load_scored(source: str | Path, *, columns: ColumnMap = ColumnMap(), scale: 
                              f"Pass a ColumnMap naming the request, response and human score columns")
     if columns.category and not columns.fixed_category and columns.category not in frame.columns:
         raise ScoredSetError(f"{source}: no category column {columns.category!r}; pass fixed_category instead")
+    absent = [c for c in columns.verdicts if c not in frame.columns]
+    if absent:
+        raise ScoredSetError(f"{source}: no verdict column {absent}; columns are {list(frame.columns)}")
     rows, problems = [], []
     file_name = Path(str(source)).name
     for i, rec in enumerate(frame.to_dict("records")):
@@ -139,14 +176,22 @@ def load_scored(source: str | Path, *, columns: ColumnMap = ColumnMap(), scale: 
         if not str(rec[columns.response]).strip():
             problems.append({"file": file_name, "row": line, "reason": "empty response"})
             continue
+        verdicts = {f"{VERDICT_PREFIX}{c}": verdict_01(rec[c]) for c in columns.verdicts}
+        unread = [f"{c}={rec[c]!r}" for c in columns.verdicts if verdicts[f"{VERDICT_PREFIX}{c}"] is None]
+        if unread:
+            problems.append({"file": file_name, "row": line, "reason": f"verdict not binary or on 0-1: {', '.join(unread)}"})
+            continue
         category = columns.fixed_category or (rec[columns.category] if columns.category else name)
         rows.append({"dataset": name, "category": str(category).strip().lower(), "row": line,
                      "request": rec[columns.request], "response": rec[columns.response],
-                     **{f"human_{k}": v for k, v in enumerate(values, start=1)}})
+                     **{f"human_{k}": v for k, v in enumerate(values, start=1)}, **verdicts})
     scores = pd.DataFrame(rows)
     hcols = [c for c in scores.columns if c.startswith("human_")]
+    if not len(scores):
+        raise ScoredSetError(f"{source}: no readable row ({len(problems)} unreadable: "
+                             f"{problems[0]['reason'] if problems else 'the file is empty'})")
     scores["human_median"] = scores[hcols].median(axis=1, skipna=True) if len(scores) else []
-    return ScoredSet(scores=scores, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS))
+    return ScoredSet(scores=scores, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS), human_names=human)
 
 
 # ---------------------------------------------------------------------------------------------- PyRIT

@@ -202,6 +202,32 @@ def feature_kind(name: str) -> str:
     return "tfidf+embed" if has_t and has_e else "tfidf" if has_t else "embed"
 
 
+def paper_features(frame: pd.DataFrame, new: pd.DataFrame, kinds, embedding_model: str | None = None,
+                   progress: bool = True) -> tuple[dict, dict]:
+    """Feature matrices (paper rows, new rows) per feature kind (``tfidf``, ``embed``, ``tfidf+embed``) and
+    what computing them cost. Features are fitted on the paper's texts only and applied to the new ones:
+    the paper's numbers do not depend on which small models an elicitation run holds."""
+    start = time.perf_counter()
+    X_paper, X_new = tfidf_features(frame["response"], new["response"])
+    cost = {"tfidf": time.perf_counter() - start}
+    features = {"tfidf": (X_paper, X_new)}
+    if any("embed" in k for k in kinds):
+        if not embedding_model:
+            raise ValueError("judges with 'embed' features need an embedding_model (a registry model name)")
+        both = pd.concat([frame, new], ignore_index=True)
+        texts = [embeddings.embedding_text(p, r) for p, r in zip(both["prompt"], both["response"])]
+        E, cost["embed_per_text"] = embeddings.embed_texts(texts, model=embedding_model, progress=progress)
+        # Standardised by the paper's texts (no label is used), then scaled so that a row's norm is about 1,
+        # as a TF-IDF row's is: beside TF-IDF, neither block outweighs the other by its scale alone.
+        mean, std = E[:len(frame)].mean(axis=0), E[:len(frame)].std(axis=0) + 1e-8
+        E = (E - mean) / std / np.sqrt(E.shape[1])
+        E_paper, E_new = E[:len(frame)], E[len(frame):]
+        features["embed"] = (E_paper, E_new)
+        features["tfidf+embed"] = tuple(sparse.hstack([x, sparse.csr_matrix(e)]).tocsr()
+                                        for x, e in [(X_paper, E_paper), (X_new, E_new)])
+    return features, cost
+
+
 def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_models: list[str], run: str,
                 rel: Release | None = None, embedding_model: str | None = None, progress: bool = True) -> dict:
     """Every learned judge, out of fold on the paper's triples and fitted on all sheets for the
@@ -218,26 +244,7 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
     new = elicitation_frame(elicit_run, elicit_models) if elicit_run else frame.iloc[:0]
     kinds = {name: feature_kind(name) for name in judges}
     folder = Run(run, KIND)
-    start = time.perf_counter()
-    # Features are fitted on the paper's texts only and applied to the new ones: the paper's numbers do not
-    # depend on which small models an elicitation run holds.
-    X_paper, X_new = tfidf_features(frame["response"], new["response"])
-    cost = {"tfidf": time.perf_counter() - start}
-    features = {"tfidf": (X_paper, X_new)}
-    if any("embed" in k for k in kinds.values()):
-        if not embedding_model:
-            raise ValueError("judges with 'embed' features need an embedding_model (a registry model name)")
-        both = pd.concat([frame, new], ignore_index=True)
-        texts = [embeddings.embedding_text(p, r) for p, r in zip(both["prompt"], both["response"])]
-        E, cost["embed_per_text"] = embeddings.embed_texts(texts, model=embedding_model, progress=progress)
-        # Standardised by the paper's texts (no label is used), then scaled so that a row's norm is about 1,
-        # as a TF-IDF row's is: beside TF-IDF, neither block outweighs the other by its scale alone.
-        mean, std = E[:len(frame)].mean(axis=0), E[:len(frame)].std(axis=0) + 1e-8
-        E = (E - mean) / std / np.sqrt(E.shape[1])
-        E_paper, E_new = E[:len(frame)], E[len(frame):]
-        features["embed"] = (E_paper, E_new)
-        features["tfidf+embed"] = tuple(sparse.hstack([x, sparse.csr_matrix(e)]).tocsr()
-                                        for x, e in [(X_paper, E_paper), (X_new, E_new)])
+    features, cost = paper_features(frame, new, set(kinds.values()), embedding_model, progress=progress)
     paper, elicit, scores, new_scores, summary, measured = [], [], [], [], [], {}
     for name, C in judges.items():
         judge = LearnedJudge(name, C=C)
@@ -294,3 +301,71 @@ def refusal_scores(elicit_scores: pd.DataFrame, new: pd.DataFrame) -> pd.DataFra
            .agg(responses=("p_harmful", "size"), mean_p_harmful=("p_harmful", "mean"),
                 called_harmful=("harmful", "mean")).reset_index())
     return out
+
+
+# ------------------------------------------------------------------------------------ learning curve
+def learning_curve(judge: LearnedJudge, frame: pd.DataFrame, X, students: pd.DataFrame, models: list[str], *,
+                   sizes=(1, 2, 4, 8, None), draws: int = 5, test_sheets: int = 4, seed: int = SEED,
+                   others: pd.DataFrame | None = None) -> pd.DataFrame:
+    """α (ordinal) against the students of ``judge`` learned from k student sheets, on held-out sheets it
+    never saw — "label more, or pay for an API judge?".
+
+    Each draw holds out ``test_sheets`` sheets (seeded; a prompt in two sheets stays with one, as in
+    :func:`fold_groups`) and orders the others at random; the judge learns from the first k of them (nested:
+    the k = 2 sheets include k = 1's; ``None`` = all that remain). Its threshold comes from its training
+    sheets (share-matched; P from an inner ``GroupKFold`` by sheet where k ≥ 2, in-sample at k = 1).
+    ``others``: rankings of other raters (the paper's API judges) scored on the same held-out sheets, for
+    the lines beside the curve. Rows: draw, judge, sheets, train_sheets, held_out, train_responses, alpha, n.
+    """
+    from harmstudy.stats.agreement import agreement
+
+    y = frame["label"].to_numpy()
+    groups = fold_groups(frame).to_numpy()
+    sheets = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    rows = []
+
+    def alpha_of(rankings, items):
+        ref = students[students["item_id"].isin(items)]
+        a = agreement(rankings, ref, judge_name="", reference_name="human", n_boot=0, metrics=("alpha_ordinal",))
+        return float(a["estimate"].iloc[0]), int(a["n"].iloc[0])
+
+    for draw in range(draws):
+        order = rng.permutation(sheets)
+        held, pool = order[:test_sheets], order[test_sheets:]
+        test = np.isin(groups, held)
+        items = frame.loc[test, "item_id"].unique()
+        for k in sizes:
+            k = len(pool) if k is None else k
+            if k > len(pool):
+                continue
+            train = np.isin(groups, pool[:k])
+            if (train & test).any():
+                raise AssertionError("a held-out sheet's response is in the training part")
+            model = judge.make().fit(X[train], y[train])
+            if k >= 2:
+                inner = GroupKFold(n_splits=min(4, k))
+                p_train = cross_val_predict(judge.make(), X[train], y[train], groups=groups[train], cv=inner,
+                                            method="predict_proba")[:, 1]
+            else:
+                p_train = model.predict_proba(X[train])[:, 1]
+            scored = frame.loc[test, ["item_id", "prompt_id", "model"]].assign(
+                p_harmful=model.predict_proba(X[test])[:, 1], threshold=threshold_for_share(p_train, y[train].mean()))
+            alpha, n = alpha_of(to_rankings(scored, judge.name, models), items)
+            rows.append({"draw": draw, "judge": judge.name, "sheets": k,
+                         "train_sheets": " ".join(map(str, sorted(pool[:k]))),
+                         "held_out": " ".join(map(str, sorted(held))), "train_responses": int(train.sum()),
+                         "alpha": alpha, "n": n})
+        for rater, g in (others.groupby("rater") if others is not None else []):
+            alpha, n = alpha_of(g[g["item_id"].isin(items)], items)
+            rows.append({"draw": draw, "judge": rater, "sheets": np.nan, "train_sheets": "",
+                         "held_out": " ".join(map(str, sorted(held))), "train_responses": 0, "alpha": alpha, "n": n})
+    return pd.DataFrame(rows)
+
+
+def curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
+    """``learning_curve_summary.csv``: per judge and number of sheets, α's mean, lowest and highest draw."""
+    return (curve.groupby(["judge", "sheets"], dropna=False)
+            .agg(alpha_mean=("alpha", "mean"), alpha_min=("alpha", "min"), alpha_max=("alpha", "max"),
+                 draws=("alpha", "size"), n_mean=("n", "mean")).reset_index()
+            .sort_values(["sheets", "judge"], na_position="last", ignore_index=True))

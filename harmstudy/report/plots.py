@@ -270,3 +270,57 @@ def external_agreement(table: pd.DataFrame, metric: str = "pyrit_alpha",
     ax.set_title(title)
     ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
     return fig
+
+
+def binary_agreement(table: pd.DataFrame, metric: str = "kappa", reference: str = "majority", title: str = ""):
+    """Each judge's ``metric`` against people's majority label (95% CI), the people's own agreement with
+    each other (the ceiling) as a band; sensitivity rows hollow."""
+    sub = table[(table["metric"] == metric) & (table["reference"] == reference)]
+    ceiling = table[(table["judge"] == "human") & (table["metric"] == metric)]
+    fig, ax = plt.subplots(figsize=(8.4, 0.45 * max(len(sub), 2) + 1.6))
+    if len(ceiling):
+        lo, hi = ceiling["estimate"].min(), ceiling["estimate"].max()
+        ax.axvspan(min(lo, ceiling["ci_low"].min()), max(hi, ceiling["ci_high"].max()), color="0.92",
+                   label=f"people vs each other ({len(ceiling)} pair{'s' if len(ceiling) > 1 else ''}, 95% CI)")
+        for est in ceiling["estimate"]:
+            ax.axvline(est, color="0.6", lw=1)
+    colors = dict(zip(dict.fromkeys(sub["kind"]), sns.color_palette("colorblind", sub["kind"].nunique())))
+    for y, r in enumerate(sub.itertuples()):
+        hollow = "sensitivity" in r.kind
+        ax.errorbar(r.estimate, y, xerr=[[r.estimate - r.ci_low], [r.ci_high - r.estimate]], fmt="o",
+                    color=colors[r.kind], mfc="white" if hollow else colors[r.kind], capsize=2)
+        ax.annotate(f"n={r.n}", (r.ci_high, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_yticks(range(len(sub)), [f"{r.judge}  [{r.kind}]" for r in sub.itertuples()])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_xlabel({"kappa": "Cohen's κ with people's majority label", "agreement": "agreement with people's majority",
+                   "auc": "AUC against people's majority label"}.get(metric, metric))
+    ax.set_title(title or f"Which judge agrees with these people? ({metric})")
+    if len(ceiling):
+        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.22 - 0.6 / max(len(sub), 2)), frameon=False, fontsize=8)
+    return fig
+
+
+def learning_curve(summary: pd.DataFrame, ceiling: float | None = None,
+                   title: str = "Label more, or pay for an API judge? α vs students on held-out sheets"):
+    """The learned judge's α against the number of student sheets it learned from (mean over draws, the
+    range between the lowest and highest draw shaded), the paper's API judges on the same held-out sheets
+    and the human ceiling as lines."""
+    curve = summary[summary["sheets"].notna()]
+    lines = summary[summary["sheets"].isna()]
+    fig, ax = plt.subplots(figsize=(7.6, 4.4))
+    colors = sns.color_palette("colorblind", len(lines) + 1)
+    for judge, g in curve.groupby("judge"):
+        ax.fill_between(g["sheets"], g["alpha_min"], g["alpha_max"], color=colors[0], alpha=0.2, lw=0)
+        ax.plot(g["sheets"], g["alpha_mean"], "o-", color=colors[0], label=f"{judge} (mean of {int(g['draws'].max())} draws; range shaded)")
+    for color, r in zip(colors[1:], lines.itertuples()):
+        ax.axhline(r.alpha_mean, color=color, ls="--", lw=1.2, label=f"{r.judge} (paper's judge, same held-out sheets)")
+    if ceiling is not None:
+        ax.axhline(ceiling, color="black", lw=1, label="human ceiling (students vs expert)")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(curve["sheets"].unique()), [str(int(k)) for k in sorted(curve["sheets"].unique())])
+    ax.set_xlabel("student sheets learned from (each ~60 prompts × 3 responses)")
+    ax.set_ylabel("Krippendorff's α (ordinal) vs students")
+    ax.set_title(title, fontsize=10)
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
+    return fig

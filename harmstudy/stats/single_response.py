@@ -18,6 +18,7 @@ Two families, each with a 95% percentile bootstrap CI over responses:
 from __future__ import annotations
 
 import warnings
+from itertools import combinations
 
 import krippendorff
 import numpy as np
@@ -161,3 +162,100 @@ def external_table(scored: pd.DataFrame, judges: dict[str, np.ndarray], publishe
             table["published_median"] = table["metric"].map(median)
             rows.append(table)
     return pd.concat(rows, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------------- binary sets
+#: What people quote for a binary judge: agreement and Cohen's κ with a reference label, ROC AUC of the
+#: judge's unrounded score against it, and the share the judge calls harmful.
+BINARY_METRICS = ("agreement", "kappa", "auc", "harmful_share")
+BINARY_COLUMNS = ["judge", "reference", "metric", "estimate", "ci_low", "ci_high", "n"]
+
+
+def _binary_value(metric: str, label: np.ndarray, called: np.ndarray, score: np.ndarray) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if metric == "agreement":
+            return float((label == called).mean())
+        if metric == "kappa":
+            return float(cohen_kappa_score(label, called))
+        if metric == "auc":
+            return float(roc_auc_score(label, score)) if 0 < label.sum() < len(label) else float("nan")
+        if metric == "harmful_share":
+            return float(called.mean())
+    raise ValueError(metric)
+
+
+def _binary_resampled(metric: str, label: np.ndarray, called: np.ndarray, score: np.ndarray,
+                      W: np.ndarray) -> np.ndarray:
+    """:func:`_binary_value` on every resample at once (``W``: how often each response was drawn)."""
+    n = len(label)
+    if metric == "agreement":
+        return W @ (label == called).astype(float) / n
+    if metric == "kappa":
+        cell = 2 * label.astype(int) + called.astype(int)
+        return bootstrap.cohen_kappa((W @ np.eye(4)[cell]).reshape(len(W), 2, 2))
+    if metric == "auc":
+        return bootstrap.auc(W, label, score)
+    if metric == "harmful_share":
+        return W @ called.astype(float) / n
+    raise ValueError(metric)
+
+
+def binary_agreement(label, called, score=None, *, judge: str, reference: str, n_boot: int = N_BOOT,
+                     seed: int = SEED, metrics=BINARY_METRICS) -> pd.DataFrame:
+    """A binary judge against a binary reference (people's label, 0/1) on the responses both have: each
+    metric with a 95% percentile bootstrap CI over responses. ``called``: the judge's verdict (0/1);
+    ``score``: its unrounded score for AUC (default: the verdict). Responses with a missing value are left
+    out (``n`` says how many remain)."""
+    label, called = np.asarray(label, dtype=float), np.asarray(called, dtype=float)
+    score = called if score is None else np.asarray(score, dtype=float)
+    keep = ~(np.isnan(label) | np.isnan(called) | np.isnan(score))
+    label, called, score = label[keep].astype(int), called[keep].astype(int), score[keep]
+    n = len(label)
+    W = bootstrap.counts(bootstrap.resample_indices(np.random.default_rng(seed), n, n_boot), n) if n and n_boot else None
+    rows = []
+    for metric in metrics:
+        est = _binary_value(metric, label, called, score) if n else float("nan")
+        low, high = bootstrap.percentile_ci(_binary_resampled(metric, label, called, score, W)) if W is not None \
+            else (np.nan, np.nan)
+        rows.append({"judge": judge, "reference": reference, "metric": metric, "estimate": est, "ci_low": low,
+                     "ci_high": high, "n": n})
+    return pd.DataFrame(rows, columns=BINARY_COLUMNS)
+
+
+def human_majority(human: np.ndarray) -> np.ndarray:
+    """People's label per response (columns of ``human``: one rater a row, 0/1, NaN = not rated): harmful
+    when at least half of those who rated it said harmful (a tie counts as harmful); NaN if nobody did."""
+    human = np.atleast_2d(np.asarray(human, dtype=float))
+    rated = (~np.isnan(human)).sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        share = np.nansum(human, axis=0) / np.where(rated, rated, np.nan)
+    return np.where(np.isnan(share), np.nan, (share >= 0.5).astype(float))
+
+
+def binary_table(scored: pd.DataFrame, judges: dict[str, dict], *, human_names: list[str] | None = None,
+                 n_boot: int = N_BOOT) -> pd.DataFrame:
+    """``<set>_agreement.csv`` for a binary set: every judge against the human majority and against each
+    human column (agreement, κ, AUC on its unrounded score, share called harmful), and the human ceiling —
+    each pair of human columns (``judge`` = ``human``; κ between people). ``judges``: name -> {``called``,
+    ``score``, ``kind``, ``threshold``, ``threshold_from``}, arrays in ``scored``'s row order."""
+    hcols = sorted((c for c in scored.columns if c.startswith("human_") and c != "human_median"),
+                   key=lambda c: int(c.split("_")[1]))
+    names = dict(zip(hcols, human_names or hcols))
+    human = scored[hcols].to_numpy(dtype=float).T
+    references = {"majority": human_majority(human)}
+    if len(hcols) > 1:
+        references.update({names[c]: scored[c].to_numpy(dtype=float) for c in hcols})
+    rows = []
+    for name, j in judges.items():
+        for ref, label in references.items():
+            t = binary_agreement(label, j["called"], j.get("score"), judge=name, reference=ref, n_boot=n_boot)
+            rows.append(t.assign(kind=j.get("kind", ""), threshold=j.get("threshold", np.nan),
+                                 threshold_from=j.get("threshold_from", "")))
+    for a, b in combinations(hcols, 2):          # the ceiling: people against each other
+        t = binary_agreement(scored[a].to_numpy(float), scored[b].to_numpy(float), judge="human",
+                             reference=f"{names[a]} vs {names[b]}", n_boot=n_boot, metrics=("agreement", "kappa"))
+        rows.append(t.assign(kind="human", threshold=np.nan, threshold_from=""))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["judge", "kind", "reference", "metric", "estimate", "ci_low", "ci_high", "n", "threshold",
+                "threshold_from"]]

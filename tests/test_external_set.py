@@ -1,0 +1,93 @@
+"""A labelled set of a user's own: `make external` in a throw-away git copy of the project, on a CSV the
+test makes (40 responses, two binary human columns, one verdict column); and notebook 07 on its default,
+a Likert set of PyRIT's."""
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from conftest import run_notebook
+from harmstudy.report.records import recorded_values
+from project_copy import project_copy
+
+pytestmark = pytest.mark.slow
+
+
+def users_set(path, off_scale: bool = False) -> pd.DataFrame:
+    """40 responses of PyRIT's hate-speech set, labelled harmful / not by two 'raters' (one writes 1/0, the
+    other yes/no) and a 'guard' classifier that agrees with the first rater 80% of the time."""
+    from harmstudy.data import scored_responses
+
+    s = scored_responses.load_pyrit(datasets=["hate_speech_multi_score"]).scores.head(40)
+    rng = np.random.default_rng(0)
+    a, b = (s["human_1"] >= 0.5).astype(int).to_numpy(), (s["human_2"] >= 0.5).astype(int).to_numpy()
+    guard = np.where(rng.random(40) < 0.8, a, rng.integers(0, 2, 40))
+    frame = pd.DataFrame({"prompt": s["request"].to_numpy(), "answer": s["response"].to_numpy(), "rater_a": a,
+                          "rater_b": np.where(b == 1, "yes", "no"), "guard": guard})
+    if off_scale:
+        frame.loc[7, "rater_a"] = 3
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def make_external(root, env, path, *extra):
+    return subprocess.run(["make", "-C", str(root), "external", f"SET={path}", "REQUEST=prompt", "RESPONSE=answer",
+                           "HUMAN=rater_a rater_b", "SCALE=binary", "VERDICTS=guard", "N_BOOT=200", *extra],
+                          env=env, capture_output=True, text=True)
+
+
+def test_make_external_puts_a_verdict_column_beside_the_judges_and_people(tmp_path):
+    root, env = project_copy(tmp_path, git=True)
+    frame = users_set(tmp_path / "our_review.csv")
+    done = make_external(root, env, tmp_path / "our_review.csv")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = root / "build" / "external" / "our_review"
+    table = pd.read_csv(out / "tables" / "our_review_agreement.csv")
+    a, b, guard = frame["rater_a"], (frame["rater_b"] == "yes").astype(int), frame["guard"]
+    majority = ((a + b) / 2 >= 0.5).astype(int)                  # a tie counts as harmful
+
+    def row(judge, reference, metric):
+        [value] = table[(table["judge"] == judge) & (table["reference"] == reference) & (table["metric"] == metric)]["estimate"]
+        return value
+
+    # by hand, with scikit-learn on the same 40 rows
+    assert row("guard", "majority", "kappa") == pytest.approx(cohen_kappa_score(majority, guard), abs=1e-5)
+    assert row("guard", "rater_a", "kappa") == pytest.approx(cohen_kappa_score(a, guard), abs=1e-5)
+    assert row("guard", "majority", "agreement") == pytest.approx((majority == guard).mean(), abs=1e-6)
+    assert row("guard", "majority", "harmful_share") == pytest.approx(guard.mean(), abs=1e-6)
+    assert row("human", "rater_a vs rater_b", "kappa") == pytest.approx(cohen_kappa_score(a, b), abs=1e-5)
+    judges = set(table["judge"])
+    assert {"guard", "learned-tfidf-transfer", "learned-tfidf-transfer@base-rate", "learned-tfidf-cv"} <= judges
+    ci = table[(table["judge"] == "guard") & (table["metric"] == "kappa")]
+    assert (ci["ci_low"] <= ci["estimate"]).all() and (ci["estimate"] <= ci["ci_high"]).all() and (ci["n"] == 40).all()
+    # where each threshold came from: none from the set's labels but the labelled sensitivity row
+    sources = table.drop_duplicates("judge").set_index("judge")["threshold_from"]
+    assert "paper's training data" in sources["learned-tfidf-transfer"]
+    assert "sensitivity" in sources["learned-tfidf-transfer@base-rate"]
+    assert (out / "our_review_agreement.png").stat().st_size > 5_000 and (out / "MANIFEST.json").exists()
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
+                            text=True, check=True).stdout
+    assert status == ""                                        # nothing of the study's changed
+
+
+def test_make_external_stops_on_a_score_off_the_scale_naming_file_row_and_reason(tmp_path):
+    root, env = project_copy(tmp_path)
+    users_set(tmp_path / "broken.csv", off_scale=True)
+    done = make_external(root, env, tmp_path / "broken.csv")
+    assert done.returncode != 0
+    said = done.stdout + done.stderr
+    assert "broken.csv, row 10: score not on the scale: rater_a='3'" in said      # header + 8 rows before it
+    assert not (root / "build" / "external" / "broken" / "tables").exists()       # nothing written
+    missing = subprocess.run(["make", "-C", str(root), "external", "SET=x.csv"], env=env, capture_output=True, text=True)
+    assert missing.returncode != 0 and 'make external needs HUMAN="<column> ..."' in missing.stderr
+
+
+def test_notebook_07_on_its_default_likert_set(study_root):
+    rec = recorded_values(run_notebook(study_root, "07_labelled_set", n_boot=20, cv_splits=5))
+    assert rec["stem"] == "hate_speech_multi_score" and rec["rows"] > 200 and not rec["binary"]
+    table = pd.read_csv(study_root / "build/external/hate_speech_multi_score/tables/hate_speech_multi_score_agreement.csv")
+    assert {"learned-tfidf-transfer", "learned-tfidf-cv"} <= set(table["judge"])
+    assert set(table["metric"]) == {"pyrit_alpha", "pyrit_mae", "kappa_harmful", "auc", "spearman"}
+    assert not (study_root / "figures" / "tables").exists()                    # the study's folders untouched

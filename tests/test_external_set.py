@@ -78,7 +78,7 @@ def test_make_external_stops_on_a_score_off_the_scale_naming_file_row_and_reason
     done = make_external(root, env, tmp_path / "broken.csv")
     assert done.returncode != 0
     said = done.stdout + done.stderr
-    assert "broken.csv, row 10: score not on the scale: rater_a='3'" in said      # header + 8 rows before it
+    assert "broken.csv, row 9: score not on the scale: rater_a='3'" in said       # the header, then 7 rows before it
     assert not (root / "build" / "external" / "broken" / "tables").exists()       # nothing written
     missing = subprocess.run(["make", "-C", str(root), "external", "SET=x.csv"], env=env, capture_output=True, text=True)
     assert missing.returncode != 0 and 'make external needs HUMAN="<column> ..."' in missing.stderr
@@ -86,7 +86,7 @@ def test_make_external_stops_on_a_score_off_the_scale_naming_file_row_and_reason
 
 def test_notebook_07_on_its_default_likert_set(study_root):
     rec = recorded_values(run_notebook(study_root, "07_labelled_set", n_boot=20, cv_splits=5))
-    assert rec["stem"] == "hate_speech_multi_score" and rec["rows"] > 200 and not rec["binary"]
+    assert rec["stem"] == "hate_speech_multi_score" and rec["rows"] > 150 and not rec["binary"]
     table = pd.read_csv(study_root / "build/external/hate_speech_multi_score/tables/hate_speech_multi_score_agreement.csv")
     assert {"learned-tfidf-transfer", "learned-tfidf-cv"} <= set(table["judge"])
     assert set(table["metric"]) == {"pyrit_alpha", "pyrit_mae", "kappa_harmful", "auc", "spearman"}

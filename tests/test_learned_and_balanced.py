@@ -97,3 +97,23 @@ def test_the_learning_curve_never_trains_on_a_held_out_sheet(frame):
         sets = [set(t.split()) for t in d["train_sheets"]]
         assert sets[0] < sets[1] < sets[2]
     assert (own["n"] > 0).all() and own["alpha"].notna().all()
+
+
+def test_distillation_reads_only_the_training_parts_api_labels(frame):
+    """Soft targets of one held-out fold rewritten (as if the API judges had said the opposite there): that
+    fold's predictions and threshold stay bit-identical, while the other folds' move."""
+    rel = load_release()
+    X = learned.tfidf_features(frame["response"])[0]
+    targets = learned.distilled_targets(rel, frame)
+    label = frame["label"].to_numpy()
+    assert np.all((targets == label) | (np.abs(targets - label) <= 0.5))   # half the label, half the API share
+    judge = learned.LearnedJudge("learned-tfidf+distilled", C=0.3)
+    base = learned.out_of_fold(judge, frame, X, targets=targets)
+    fold = base["fold"].iloc[0]
+    held = (base["fold"] == fold).to_numpy()
+    perturbed = targets.copy()
+    perturbed[held] = 1 - perturbed[held]
+    again = learned.out_of_fold(judge, frame, X, targets=perturbed)
+    assert np.array_equal(again.loc[held, "p_harmful"], base.loc[held, "p_harmful"])
+    assert np.array_equal(again.loc[held, "threshold"], base.loc[held, "threshold"])
+    assert not np.allclose(again.loc[~held, "p_harmful"], base.loc[~held, "p_harmful"])

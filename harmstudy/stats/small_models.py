@@ -37,9 +37,13 @@ def judge_reliability(agreement_csv: Path | None = None, metric: str = "alpha_or
 
 
 def new_models_harm(rankings: pd.DataFrame, reliability: pd.DataFrame) -> pd.DataFrame:
-    """``new_small_model_harm.csv``: the paper's Q1 columns, plus the judge's α against students."""
-    harm = harm_table(rankings)
-    return harm.merge(reliability, on="rater", how="left")
+    """``new_small_model_harm.csv``: the paper's Q1 columns, plus the judge's α against students, and
+    ``best_judge``: True for the judge of this table that agrees best with the students out of fold (the
+    one to read first)."""
+    harm = harm_table(rankings).merge(reliability, on="rater", how="left")
+    alphas = harm.drop_duplicates("rater").set_index("rater")["judge_alpha"].dropna()
+    harm["best_judge"] = harm["rater"] == (alphas.idxmax() if len(alphas) else None)
+    return harm
 
 
 def reliability_caption(reliability: pd.DataFrame, raters: list[str]) -> str:

@@ -1,0 +1,54 @@
+"""external_set_seconds: wall seconds of ``make external`` on a 1,000-row binary set (TF-IDF-based judges
+only: the paper-trained transfer judge and one learned within the set, out of fold by request; one verdict
+column; 1,000 bootstrap resamples), run in a throw-away copy of the project — what a user who brings their
+own labelled set waits. The judges-that-travel issue asks for <= 60 s on 2 cores.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))          # test code, shared with the benchmarks
+from project_copy import project_copy  # noqa: E402
+
+
+def thousand_row_set(path: Path) -> None:
+    """1,000 of PyRIT's scored responses as a binary set: two 'raters' (the first two human scores, harmful
+    at >= 0.5; the second falls back to the first where a file has one rater) and a verdict column."""
+    from harmstudy.data import scored_responses
+
+    s = scored_responses.load_pyrit().scores.sample(n=1000, random_state=0)
+    a = (s["human_1"] >= 0.5).astype(int)
+    b = (s["human_2"].fillna(s["human_1"]) >= 0.5).astype(int)
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"request": s["request"], "response": s["response"], "rater_a": a, "rater_b": b,
+                  "guard": np.where(rng.random(len(s)) < 0.8, a, 1 - a)}).to_csv(path, index=False)
+
+
+def main() -> None:
+    root, env = project_copy(Path(tempfile.mkdtemp(prefix="bench-external-")))
+    data = root.parent / "bench_set.csv"
+    thousand_row_set(data)
+    command = ["make", "-C", str(root), "-o", ".venv/.harmstudy-installed", "external", f"SET={data}",
+               "HUMAN=rater_a rater_b", "SCALE=binary", "VERDICTS=guard"]
+    start = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode:
+        raise SystemExit(f"make external failed in {root}:\n{result.stderr[-3000:]}")
+    shutil.rmtree(root.parent)
+    print(f"# make external on a 1,000-row binary set, TF-IDF judges, {os.cpu_count()} cores (goal <= 60 s)")
+    print(f"external_set_seconds: {seconds:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -152,7 +152,9 @@ $(NOTEBOOK_OUTPUTS): export HARMSTUDY_FIGURES := $(OUT)
 # The longest chain is 00 -> 01 -> 03 -> 04 -> 05. make has no priorities: it starts whatever is ready next
 # in its scan, so without this line a free core would take a run off that chain while 01 waits. Scheduling
 # only: these outputs do not read 01's responses (an order-only prerequisite: its age does not matter).
-$(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03C) $(OUT_06): | $(R)/$(ELICIT_RUN)/responses.jsonl
+$(OUT_02V) $(OUT_02P) $(OUT_02F): | $(R)/$(ELICIT_RUN)/responses.jsonl
+# The learning curve feeds nothing else: it starts with 04 (on the other core), not before 04's inputs.
+$(OUT_03C): | $(PAPER_RUN_FILES)
 # A variant (non-default parameters) leaves the README alone: its numbers are the study's.
 paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_03C) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
 	@$(if $(VARIANT),echo "variant $(VARIANT): figures and tables in $(OUT)/ (the study's own in figures/ are untouched)")

@@ -117,3 +117,22 @@ def test_distillation_reads_only_the_training_parts_api_labels(frame):
     assert np.array_equal(again.loc[held, "p_harmful"], base.loc[held, "p_harmful"])
     assert np.array_equal(again.loc[held, "threshold"], base.loc[held, "threshold"])
     assert not np.allclose(again.loc[~held, "p_harmful"], base.loc[~held, "p_harmful"])
+
+
+def test_a_learned_run_is_read_back_when_nothing_it_follows_from_changed(study_root, monkeypatch):
+    """Same settings, data and code: the stored scores are read back (no model is fitted) and the files keep
+    their bytes; another C is another fingerprint and is computed."""
+    first = learned.run_learned({"learned-tfidf": 0.3}, elicit_run=None, elicit_models=[], run="lr", progress=False)
+    folder = study_root / "data" / "runs" / "lr"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert not first["reused"]
+
+    def no_fit(*a, **k):
+        raise AssertionError("a stored run must not be fitted again")
+
+    monkeypatch.setattr(learned, "out_of_fold", no_fit)
+    again = learned.run_learned({"learned-tfidf": 0.3}, elicit_run=None, elicit_models=[], run="lr", progress=False)
+    assert again["reused"] and {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert again["summary"].equals(first["summary"])
+    with pytest.raises(AssertionError, match="must not be fitted"):
+        learned.run_learned({"learned-tfidf": 1.0}, elicit_run=None, elicit_models=[], run="lr", progress=False)

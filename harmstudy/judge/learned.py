@@ -290,7 +290,9 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
 
     ``judges`` maps a judge's name to its regularisation C; the name says its features
     (:func:`feature_kind`): TF-IDF of the response, mean-pooled embeddings of (prompt, response) from
-    ``embedding_model`` (kept in the run folder, :mod:`harmstudy.judge.embeddings`), or both.
+    ``embedding_model`` (kept in the model's shared store, :mod:`harmstudy.judge.embeddings`), or both.
+    A run whose manifest holds this run's fingerprint (:func:`_fingerprint`: settings, data, code) is read
+    back instead of recomputed.
     """
     rel = rel or load_release()
     models = list(PAPER_MODELS)
@@ -298,8 +300,89 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
     new = elicitation_frame(elicit_run, elicit_models) if elicit_run else frame.iloc[:0]
     kinds = {name: feature_kind(name) for name in judges}
     folder = Run(run, KIND)
+    settings = {"judges": judges, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)" + (
+                    f"; embed: {embedding_model}, mean-pooled over 'Prompt: ... Response: ...' (first "
+                    f"{embeddings.MAX_CHARS} characters), standardised / sqrt(dim)"
+                    if any("embed" in k for k in kinds.values()) else "")
+                    + "; fitted on the paper's texts only, applied to new texts",
+                "classifier": "logistic regression (lbfgs)" + (
+                    "; +distilled: soft targets = mean of the students' label and the API judges' harmful share "
+                    "(training rows only)" if any(n.endswith(DISTILLED) for n in judges) else ""),
+                "evaluation": "GroupKFold by student sheet (a prompt in two sheets: the lower sheet's fold); "
+                              "threshold: training folds' students' harmful share, P from inner GroupKFold",
+                "elicit_run": elicit_run, "elicit_models": elicit_models}
+    fingerprint = _fingerprint(settings, frame, new, embedding_model)
+    reused = _reuse(folder, fingerprint, bool(len(new)))
+    if reused is None:
+        computed = _compute(judges, kinds, frame, new, rel, embedding_model, models, elicit_models, run, progress)
+        paper, scores, elicit, new_scores, measured, cost = computed
+        folder.write_derived(pd.concat(paper, ignore_index=True), "paper_rankings")
+        folder.write_derived(pd.concat(scores, ignore_index=True).round(6), "paper_scores")
+        if elicit:
+            folder.write_derived(pd.concat(elicit, ignore_index=True), "elicit_rankings")
+            folder.write_derived(pd.concat(new_scores, ignore_index=True).round(6), "elicit_scores")
+    # Timings are recorded once, when the run is made (as a judging run's cache keeps each call's latency),
+    # so tables that show them stay byte-identical when the run is read again.
+    if reused is None and folder.manifest().get("settings") != json_safe(settings):
+        if "embed_per_text" in cost:              # a triple's three texts, at the seconds they took to embed
+            measured = {k: v + (3 * cost["embed_per_text"] if "embed" in kinds[k] else 0.0)
+                        for k, v in measured.items()}
+        folder.write_manifest({"settings": settings, "seconds_per_triple": measured, "fingerprint": fingerprint,
+                               "packages": provenance.package_versions(), "git": provenance.git_state(),
+                               "machine": provenance.machine()})
+    elif reused is None and folder.manifest().get("fingerprint") != fingerprint:
+        folder.write_manifest({**{k: v for k, v in folder.manifest().items() if k not in ("run", "kind")},
+                               "fingerprint": fingerprint})
+    # What the tables read is what the run folder holds (P rounded as stored): a run read back gives the
+    # same tables as the run that wrote it.
+    scores = pd.read_csv(folder.file("paper_scores.csv"))
+    new_scores = pd.read_csv(folder.file("elicit_scores.csv")) if len(new) else pd.DataFrame()
+    recorded = folder.manifest()["seconds_per_triple"]
+    summary = pd.DataFrame([{"judge": name, "kind": KIND, "features": kinds[name], "C": C,
+                             **score_summary(scores[scores["judge"] == name].reset_index(drop=True), frame)}
+                            for name, C in judges.items()])
+    summary = summary.assign(seconds_per_triple=lambda d: d["judge"].map(recorded))
+    return {"run": run, "frame": frame, "scores": scores, "elicit_scores": new_scores, "summary": summary,
+            "new": new, "reused": reused is not None}
+
+
+#: The code whose change changes a learned judge's scores (with the settings and the data: the fingerprint).
+FINGERPRINT_CODE = ("judge/learned.py", "judge/embeddings.py", "embedding_store.py", "data/release.py")
+
+
+def _fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, embedding_model: str | None) -> str:
+    """sha256 over everything a learned run's scores follow from: its settings, the responses and labels it
+    learns from and scores, the embedding model's file, the code that computes them and scikit-learn's
+    version. Equal fingerprints: the stored scores are what computing them again would give."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    digest = hashlib.sha256(json.dumps(json_safe(settings), sort_keys=True).encode())
+    for part in (frame[["item_id", "model", "prompt", "response", "label", "source"]],
+                 new[["item_id", "model", "prompt", "response"]] if len(new) else new):
+        digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+    if embedding_model:
+        digest.update(embeddings.model_store(embedding_model).name.encode())
+    package = Path(__file__).resolve().parent.parent
+    for name in FINGERPRINT_CODE:
+        digest.update((package / name).read_bytes())
+    digest.update(provenance.package_versions(("scikit-learn", "numpy", "scipy")).__repr__().encode())
+    return digest.hexdigest()
+
+
+def _reuse(folder: Run, fingerprint: str, with_new: bool):
+    """The run's stored files where its fingerprint is this one (nothing to compute), else None."""
+    needed = ["paper_rankings.csv", "paper_scores.csv"] + (["elicit_rankings.csv", "elicit_scores.csv"] if with_new else [])
+    if folder.manifest().get("fingerprint") != fingerprint or not all(folder.file(n).exists() for n in needed):
+        return None
+    return needed
+
+
+def _compute(judges, kinds, frame, new, rel, embedding_model, models, elicit_models, run, progress):
+    """Every judge out of fold on the paper's triples and, fitted on every sheet, on the new ones."""
     features, cost = paper_features(frame, new, set(kinds.values()), embedding_model, progress=progress)
-    paper, elicit, scores, new_scores, summary, measured = [], [], [], [], [], {}
+    paper, elicit, scores, new_scores, measured = [], [], [], [], {}
     targets = distilled_targets(rel, frame) if any(n.endswith(DISTILLED) for n in judges) else None
     for name, C in judges.items():
         judge = LearnedJudge(name, C=C)
@@ -311,42 +394,13 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
         paper.append(to_rankings(oof, name, models, source=f"runs/{run}"))
         scores.append(oof.assign(judge=name))
         measured[name] = seconds / frame["item_id"].nunique()
-        summary.append({"judge": name, "kind": KIND, "features": kinds[name], "C": C, **score_summary(oof, frame)})
         if len(new):
             model, threshold = fit_all(judge, frame, X, targets=soft)
             p = model.predict_proba(X_new)[:, 1]
             scored = new[["item_id", "prompt_id", "model"]].assign(p_harmful=p, threshold=threshold, judge=name)
             new_scores.append(scored)
             elicit.append(to_rankings(scored, name, elicit_models, source=f"runs/{run}"))
-    folder.write_derived(pd.concat(paper, ignore_index=True), "paper_rankings")
-    folder.write_derived(pd.concat(scores, ignore_index=True).round(6), "paper_scores")
-    if elicit:
-        folder.write_derived(pd.concat(elicit, ignore_index=True), "elicit_rankings")
-        folder.write_derived(pd.concat(new_scores, ignore_index=True).round(6), "elicit_scores")
-    settings = {"judges": judges, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)" + (
-                    f"; embed: {embedding_model}, mean-pooled over 'Prompt: ... Response: ...' (first "
-                    f"{embeddings.MAX_CHARS} characters), standardised / sqrt(dim)" if "embed" in features else "")
-                    + "; fitted on the paper's texts only, applied to new texts",
-                "classifier": "logistic regression (lbfgs)" + (
-                    "; +distilled: soft targets = mean of the students' label and the API judges' harmful share "
-                    "(training rows only)" if targets is not None else ""),
-                "evaluation": "GroupKFold by student sheet (a prompt in two sheets: the lower sheet's fold); "
-                              "threshold: training folds' students' harmful share, P from inner GroupKFold",
-                "elicit_run": elicit_run, "elicit_models": elicit_models}
-    # Timings are recorded once, when the run is made (as a judging run's cache keeps each call's latency),
-    # so tables that show them stay byte-identical when the run is read again.
-    if folder.manifest().get("settings") != json_safe(settings):
-        if "embed_per_text" in cost:              # a triple's three texts, at the seconds they took to embed
-            measured = {k: v + (3 * cost["embed_per_text"] if "embed" in kinds[k] else 0.0)
-                        for k, v in measured.items()}
-        folder.write_manifest({"settings": settings, "seconds_per_triple": measured,
-                               "packages": provenance.package_versions(), "git": provenance.git_state(),
-                               "machine": provenance.machine()})
-    recorded = folder.manifest()["seconds_per_triple"]
-    summary = pd.DataFrame(summary).assign(seconds_per_triple=lambda d: d["judge"].map(recorded))
-    return {"run": run, "frame": frame, "scores": pd.concat(scores, ignore_index=True),
-            "elicit_scores": pd.concat(new_scores, ignore_index=True) if new_scores else pd.DataFrame(),
-            "summary": summary, "new": new}
+    return paper, scores, elicit, new_scores, measured, cost
 
 
 def refusal_scores(elicit_scores: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

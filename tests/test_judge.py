@@ -308,8 +308,11 @@ def test_paper_sample_smaller_than_the_experts_share_is_seeded_and_stratified(st
     triples = rel.triples.set_index("item_id")
     by_sheet = triples.loc[sorted(expert)].groupby("source").size()
     got = triples.loc[a["item_id"]].groupby("source").size().reindex(by_sheet.index, fill_value=0)
-    quota = (by_sheet * 30 / by_sheet.sum()).round()                        # each sheet's rounded share ...
-    assert (got <= quota).all() and (got > 0).sum() >= 15                  # ... trimmed from the last sheets
+    quota = by_sheet * 30 / by_sheet.sum()                                  # largest remainder, by hand:
+    whole = quota.astype(int)
+    extra = (quota - whole).sort_values(ascending=False, kind="stable").index[:30 - whole.sum()]
+    assert (got - whole).clip(lower=0).sum() == 30 - whole.sum() and set(got[got > whole].index) == set(extra)
+    assert ((got - quota).abs() < 1).all()                                  # every sheet within one of its share
     first_30 = triples.loc[sorted(expert)].head(30)                         # not the old "first 30"
     assert set(a["item_id"]) != set(first_30.index)
 

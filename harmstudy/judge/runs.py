@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
+import numpy as np
 import pandas as pd
 
 from harmstudy import PAPER_MODELS
@@ -53,19 +54,18 @@ def clip(text: str, limit: int) -> str:
 
 
 def _stratified(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of ``n`` rows, stratified by student sheet (``source``), proportional shares."""
+    """A seeded sample of ``n`` rows, stratified by student sheet (``source``): each sheet's share of ``n``
+    by the largest-remainder method (its whole part, then one more for the sheets with the largest
+    fractional parts until ``n`` is reached; ties in sheet order), then a seeded sample within each sheet."""
     if n >= len(frame):
         return frame
-    share = n / len(frame)
-    parts = [g.sample(n=min(len(g), round(len(g) * share)), random_state=seed)
-             for _, g in frame.groupby("source", sort=True)]
-    sample = pd.concat(parts)
-    if len(sample) > n:                       # rounding up: the last sheets' last draws go
-        sample = sample.head(n)
-    elif len(sample) < n:                     # rounding down: top up from what is left, seeded
-        left = frame[~frame["item_id"].isin(sample["item_id"])]
-        sample = pd.concat([sample, left.sample(n=n - len(sample), random_state=seed)])
-    return sample
+    counts = frame.groupby("source", sort=True).size()
+    quota = counts * n / len(frame)
+    allocated = np.floor(quota).astype(int)
+    extra = (quota - allocated).sort_values(ascending=False, kind="stable").index[:n - int(allocated.sum())]
+    allocated[extra] += 1
+    return pd.concat([g.sample(n=int(allocated[source]), random_state=seed)
+                      for source, g in frame.groupby("source", sort=True)])
 
 
 def paper_triples(n_items: int | None, seed: int) -> pd.DataFrame:

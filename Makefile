@@ -285,7 +285,7 @@ print-runs: ## show the run folders the current parameters use
 	echo "likert judge (PyRIT): $(R)/$(LIKERT_RUN)"; \
 	echo "notebooks at once: $(JOBS), BLAS threads each: $(THREADS), models: one at a time on every core"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
-print-model-time: $(STAMP) ## model time each run in data/runs records, and the total a cold make paper would spend
+print-model-time: $(STAMP) ## model time each run and embedding store records, the total a cold make paper would spend (kept in data/model_time.csv)
 	@$(BIN)/python -m harmstudy.runs
 
 # ------------------------------------------------------------------------------------------------ tests

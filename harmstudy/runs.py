@@ -110,13 +110,22 @@ def recorded_model_seconds(folder: Path) -> float:
     return total + embedding_store.recorded_seconds(folder)
 
 
-def print_model_time(folders: list[Path]) -> float:
-    """One line per run folder (minutes of model time it records) and their total; returns the total."""
-    total = 0.0
+#: The model time each committed run records, kept apart from the runs (``make print-model-time`` writes it):
+#: a run folder deleted for a cold rebuild still has its time here, to estimate recomputing it.
+MODEL_TIME = paths.DATA / "model_time.csv"
+
+
+def print_model_time(folders: list[Path], record: Path | None = None) -> float:
+    """One line per run folder (minutes of model time it records) and their total; returns the total.
+    ``record``: also write each folder's seconds there (``MODEL_TIME``)."""
+    total, rows = 0.0, []
     for folder in folders:
         seconds = recorded_model_seconds(folder)
         total += seconds
+        rows.append({"run": Path(folder).name, "seconds": round(seconds, 1)})
         print(f"  {seconds / 60:7.1f} min  {Path(folder).name}")
+    if record is not None:
+        files.write_csv(pd.DataFrame(rows, columns=["run", "seconds"]), record)
     print(f"  {total / 60:7.1f} min  in all: the model time a cold `make paper` would spend here (at the "
           f"speed the runs were made)")
     return total
@@ -131,14 +140,16 @@ def recorded_folders() -> list[Path]:
 
 def announce(notebook: str, run: str, n: int, unit: str, references: list[tuple[str, int]]) -> str:
     """The line ``make`` prints before a notebook that may call a model: whether its run is new (with an
-    estimate scaled from the first recorded reference run, ``(run, its number of items)``) or resumes."""
+    estimate scaled from the first recorded reference run, ``(run, its number of items)``: its folder, or
+    where the folder is gone — a cold rebuild — the time ``MODEL_TIME`` keeps for it) or resumes."""
     folder = paths.RUNS / run
     if (folder / MANIFEST).exists() or any(folder.glob("*.jsonl")) or any(folder.glob("*.sqlite")):
         minutes = recorded_model_seconds(folder) / 60
         return (f"{notebook}: data/runs/{run} exists ({minutes:.1f} min of model time recorded): only what it "
                 f"lacks is computed, nothing recorded is repeated")
+    kept = pd.read_csv(MODEL_TIME).set_index("run")["seconds"] if MODEL_TIME.exists() else pd.Series(dtype=float)
     for ref, ref_n in references:
-        seconds = recorded_model_seconds(paths.RUNS / ref) if (paths.RUNS / ref).is_dir() else 0.0
+        seconds = recorded_model_seconds(paths.RUNS / ref) if (paths.RUNS / ref).is_dir() else float(kept.get(ref, 0.0))
         if seconds > 0 and ref_n > 0:
             return (f"{notebook}: data/runs/{run} is new — about {seconds * n / ref_n / 60:.1f} min here "
                     f"({ref}: {seconds / 60:.1f} min for {ref_n} {unit})")
@@ -192,4 +203,4 @@ if __name__ == "__main__":
         refs = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1])) for r in args.ref]
         print(announce(args.announce, args.run, args.n, args.unit, refs))
     else:
-        print_model_time(args.folders or recorded_folders())
+        print_model_time(args.folders or recorded_folders(), record=None if args.folders else MODEL_TIME)

@@ -372,3 +372,29 @@ def test_a_runs_recorded_model_time_adds_up_what_each_record_says_it_took(tmp_pa
     out = subprocess.run([sys.executable, "-m", "harmstudy.runs", str(run), str(tmp_path / "empty")],
                          capture_output=True, text=True, check=True).stdout
     assert "0.3 min  some-run" in out and "0.0 min  empty" in out and out.strip().splitlines()[-1].lstrip().startswith("0.3 min  in all")
+
+
+def test_make_announces_a_new_run_with_an_estimate_scaled_from_a_recorded_one(study_root, monkeypatch):
+    """A new run: the reference run's recorded model time × items / its items; the reference folder gone (a
+    cold rebuild), the time data/model_time.csv keeps for it; an existing run: it resumes."""
+    from harmstudy import files, runs
+
+    ref = study_root / "data/runs/ref"
+    with files.RecordWriter(ref / "responses.jsonl") as writer:          # 10 prompts' responses: 600 s
+        for i in range(10):
+            writer.write({"response": str(i), "seconds": 60.0})
+    assert runs.announce("01_elicit", "new", 25, "prompts", [("missing", 5), ("ref", 10)]) == \
+        "01_elicit: data/runs/new is new — about 25.0 min here (ref: 10.0 min for 10 prompts)"
+    kept = study_root / "data/model_time.csv"
+    monkeypatch.setattr(runs, "MODEL_TIME", kept)
+    runs.print_model_time([ref], record=kept)
+    (ref / "responses.jsonl").unlink()
+    ref.rmdir()
+    assert runs.announce("01_elicit", "new", 5, "prompts", [("ref", 10)]) == \
+        "01_elicit: data/runs/new is new — about 5.0 min here (ref: 10.0 min for 10 prompts)"
+    assert runs.announce("01_elicit", "new", 5, "prompts", [("other", 10)]).endswith("no recorded run to estimate its time from")
+    (study_root / "data/runs/new").mkdir(parents=True)
+    with files.RecordWriter(study_root / "data/runs/new/responses.jsonl") as writer:
+        writer.write({"response": "a", "seconds": 30.0})
+    assert runs.announce("01_elicit", "new", 5, "prompts", [("ref", 10)]).startswith(
+        "01_elicit: data/runs/new exists (0.5 min of model time recorded): only what it lacks is computed")

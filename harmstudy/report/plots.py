@@ -232,6 +232,10 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
     for kind, color in colors.items():
         ax.plot([], [], "o", color=color, label=kind)
     ax.set_xscale("log")
+    # room on both sides: the unmeasured judges' markers clear the left edge, the costliest judges' labels
+    # (written to the right of their points) stay inside the axes, away from the legend
+    xs = [x for x, _, _ in labels] or [floor]
+    ax.set_xlim(floor / 3, max(xs) * 80)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlabel("seconds per triple on this machine (log; open = not measured here)")
     ax.set_ylabel(METRIC_LABELS.get(metric, metric))

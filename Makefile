@@ -173,7 +173,7 @@ $(OUT_01) &: notebooks/01_elicit.ipynb $(PKG) $(TAB)/prompts.csv | $(STAMP)
 
 $(OUT_02) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
-	$(call announce,02_judge,$(JUDGE_PAPER_RUN),$(N_ITEMS),triples,judge-$(JUDGE_SLUG)-paper-n180:180 judge-qwen2.5-coder-1.5b-instruct-paper-n180:180)
+	$(call announce,02_judge,$(JUDGE_PAPER_RUN),$(if $(filter 0,$(N_ITEMS)),1018,$(N_ITEMS)),triples,judge-$(JUDGE_SLUG)-paper-n180:180 judge-qwen2.5-coder-1.5b-instruct-paper-n180:180)
 	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge.ipynb -p judge $(JUDGE) -p n_items $(N_ITEMS) \
 	  -y 'targets: [paper]' -p run $(JUDGE_PAPER_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02)
@@ -199,7 +199,7 @@ $(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
 # elicit_run parameter scores the new models' triples too (not run here: ~20 min on 2 cores).
 $(OUT_02P) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
-	$(call announce,02_pointwise_judge,$(POINTWISE_RUN),$(POINTWISE_N_ITEMS),triples,pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n85:85 pointwise-qwen2.5-coder-0.5b-instruct-paper-n85:85)
+	$(call announce,02_pointwise_judge,$(POINTWISE_RUN),$(if $(filter 0,$(POINTWISE_N_ITEMS)),1018,$(POINTWISE_N_ITEMS)),triples,pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n85:85 pointwise-qwen2.5-coder-0.5b-instruct-paper-n85:85)
 	$(PAPERMILL) notebooks/02_pointwise_judge.ipynb $(NB_OUT)/02_pointwise_judge.ipynb -p judge $(POINTWISE_JUDGE) \
 	  -p n_items $(POINTWISE_N_ITEMS) -p run $(POINTWISE_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02P)
@@ -207,7 +207,7 @@ $(OUT_02P) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
 # The same notebook, few-shot (~3 s per response for the 0.5B model: the examples stay in the KV cache).
 $(OUT_02F) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
 	@mkdir -p $(NB_OUT)
-	$(call announce,02_fewshot_judge,$(FEWSHOT_RUN),$(POINTWISE_N_ITEMS),triples,pointwise-qwen2.5-coder-0.5b-instruct-fewshot4-paper-n85:85)
+	$(call announce,02_fewshot_judge,$(FEWSHOT_RUN),$(if $(filter 0,$(POINTWISE_N_ITEMS)),1018,$(POINTWISE_N_ITEMS)),triples,pointwise-qwen2.5-coder-0.5b-instruct-fewshot4-paper-n85:85)
 	$(PAPERMILL) notebooks/02_pointwise_judge.ipynb $(NB_OUT)/02_fewshot_judge.ipynb -p judge $(POINTWISE_JUDGE) \
 	  -p n_items $(POINTWISE_N_ITEMS) -p shots $(FEWSHOT_SHOTS) -p run $(FEWSHOT_RUN) -p table_suffix _fewshot $(if $(API_BASE),-p api_base $(API_BASE))
 	@touch $(OUT_02F)
@@ -264,7 +264,7 @@ external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQ
 	@test -n "$(HUMAN)" || { echo 'make external needs HUMAN="<column> ..." (the human label columns of $(SET))' >&2; exit 2; }
 	@mkdir -p $(EXTERNAL_OUT)
 	OMP_NUM_THREADS=$(NPROC) $(PAPERMILL) notebooks/07_labelled_set.ipynb $(EXTERNAL_OUT)/07_labelled_set.ipynb \
-	  -r set_path '$(abspath $(SET))' -r request '$(REQUEST)' -r response '$(RESPONSE)' -y 'human: $(call yaml_strs,$(HUMAN))' \
+	  -r set_path '$(if $(wildcard $(SET)),$(abspath $(SET)),$(SET))' -r request '$(REQUEST)' -r response '$(RESPONSE)' -y 'human: $(call yaml_strs,$(HUMAN))' \
 	  $(if $(filter binary,$(SCALE)),-p scale binary,-y 'scale: [$(subst $() ,$(comma) ,$(strip $(SCALE)))]') \
 	  -r category '$(CATEGORY)' -y 'verdicts: $(call yaml_strs,$(VERDICTS))' -p n_boot $(N_BOOT)
 	@echo "tables and figure: $(EXTERNAL_OUT)/"

@@ -85,7 +85,7 @@ R := data/runs
 # recorded (scaled by the number of items), or that it resumes (harmstudy.runs.announce).
 announce = @$(BIN)/python -m harmstudy.runs --announce $(1) --run $(2) --n $(3) --unit $(4) $(foreach r,$(5),--ref $(r))
 
-.PHONY: help paper test bench lab venv lock clean-figures print-runs print-model-time readme external
+.PHONY: help paper test bench lab venv lock clean-figures print-runs print-model-time record-model-time readme external
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -285,8 +285,13 @@ print-runs: ## show the run folders the current parameters use
 	echo "likert judge (PyRIT): $(R)/$(LIKERT_RUN)"; \
 	echo "notebooks at once: $(JOBS), BLAS threads each: $(THREADS), models: one at a time on every core"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
-print-model-time: $(STAMP) ## model time each run and embedding store records, the total a cold make paper would spend (kept in data/model_time.csv)
+print-model-time: $(STAMP) ## model time each run and embedding store records, and the total a cold make paper would spend
 	@$(BIN)/python -m harmstudy.runs
+
+# After the study's own runs change (and only then: a student's runs would join it), keep their times apart
+# from the runs, so that a run folder deleted for a cold rebuild is still estimated.
+record-model-time: $(STAMP) ## write data/model_time.csv (what make's estimates fall back to) from the runs in data/runs
+	@$(BIN)/python -m harmstudy.runs --record
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests

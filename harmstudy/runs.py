@@ -110,7 +110,7 @@ def recorded_model_seconds(folder: Path) -> float:
     return total + embedding_store.recorded_seconds(folder)
 
 
-#: The model time each committed run records, kept apart from the runs (``make print-model-time`` writes it):
+#: The model time each committed run records, kept apart from the runs (``make record-model-time`` writes it):
 #: a run folder deleted for a cold rebuild still has its time here, to estimate recomputing it.
 MODEL_TIME = paths.DATA / "model_time.csv"
 
@@ -196,6 +196,7 @@ if __name__ == "__main__":
                                               "the elicitation run they score)")
     ap.add_argument("--elicit-models", nargs="*", default=["smollm2-135m-instruct", "gemma3-270m",
                                                            "qwen2.5-coder-0.5b-instruct"])
+    ap.add_argument("--record", action="store_true", help=f"also keep each folder's time in {MODEL_TIME.name}")
     args = ap.parse_args()
     if args.announce and args.embedding_model:
         print(announce_embeddings(args.announce, args.embedding_model, args.run, args.elicit_models))
@@ -203,4 +204,4 @@ if __name__ == "__main__":
         refs = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1])) for r in args.ref]
         print(announce(args.announce, args.run, args.n, args.unit, refs))
     else:
-        print_model_time(args.folders or recorded_folders(), record=None if args.folders else MODEL_TIME)
+        print_model_time(args.folders or recorded_folders(), record=MODEL_TIME if args.record else None)

@@ -235,8 +235,8 @@ def human_majority(human: np.ndarray) -> np.ndarray:
 
 def binary_table(scored: pd.DataFrame, judges: dict[str, dict], *, human_names: list[str] | None = None,
                  n_boot: int = N_BOOT) -> pd.DataFrame:
-    """``<set>_agreement.csv`` for a binary set: every judge against the human majority and against each
-    human column (agreement, κ, AUC on its unrounded score, share called harmful), and the human ceiling —
+    """``<set>_agreement.csv`` for a binary set: every judge against the human majority (agreement, κ, AUC on
+    its unrounded score, share called harmful) and against each human column (agreement, κ), and the human ceiling —
     each pair of human columns (``judge`` = ``human``; κ between people). ``judges``: name -> {``called``,
     ``score``, ``kind``, ``threshold``, ``threshold_from``}, arrays in ``scored``'s row order."""
     hcols = sorted((c for c in scored.columns if c.startswith("human_") and c != "human_median"),
@@ -249,7 +249,11 @@ def binary_table(scored: pd.DataFrame, judges: dict[str, dict], *, human_names: 
     rows = []
     for name, j in judges.items():
         for ref, label in references.items():
-            t = binary_agreement(label, j["called"], j.get("score"), judge=name, reference=ref, n_boot=n_boot)
+            # AUC and the share called harmful against the majority; each single human column adds agreement
+            # and κ (the share does not depend on the reference, and AUC is costly to resample)
+            metrics = BINARY_METRICS if ref == "majority" else ("agreement", "kappa")
+            t = binary_agreement(label, j["called"], j.get("score"), judge=name, reference=ref, n_boot=n_boot,
+                                 metrics=metrics)
             rows.append(t.assign(kind=j.get("kind", ""), threshold=j.get("threshold", np.nan),
                                  threshold_from=j.get("threshold_from", "")))
     for a, b in combinations(hcols, 2):          # the ceiling: people against each other

@@ -156,11 +156,12 @@ $(OUT_02V) $(OUT_02P) $(OUT_02F): | $(R)/$(ELICIT_RUN)/responses.jsonl
 # The learning curve feeds nothing else: it starts with 04 (on the other core), not before 04's inputs.
 $(OUT_03C): | $(PAPER_RUN_FILES)
 # A variant (non-default parameters) leaves the README alone: its numbers are the study's.
+# (No recipe here: `make -q paper` answers whether anything is stale.)
 paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_03C) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
-	@$(if $(VARIANT),echo "variant $(VARIANT): figures and tables in $(OUT)/ (the study's own in figures/ are untouched)")
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)
+	@$(if $(VARIANT),echo "variant $(VARIANT): its figures and tables go to $(OUT)/ (the study's own in figures/ are untouched)")
 	$(PAPERMILL) notebooks/00_data.ipynb $(NB_OUT)/00_data.ipynb
 	@touch $(OUT_00)
 

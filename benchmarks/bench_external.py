@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))          # test code, shared with the benchmarks
 from project_copy import project_copy  # noqa: E402
+from _study import timed_make  # noqa: E402
 
 
 def thousand_row_set(path: Path) -> None:
@@ -38,13 +37,8 @@ def main() -> None:
     root, env = project_copy(Path(tempfile.mkdtemp(prefix="bench-external-")))
     data = root.parent / "bench_set.csv"
     thousand_row_set(data)
-    command = ["make", "-C", str(root), "-o", ".venv/.harmstudy-installed", "external", f"SET={data}",
-               "HUMAN=rater_a rater_b", "SCALE=binary", "VERDICTS=guard"]
-    start = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode:
-        raise SystemExit(f"make external failed in {root}:\n{result.stderr[-3000:]}")
+    seconds = timed_make(root, env, "external", f"SET={data}", "HUMAN=rater_a rater_b", "SCALE=binary",
+                         "VERDICTS=guard")
     shutil.rmtree(root.parent)
     print(f"# make external on a 1,000-row binary set, TF-IDF judges, {os.cpu_count()} cores (goal <= 60 s)")
     print(f"external_set_seconds: {seconds:.1f}")

@@ -9,26 +9,19 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))          # test code, shared with the benchmarks
 from project_copy import project_copy  # noqa: E402
+from _study import timed_make  # noqa: E402
 
 
 def rebuild(jobs: str | None) -> float:
     root, env = project_copy(Path(tempfile.mkdtemp(prefix="bench-rebuild-")))
-    command = ["make", "-C", str(root), "-B", "-o", ".venv/.harmstudy-installed", "paper",
-               *([f"JOBS={jobs}"] if jobs else [])]
-    start = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode:
-        raise SystemExit(f"make paper failed in {root}:\n{result.stderr[-3000:]}")
+    seconds = timed_make(root, env, "-B", "paper", *([f"JOBS={jobs}"] if jobs else []))
     shutil.rmtree(root.parent)
     return seconds
 

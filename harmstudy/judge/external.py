@@ -163,9 +163,12 @@ class ScoredJudge:
     fitted on the training texts, kernel ridge with its penalty chosen by an inner ``GroupKFold`` by
     request, and the isotonic map from its inner out-of-fold predictions onto the humans' 0–1 scale."""
 
-    def __init__(self, train: pd.DataFrame, inner_splits: int = 5, alphas=RIDGE_ALPHAS):
-        self.vectorizer = response_vectorizer()
-        self.X = self.vectorizer.fit_transform(train["response"].fillna("").to_numpy()).tocsr()
+    def __init__(self, train: pd.DataFrame, inner_splits: int = 5, alphas=RIDGE_ALPHAS, features=None):
+        """``features``: the training rows' features from a :func:`response_vectorizer` fitted elsewhere on
+        texts alone (no label; e.g. once for many judges) — then score with :meth:`predict_features`."""
+        self.vectorizer = None if features is not None else response_vectorizer()
+        self.X = (features if features is not None else
+                  self.vectorizer.fit_transform(train["response"].fillna("").to_numpy())).tocsr()
         K = (self.X @ self.X.T).toarray() + 1.0
         y = train["human_median"].to_numpy(dtype=float)
         groups = request_groups(train)
@@ -174,7 +177,10 @@ class ScoredJudge:
 
     def predict(self, responses) -> np.ndarray:
         """Scores on the humans' 0–1 scale for any responses."""
-        X = self.vectorizer.transform(pd.Series(list(responses), dtype=object).fillna("").to_numpy())
+        return self.predict_features(self.vectorizer.transform(pd.Series(list(responses), dtype=object).fillna("").to_numpy()))
+
+    def predict_features(self, X) -> np.ndarray:
+        """Scores on the humans' 0–1 scale for responses' features (the training rows' vectorizer)."""
         return np.clip(self.scale.predict(self.model.predict((X @ self.X.T).toarray() + 1.0)), 0, 1)
 
 

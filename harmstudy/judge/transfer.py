@@ -16,8 +16,9 @@ model call):
   rankings) and each of PyRIT's published sets (PyRIT's α: humans + judge, ordinal, on its 5-level grid).
 * diagonal cells are out of fold: the paper by student sheet, a PyRIT set by request (within the category
   for a category row, over all of PyRIT for the PyRIT and pooled rows). Every other cell is a judge fitted
-  on all of its source (features fitted on the source's texts), with the threshold its source gave: the
-  tested set's labels are never read but to score the judge.
+  on all of its source, with the threshold its source gave: the tested set's labels are never read but to
+  score the judge. (The TF-IDF features of the PyRIT-trained judges are fitted once on every text of the
+  matrix — PyRIT's and the paper's — which reads no label.)
 
 Each cell: estimate, a 95% bootstrap CI (over prompts on the paper, over responses on PyRIT) and n.
 """
@@ -87,21 +88,27 @@ def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], fr
     rows.append(_paper_cell(paper_oof[POOLED], students, models, n_boot, POOLED, oof))
     rows += _pyrit_cells(scores, external.to_grid(pooled_cv), datasets, POOLED, "out of fold (by request, all of PyRIT)", n_boot)
 
+    # One TF-IDF over every text of the matrix (PyRIT's and the paper's; no label is read), so that each
+    # PyRIT-trained judge scores the paper's 3,000 responses without featurising them again.
+    text = pd.concat([scores["response"], frame["response"]], ignore_index=True).fillna("").to_numpy()
+    X_all = external.response_vectorizer().fit_transform(text).tocsr()
+    X_pyrit, X_paper = X_all[:len(scores)], X_all[len(scores):]
+
     def on_paper(judge: external.ScoredJudge, learned_from: str) -> dict:
-        scored = frame[["item_id", "prompt_id", "model"]].assign(p_harmful=judge.predict(frame["response"]))
+        scored = frame[["item_id", "prompt_id", "model"]].assign(p_harmful=judge.predict_features(X_paper))
         return _paper_cell(scored, students, models, n_boot, learned_from,
                            f"transfer (fitted on all of {learned_from}; harmful where its score >= {SCALE_THRESHOLD})",
                            threshold=SCALE_THRESHOLD)
 
-    rows.append(on_paper(external.ScoredJudge(scores), PYRIT))
+    rows.append(on_paper(external.ScoredJudge(scores, features=X_pyrit), PYRIT))
     rows += _pyrit_cells(scores, external.to_grid(pyrit_cv), datasets, PYRIT, "out of fold (by request, all of PyRIT)", n_boot)
     category_of = scores.drop_duplicates("dataset").set_index("dataset")["category"]
     for category in sorted(scores["category"].unique()):
         own = (scores["category"] == category).to_numpy()
         name = f"PyRIT {category}"
-        judge = external.ScoredJudge(scores[own])
+        judge = external.ScoredJudge(scores[own], features=X_pyrit[own])
         rows.append(on_paper(judge, name))
-        grid = external.to_grid(judge.predict(scores["response"]))
+        grid = external.to_grid(judge.predict_features(X_pyrit))
         grid[own] = external.to_grid(external.cross_validated_scores(scores[own].reset_index(drop=True),
                                                                      n_splits=cv_splits))
         how = {d: "out of fold (by request, within the category)" if category_of.get(d) == category

@@ -88,7 +88,7 @@ RIDGE_ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
 def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, inner_splits: int = 5,
                            alphas=RIDGE_ALPHAS, recalibrate: bool = True, *, hold_out: str = "request",
-                           secondary: np.ndarray | None = None) -> np.ndarray:
+                           secondary: np.ndarray | None = None, kernel: np.ndarray | None = None) -> np.ndarray:
     """Out-of-fold predictions of the human median (0–1) by ridge regression on :func:`response_features`.
 
     ``hold_out="request"``: ``GroupKFold`` by request (every response to one request, in any file, sits in
@@ -113,13 +113,12 @@ def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, inner_split
     judge's P), stacked: a linear regression of the human score on (this judge's inner out-of-fold
     prediction, the secondary scores), fitted on the training part, combines them before the isotonic map —
     the pooled judge on these sets, which learns from the training part's labels how much the other
-    source's judge adds.
+    source's judge adds. ``kernel``: :func:`response_kernel` of ``scores``, when several calls share it.
     """
     from sklearn.linear_model import LinearRegression
     from sklearn.model_selection import LeaveOneGroupOut
 
-    X = response_features(scores["response"])
-    K = (X @ X.T).toarray() + 1.0
+    K = response_kernel(scores) if kernel is None else kernel
     y = scores["human_median"].to_numpy(dtype=float)
     groups = request_groups(scores)
     out = np.full(len(scores), np.nan)
@@ -144,6 +143,12 @@ def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, inner_split
             predicted = fit_human_scale(inner, y[train]).predict(predicted)
         out[test] = predicted
     return np.clip(out, 0, 1)
+
+
+def response_kernel(scores: pd.DataFrame) -> np.ndarray:
+    """The linear kernel over :func:`response_features` of the responses, plus 1 (the intercept). No label."""
+    X = response_features(scores["response"])
+    return (X @ X.T).toarray() + 1.0
 
 
 def fit_ridge(K: np.ndarray, y: np.ndarray, groups: np.ndarray, inner_splits: int, alphas=RIDGE_ALPHAS):

@@ -89,7 +89,8 @@ def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], fr
     rows += _pyrit_cells(scores, external.to_grid(pooled_cv), datasets, POOLED, "out of fold (by request, all of PyRIT)", n_boot)
 
     # One TF-IDF over every text of the matrix (PyRIT's and the paper's; no label is read), so that each
-    # PyRIT-trained judge scores the paper's 3,000 responses without featurising them again.
+    # PyRIT-trained judge scores the paper's 3,000 responses without featurising them again (a category's
+    # own out-of-fold cell uses it too).
     text = pd.concat([scores["response"], frame["response"]], ignore_index=True).fillna("").to_numpy()
     X_all = external.response_vectorizer().fit_transform(text).tocsr()
     X_pyrit, X_paper = X_all[:len(scores)], X_all[len(scores):]
@@ -109,8 +110,9 @@ def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], fr
         judge = external.ScoredJudge(scores[own], features=X_pyrit[own])
         rows.append(on_paper(judge, name))
         grid = external.to_grid(judge.predict_features(X_pyrit))
-        grid[own] = external.to_grid(external.cross_validated_scores(scores[own].reset_index(drop=True),
-                                                                     n_splits=cv_splits))
+        X_own = X_pyrit[own]
+        grid[own] = external.to_grid(external.cross_validated_scores(
+            scores[own].reset_index(drop=True), n_splits=cv_splits, kernel=(X_own @ X_own.T).toarray() + 1.0))
         how = {d: "out of fold (by request, within the category)" if category_of.get(d) == category
                else f"transfer (fitted on all of {name})" for d in datasets}
         rows += _pyrit_cells(scores, grid, datasets, name, how, n_boot)

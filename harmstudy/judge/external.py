@@ -145,10 +145,15 @@ def cross_validated_scores(scores: pd.DataFrame, n_splits: int = 10, inner_split
     return np.clip(out, 0, 1)
 
 
+def linear_kernel(X, Y=None) -> np.ndarray:
+    """The kernel ridge's kernel: the linear kernel between the rows of ``X`` and of ``Y`` (default ``X``),
+    plus 1 (the intercept)."""
+    return (X @ (X if Y is None else Y).T).toarray() + 1.0
+
+
 def response_kernel(scores: pd.DataFrame) -> np.ndarray:
-    """The linear kernel over :func:`response_features` of the responses, plus 1 (the intercept). No label."""
-    X = response_features(scores["response"])
-    return (X @ X.T).toarray() + 1.0
+    """:func:`linear_kernel` over :func:`response_features` of the responses. No label."""
+    return linear_kernel(response_features(scores["response"]))
 
 
 def fit_ridge(K: np.ndarray, y: np.ndarray, groups: np.ndarray, inner_splits: int, alphas=RIDGE_ALPHAS):
@@ -174,7 +179,7 @@ class ScoredJudge:
         self.vectorizer = None if features is not None else response_vectorizer()
         self.X = (features if features is not None else
                   self.vectorizer.fit_transform(train["response"].fillna("").to_numpy())).tocsr()
-        K = (self.X @ self.X.T).toarray() + 1.0
+        K = linear_kernel(self.X)
         y = train["human_median"].to_numpy(dtype=float)
         groups = request_groups(train)
         self.model, oof = fit_ridge(K, y, groups, min(inner_splits, len(np.unique(groups))), alphas)
@@ -186,7 +191,7 @@ class ScoredJudge:
 
     def predict_features(self, X) -> np.ndarray:
         """Scores on the humans' 0–1 scale for responses' features (the training rows' vectorizer)."""
-        return np.clip(self.scale.predict(self.model.predict((X @ self.X.T).toarray() + 1.0)), 0, 1)
+        return np.clip(self.scale.predict(self.model.predict(linear_kernel(X, self.X))), 0, 1)
 
 
 def pyrit_outside(scores: pd.DataFrame) -> pd.DataFrame:

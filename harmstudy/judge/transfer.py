@@ -110,9 +110,8 @@ def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], fr
         judge = external.ScoredJudge(scores[own], features=X_pyrit[own])
         rows.append(on_paper(judge, name))
         grid = external.to_grid(judge.predict_features(X_pyrit))
-        X_own = X_pyrit[own]
         grid[own] = external.to_grid(external.cross_validated_scores(
-            scores[own].reset_index(drop=True), n_splits=cv_splits, kernel=(X_own @ X_own.T).toarray() + 1.0))
+            scores[own].reset_index(drop=True), n_splits=cv_splits, kernel=external.linear_kernel(X_pyrit[own])))
         how = {d: "out of fold (by request, within the category)" if category_of.get(d) == category
                else f"transfer (fitted on all of {name})" for d in datasets}
         rows += _pyrit_cells(scores, grid, datasets, name, how, n_boot)

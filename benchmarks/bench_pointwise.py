@@ -28,7 +28,8 @@ def main() -> None:
     use_throwaway_study("bench-pointwise-")
     from harmstudy import PAPER_MODELS
     from harmstudy.judge.prompt import build_pointwise_messages
-    from harmstudy.judge.runs import clip, paper_triples
+    from harmstudy.data.targets import paper_triples
+    from harmstudy.judge.runs import clip
     from harmstudy.models.chat import ChatPrompt, next_token_logprobs
     from harmstudy.models.registry import load_llama
     from harmstudy.parse.judge_scores import binary_score

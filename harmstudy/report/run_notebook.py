@@ -1,14 +1,44 @@
-"""``python -m harmstudy.report.run_notebook ARGS`` is the ``papermill ARGS`` command, started ~2.7 s sooner.
+"""``python -m harmstudy.report.run_notebook ARGS`` is the ``papermill ARGS`` command, started ~2.7 s sooner,
+with its kernel on a local socket instead of TCP.
 
 papermill imports nbformat, nbformat imports jsonschema, and jsonschema imports ``rfc3987_syntax`` when it
 is installed (JupyterLab's jupyter-events installs it), which compiles ~40 Lark grammars at import: 2.7 s
 on these cores, paid by every notebook ``make paper`` runs (11; five of them one after the other). The
 notebook schemas nbformat validates against check no string format, so that module is blocked here —
 jsonschema skips a validator whose import fails — and everything else is papermill's own command line.
+
+The kernel papermill starts talks to it over IPC (Unix sockets in a private temporary folder), not TCP on
+127.0.0.1: nothing else on the machine can connect to it, and ipykernel does not print its "Kernel is running
+over TCP without encryption … susceptible to eavesdropping" WARNING before every notebook, which a user of
+``make`` could do nothing about. papermill's command line has no option for the kernel manager, and nbclient
+takes its default class from ``jupyter_client.AsyncKernelManager`` when it starts a kernel, so that name is
+pointed at a subclass here (before papermill runs, in this process only).
 """
+import atexit
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 sys.modules.setdefault("rfc3987_syntax", None)      # `import rfc3987_syntax` now raises ImportError
+
+import jupyter_client  # noqa: E402
+from traitlets import CaselessStrEnum  # noqa: E402
+
+
+class LocalSocketKernelManager(jupyter_client.AsyncKernelManager):
+    """A kernel on Unix sockets in a folder of its own (mode 700), removed with the kernel's files."""
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    def _ip_default(self) -> str:
+        # for IPC the "ip" is the sockets' path prefix (jupyter_client appends -<port>)
+        folder = tempfile.mkdtemp(prefix="harmstudy-kernel-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)      # when papermill is done
+        return str(Path(folder) / "kernel")
+
+
+jupyter_client.AsyncKernelManager = LocalSocketKernelManager
 
 from papermill.cli import papermill  # noqa: E402
 

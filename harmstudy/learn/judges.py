@@ -1,0 +1,493 @@
+"""Judges that learn from the release: scikit-learn models trained on the students' labels.
+
+Each response of a triple gets P(harmful); within the triple, responses with P >= threshold are harmful,
+ordered by P (higher = more harmful). The result is the one ranking representation, so every statistic
+applies. Such a judge sees one response at a time: it has no display slot to be biased by.
+
+Honest evaluation (the release's labels are what it learns from):
+
+* **Out of fold by student sheet.** ``GroupKFold`` over the 17 sheets; a prompt that appears in two sheets
+  joins the fold of the lower-numbered sheet, so no prompt is on both sides of a split
+  (:func:`fold_groups`).
+* **The threshold comes from the training folds only**: the P at which the share of training responses
+  called harmful equals the training students' harmful share, with P from an inner cross-validation on
+  the training folds (in-sample probabilities of a text model are over-confident).
+* One model fitted on every sheet scores new triples (an elicitation run).
+"""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from harmstudy import PAPER_MODELS
+from harmstudy.data.release import Release, load_release, student_sheets
+from harmstudy.learn import embeddings
+from harmstudy.data.targets import elicitation_frame, fold_groups, pyrit_frame, response_frame
+from harmstudy.parse.refusal import is_refusal
+from harmstudy.stats.scores import score_summary, threshold_for_share, to_rankings
+from harmstudy import provenance
+from harmstudy.runs import Run, json_safe
+
+SEED = 0
+
+
+# ------------------------------------------------------------------------------------------- models
+def word_vectorizer() -> TfidfVectorizer:
+    """TF-IDF of word uni- and bigrams (min_df 2, sublinear tf, at most 50,000 terms), not fitted yet."""
+    return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=50000)
+
+
+def tfidf_features(texts, new_texts=()) -> tuple:
+    """TF-IDF of word uni- and bigrams: vocabulary and weights fitted on ``texts`` (the paper's responses;
+    no label is used, so every sheet's texts may shape them), then applied to ``new_texts`` (an elicitation
+    run's), which therefore never move the paper's features or numbers. Returns both matrices."""
+    vectorizer = word_vectorizer()
+    X = vectorizer.fit_transform(pd.Series(list(texts), dtype=object).fillna("").to_numpy())
+    new = pd.Series(list(new_texts), dtype=object).fillna("").to_numpy()
+    return X, vectorizer.transform(new) if len(new) else sparse.csr_matrix((0, X.shape[1]))
+
+
+@dataclass(frozen=True)
+class LearnedJudge:
+    """A classifier of P(harmful) from a feature matrix: ``sparse`` features (TF-IDF) go straight to a
+    logistic regression, dense ones (embeddings) are standardised first. L-BFGS (intercept not
+    penalised): on the 576 dense embedding columns it is 4–5× faster than liblinear, with the same α
+    out of fold (±0.01)."""
+
+    name: str
+    C: float = 1.0
+    sparse: bool = True
+
+    def make(self):
+        model = LogisticRegression(C=self.C, max_iter=2000, solver="lbfgs", random_state=SEED)
+        return model if self.sparse else make_pipeline(StandardScaler(), model)
+
+
+def fit_judge(judge: LearnedJudge, X, y: np.ndarray, targets: np.ndarray | None = None, extra=None):
+    """The judge's model fitted on hard labels ``y``, or on soft ``targets`` (P(harmful) in 0–1 per row):
+    each row then enters twice, as harmful with weight t and as not harmful with weight 1 − t — the
+    cross-entropy with a soft target, which scikit-learn's logistic regression takes only this way.
+    ``extra`` = (X, targets): rows of another labelled source added to the training rows (soft targets;
+    naive pooling, :data:`POOLED_NAIVE`)."""
+    if extra is not None:
+        X = sparse.vstack([X, extra[0]]).tocsr() if sparse.issparse(X) else np.vstack([X, extra[0]])
+        base = np.asarray(y, dtype=float) if targets is None else np.asarray(targets, dtype=float)
+        targets, y = np.r_[base, extra[1]], np.r_[y, (np.asarray(extra[1]) >= 0.5).astype(int)]
+    if targets is None:
+        return judge.make().fit(X, y)
+    t = np.asarray(targets, dtype=float)
+    stacked = sparse.vstack([X, X]).tocsr() if sparse.issparse(X) else np.vstack([X, X])
+    weight = {"sample_weight": np.r_[t, 1 - t]} if judge.sparse else {"logisticregression__sample_weight": np.r_[t, 1 - t]}
+    return judge.make().fit(stacked, np.r_[np.ones(len(t)), np.zeros(len(t))], **weight)
+
+
+def inner_proba(judge: LearnedJudge, X, y: np.ndarray, groups: np.ndarray, n_splits: int,
+                targets: np.ndarray | None = None, extra=None) -> np.ndarray:
+    """Out-of-fold P over a training part (``GroupKFold`` by sheet), for its share-matched threshold (and a
+    stacked judge's combiner). ``extra`` rows (another source) are in every inner training part."""
+    p = np.full(len(y), np.nan)
+    for a, b in GroupKFold(n_splits=n_splits).split(X, y, groups):
+        p[b] = fit_judge(judge, X[a], y[a], None if targets is None else targets[a], extra).predict_proba(X[b])[:, 1]
+    return p
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+#: The combiner of a stacked judge: a logistic regression on (logit P of this judge, logit P of each judge
+#: learned from another source), standardised; C = 1 (three coefficients on thousands of rows).
+STACKER = LearnedJudge("stacker", C=1.0, sparse=False)
+
+
+@dataclass
+class Stacked:
+    """A judge learned from the students' labels, combined with judges learned from other sources
+    (their P per row: ``secondary``) by :data:`STACKER`, fitted on the training part's inner out-of-fold P
+    — stacking: how much to trust each source is learned from the training rows' labels alone."""
+
+    model: object
+    combiner: object
+
+    def predict_proba(self, X, secondary: np.ndarray) -> np.ndarray:
+        base = self.model.predict_proba(X)[:, 1]
+        return self.combiner.predict_proba(stack_features(base, secondary))
+
+
+def stack_features(p: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """The combiner's inputs: logit P of the judge, then logit P of each other source's judge."""
+    return np.column_stack([_logit(p), _logit(np.asarray(secondary, dtype=float).reshape(len(p), -1))])
+
+
+def out_of_fold(judge: LearnedJudge, frame: pd.DataFrame, X, *, labels: np.ndarray | None = None,
+                targets: np.ndarray | None = None, inner_splits: int = 4, secondary: np.ndarray | None = None,
+                extra=None) -> pd.DataFrame:
+    """P(harmful) for every row from a model that never saw its fold, and the threshold that fold's
+    training part gave. Returns ``frame``'s ids with ``p_harmful``, ``threshold``, ``fold``. ``targets``:
+    soft training targets per row (a distilled judge); only the training part's are ever read, and the
+    threshold still matches the training students' harmful share.
+
+    Another source's labels enter in one of two ways (:data:`POOLED`): ``secondary`` — per row, P of judges
+    learned from another source only (columns), combined with this judge's P by a combiner fitted on the
+    training part's inner out-of-fold P (:class:`Stacked`); or ``extra`` = (X, targets) — that source's rows
+    added to every training part as they are (naive pooling). Neither ever reads a held-out row's label."""
+    y = frame["label"].to_numpy() if labels is None else np.asarray(labels)
+    groups = fold_groups(frame).to_numpy()
+    data = X
+    proba = np.full(len(frame), np.nan)
+    thresholds = np.full(len(frame), np.nan)
+    n_folds = len(np.unique(groups))
+    for train, test in GroupKFold(n_splits=n_folds).split(data, y, groups):
+        n_inner = min(inner_splits, len(np.unique(groups[train])))
+        t_train = None if targets is None else np.asarray(targets, dtype=float)[train]
+        p_train = inner_proba(judge, data[train], y[train], groups[train], n_inner, t_train, extra)
+        model = fit_judge(judge, data[train], y[train], t_train, extra)
+        proba[test] = model.predict_proba(data[test])[:, 1]
+        if secondary is not None:
+            Z_train = stack_features(p_train, secondary[train])
+            combiner = fit_judge(STACKER, Z_train, y[train], t_train)
+            proba[test] = combiner.predict_proba(stack_features(proba[test], secondary[test]))[:, 1]
+            p_train = combiner.predict_proba(Z_train)[:, 1]
+        thresholds[test] = threshold_for_share(p_train, y[train].mean())
+    return frame[["item_id", "prompt_id", "model"]].assign(p_harmful=proba, threshold=thresholds,
+                                                            fold=groups)
+
+
+def fit_all(judge: LearnedJudge, frame: pd.DataFrame, X, inner_splits: int = 4, targets: np.ndarray | None = None,
+            secondary: np.ndarray | None = None, extra=None):
+    """One model on every sheet, and its threshold (from out-of-fold P over the sheets): for new triples.
+    With ``secondary`` the model is a :class:`Stacked` (its ``predict_proba`` also takes the new rows'
+    ``secondary``)."""
+    y = frame["label"].to_numpy()
+    groups = fold_groups(frame).to_numpy()
+    t = None if targets is None else np.asarray(targets, dtype=float)
+    p = inner_proba(judge, X, y, groups, inner_splits, t, extra)
+    model = fit_judge(judge, X, y, t, extra)
+    if secondary is not None:
+        Z = stack_features(p, secondary)
+        combiner = fit_judge(STACKER, Z, y, t)
+        model, p = Stacked(model, combiner), combiner.predict_proba(Z)[:, 1]
+    return model, threshold_for_share(p, y.mean())
+
+
+#: A learned judge whose name ends so learns from soft targets: the students' label and the paper's three
+#: API judges' released labels, half and half (:func:`distilled_targets`).
+DISTILLED = "+distilled"
+
+
+def distilled_targets(rel: Release, frame: pd.DataFrame) -> np.ndarray:
+    """Per response: the mean of the students' label (0/1) and the share of the paper's API judges (GPT-4o,
+    Claude Sonnet, Llama) that call it harmful — half and half; the students' label alone where no API
+    judge ranked it usably. Read only on training rows (:func:`out_of_fold`). Measured out of fold by
+    sheet with TF-IDF + embeddings: each API judge counted once beside the label gave α 0.353, the expert's
+    label added 0.352, half and half 0.355 (the label alone 0.330)."""
+    from harmstudy import PAPER_JUDGES
+
+    usable = rel.rankings[rel.rankings["rater"].isin(PAPER_JUDGES) & rel.rankings["status"].isin(USABLE)]
+    api = (usable.assign(h=(usable["rank"] > NOT_HARMFUL).astype(float))
+           .groupby(["item_id", "model"])["h"].mean())
+    share = api.reindex(pd.MultiIndex.from_frame(frame[["item_id", "model"]])).to_numpy()
+    label = frame["label"].to_numpy(dtype=float)
+    return np.where(np.isnan(share), label, (label + share) / 2)
+
+
+#: A learned judge whose name holds ``pooled`` learns from every human label of the study, not only the
+#: students': PyRIT's human-scored single responses too (:func:`pyrit_frame`; median score on 0–1), on the
+#: paper's features (TF-IDF + embeddings, fitted on the paper's texts). The two sets' labels mean different
+#: things (a student's harmful / not on a base model's continuation; a 1–5 severity of a chat model's
+#: answer), so the pooled judge knows each label's source by **stacking**: a judge learned from PyRIT
+#: alone gives every response a P, and a combiner fitted on the training sheets' inner out-of-fold P
+#: (:class:`Stacked`) learns how much that P adds to the students' judge. ``pooled-naive`` is the baseline:
+#: PyRIT's rows added to every training part as they are (target = human median).
+POOLED = "pooled"
+POOLED_NAIVE = "pooled-naive"
+
+
+def pool_kind(name: str) -> str | None:
+    """``naive``, ``stacked`` or None (a judge that learns from the students' labels only)."""
+    return "naive" if POOLED_NAIVE in name else "stacked" if POOLED in name else None
+
+
+def source_judge(X_source, targets: np.ndarray, C: float):
+    """A judge learned from another source alone (soft targets: its human scores on 0–1)."""
+    t = np.asarray(targets, dtype=float)
+    return fit_judge(LearnedJudge("source", C=C), X_source, (t >= 0.5).astype(int), t)
+
+
+# ------------------------------------------------------------------------------- scores -> rankings
+
+
+# ----------------------------------------------------------------------------------------- a run
+KIND = "learned"
+
+
+def feature_kind(name: str) -> str:
+    """Which features a learned judge's name asks for: ``tfidf``, ``embed`` or ``tfidf+embed`` (a
+    ``+distilled`` ending says how it learns, not its features; a ``pooled`` judge without either word:
+    ``tfidf+embed``)."""
+    name = name.removesuffix(DISTILLED)
+    if pool_kind(name) and not ("tfidf" in name or "embed" in name):
+        return "tfidf+embed"                  # a pooled judge learns on the best features of the students' judge
+    has_t, has_e = "tfidf" in name, "embed" in name
+    if not (has_t or has_e):
+        raise ValueError(f"a learned judge's name says its features: 'tfidf', 'embed' or 'tfidf+embed' in {name!r}")
+    return "tfidf+embed" if has_t and has_e else "tfidf" if has_t else "embed"
+
+
+def paper_features(frame: pd.DataFrame, new: pd.DataFrame, kinds, embedding_model: str | None = None,
+                   progress: bool = True) -> tuple[dict, dict]:
+    """Feature matrices (paper rows, new rows) per feature kind (``tfidf``, ``embed``, ``tfidf+embed``) and
+    what computing them cost. Features are fitted on the paper's texts only and applied to the new ones:
+    the paper's numbers do not depend on which small models an elicitation run holds."""
+    start = time.perf_counter()
+    X_paper, X_new = tfidf_features(frame["response"], new["response"])
+    cost = {"tfidf": time.perf_counter() - start}
+    features = {"tfidf": (X_paper, X_new)}
+    if any("embed" in k for k in kinds):
+        if not embedding_model:
+            raise ValueError("judges with 'embed' features need an embedding_model (a registry model name)")
+        both = pd.concat([frame, new], ignore_index=True)
+        texts = [embeddings.embedding_text(p, r) for p, r in zip(both["prompt"], both["response"])]
+        E, cost["embed_per_text"] = embeddings.embed_texts(texts, model=embedding_model, progress=progress)
+        # Standardised by the paper's texts (no label is used), then scaled so that a row's norm is about 1,
+        # as a TF-IDF row's is: beside TF-IDF, neither block outweighs the other by its scale alone.
+        mean, std = E[:len(frame)].mean(axis=0), E[:len(frame)].std(axis=0) + 1e-8
+        E = (E - mean) / std / np.sqrt(E.shape[1])
+        E_paper, E_new = E[:len(frame)], E[len(frame):]
+        features["embed"] = (E_paper, E_new)
+        features["tfidf+embed"] = tuple(sparse.hstack([x, sparse.csr_matrix(e)]).tocsr()
+                                        for x, e in [(X_paper, E_paper), (X_new, E_new)])
+    return features, cost
+
+
+def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_models: list[str], run: str,
+                rel: Release | None = None, embedding_model: str | None = None, progress: bool = True) -> dict:
+    """Every learned judge, out of fold on the paper's triples and fitted on all sheets for the
+    elicitation run. Writes (when their bytes change) ``paper_rankings.csv``, ``paper_scores.csv``,
+    ``elicit_rankings.csv``, ``elicit_scores.csv`` and ``manifest.json`` in ``data/runs/<run>``.
+
+    ``judges`` maps a judge's name to its regularisation C; the name says its features
+    (:func:`feature_kind`): TF-IDF of the response, mean-pooled embeddings of (prompt, response) from
+    ``embedding_model`` (kept in the model's shared store, :mod:`harmstudy.learn.embeddings`), or both.
+    A run whose manifest holds this run's fingerprint (:func:`_fingerprint`: settings, data, code) is read
+    back instead of recomputed.
+    """
+    rel = rel or load_release()
+    models = list(PAPER_MODELS)
+    frame = response_frame(rel, models)
+    new = elicitation_frame(elicit_run, elicit_models) if elicit_run else frame.iloc[:0]
+    kinds = {name: feature_kind(name) for name in judges}
+    folder = Run(run, KIND)
+    settings = {"judges": judges, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)" + (
+                    f"; embed: {embedding_model}, mean-pooled over 'Prompt: ... Response: ...' (first "
+                    f"{embeddings.MAX_CHARS} characters), standardised / sqrt(dim)"
+                    if any("embed" in k for k in kinds.values()) else "")
+                    + "; fitted on the paper's texts only, applied to new texts",
+                "classifier": "logistic regression (lbfgs)" + (
+                    "; +distilled: soft targets = mean of the students' label and the API judges' harmful share "
+                    "(training rows only)" if any(n.endswith(DISTILLED) for n in judges) else "") + (
+                    "; pooled: + PyRIT's human-scored responses (median on 0-1), stacked: a judge learned from "
+                    "PyRIT alone (soft targets), combined with the students' judge by a logistic regression on "
+                    "the training sheets' inner out-of-fold logits; pooled-naive: PyRIT's rows added to every "
+                    "training part" if any(pool_kind(n) for n in judges) else ""),
+                "evaluation": "GroupKFold by student sheet (a prompt in two sheets: the lower sheet's fold); "
+                              "threshold: training folds' students' harmful share, P from inner GroupKFold",
+                "elicit_run": elicit_run, "elicit_models": elicit_models}
+    pyrit = pyrit_frame() if any(pool_kind(n) for n in judges) else None
+    fingerprint = _fingerprint(settings, frame, new, embedding_model, pyrit)
+    reused = _reuse(folder, fingerprint, bool(len(new)))
+    if reused is None:
+        computed = _compute(judges, kinds, frame, new, rel, embedding_model, models, elicit_models, run, progress,
+                            pyrit)
+        paper, scores, elicit, new_scores, measured, cost = computed
+        folder.write_derived(pd.concat(paper, ignore_index=True), "paper_rankings")
+        folder.write_derived(pd.concat(scores, ignore_index=True).round(6), "paper_scores")
+        if elicit:
+            folder.write_derived(pd.concat(elicit, ignore_index=True), "elicit_rankings")
+            folder.write_derived(pd.concat(new_scores, ignore_index=True).round(6), "elicit_scores")
+    # Timings are recorded once, when the run is made (as a judging run's cache keeps each call's latency),
+    # so tables that show them stay byte-identical when the run is read again.
+    if reused is None and folder.manifest().get("settings") != json_safe(settings):
+        if "embed_per_text" in cost:              # a triple's three texts, at the seconds they took to embed
+            measured = {k: v + (3 * cost["embed_per_text"] if "embed" in kinds[k] else 0.0)
+                        for k, v in measured.items()}
+        folder.write_manifest({"settings": settings, "seconds_per_triple": measured, "fingerprint": fingerprint,
+                               "packages": provenance.package_versions(), "git": provenance.git_state(),
+                               "machine": provenance.machine()})
+    elif reused is None and folder.manifest().get("fingerprint") != fingerprint:
+        folder.write_manifest({**{k: v for k, v in folder.manifest().items() if k not in ("run", "kind")},
+                               "fingerprint": fingerprint})
+    # What the tables read is what the run folder holds (P rounded as stored): a run read back gives the
+    # same tables as the run that wrote it.
+    scores = pd.read_csv(folder.file("paper_scores.csv"))
+    new_scores = pd.read_csv(folder.file("elicit_scores.csv")) if len(new) else pd.DataFrame()
+    recorded = folder.manifest()["seconds_per_triple"]
+    summary = pd.DataFrame([{"judge": name, "kind": KIND, "features": kinds[name], "C": C,
+                             **score_summary(scores[scores["judge"] == name].reset_index(drop=True), frame)}
+                            for name, C in judges.items()])
+    summary = summary.assign(seconds_per_triple=lambda d: d["judge"].map(recorded))
+    return {"run": run, "frame": frame, "scores": scores, "elicit_scores": new_scores, "summary": summary,
+            "new": new, "reused": reused is not None}
+
+
+#: The code whose change changes a learned judge's scores (with the settings and the data: the fingerprint).
+FINGERPRINT_CODE = ("learn/judges.py", "learn/embeddings.py", "embedding_store.py", "data/release.py",
+                    "data/scored_responses.py", "data/targets.py", "stats/scores.py")
+
+
+def _fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, embedding_model: str | None,
+                 pyrit: pd.DataFrame | None = None) -> str:
+    """sha256 over everything a learned run's scores follow from: its settings, the responses and labels it
+    learns from and scores, the embedding model's file, the code that computes them and scikit-learn's
+    version. Equal fingerprints: the stored scores are what computing them again would give."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    digest = hashlib.sha256(json.dumps(json_safe(settings), sort_keys=True).encode())
+    for part in (frame[["item_id", "model", "prompt", "response", "label", "source"]],
+                 new[["item_id", "model", "prompt", "response"]] if len(new) else new):
+        digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+    if pyrit is not None:                     # a pooled judge's other source
+        digest.update(pd.util.hash_pandas_object(pyrit[["prompt", "response", "target"]], index=False).to_numpy().tobytes())
+    if embedding_model:
+        digest.update(embeddings.model_store(embedding_model).name.encode())
+    package = Path(__file__).resolve().parent.parent
+    for name in FINGERPRINT_CODE:
+        digest.update((package / name).read_bytes())
+    digest.update(provenance.package_versions(("scikit-learn", "numpy", "scipy")).__repr__().encode())
+    return digest.hexdigest()
+
+
+def _reuse(folder: Run, fingerprint: str, with_new: bool):
+    """The run's stored files where its fingerprint is this one (nothing to compute), else None."""
+    needed = ["paper_rankings.csv", "paper_scores.csv"] + (["elicit_rankings.csv", "elicit_scores.csv"] if with_new else [])
+    if folder.manifest().get("fingerprint") != fingerprint or not all(folder.file(n).exists() for n in needed):
+        return None
+    return needed
+
+
+def _compute(judges, kinds, frame, new, rel, embedding_model, models, elicit_models, run, progress, pyrit=None):
+    """Every judge out of fold on the paper's triples and, fitted on every sheet, on the new ones. A pooled
+    judge's other source (``pyrit``) is featurised beside the new rows (fitted on the paper's texts)."""
+    others = new if pyrit is None else pd.concat([new, pyrit[["prompt", "response"]]], ignore_index=True)
+    features, cost = paper_features(frame, others, set(kinds.values()), embedding_model, progress=progress)
+    paper, elicit, scores, new_scores, measured = [], [], [], [], {}
+    targets = distilled_targets(rel, frame) if any(n.endswith(DISTILLED) for n in judges) else None
+    for name, C in judges.items():
+        judge = LearnedJudge(name, C=C)
+        X, X_others = features[kinds[name]]
+        X_new, X_pyrit = X_others[:len(new)], X_others[len(new):]
+        soft = targets if name.endswith(DISTILLED) else None
+        start = time.perf_counter()
+        pooling, secondary, secondary_new, extra = pool_kind(name), None, None, None
+        if pooling == "stacked":
+            source = source_judge(X_pyrit, pyrit["target"].to_numpy(), C)
+            secondary = source.predict_proba(X)[:, 1]
+            secondary_new = source.predict_proba(X_new)[:, 1] if len(new) else None
+        elif pooling == "naive":
+            extra = (X_pyrit, pyrit["target"].to_numpy(dtype=float))
+        oof = out_of_fold(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
+        seconds = time.perf_counter() - start + cost["tfidf"]
+        paper.append(to_rankings(oof, name, models, source=f"runs/{run}"))
+        scores.append(oof.assign(judge=name))
+        measured[name] = seconds / frame["item_id"].nunique()
+        if len(new):
+            model, threshold = fit_all(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
+            p = (model.predict_proba(X_new) if secondary is None else model.predict_proba(X_new, secondary_new))[:, 1]
+            scored = new[["item_id", "prompt_id", "model"]].assign(p_harmful=p, threshold=threshold, judge=name)
+            new_scores.append(scored)
+            elicit.append(to_rankings(scored, name, elicit_models, source=f"runs/{run}"))
+    return paper, scores, elicit, new_scores, measured, cost
+
+
+def refusal_scores(elicit_scores: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``learned_refusals.csv``: how a learned judge scores responses that carry the refusal marker (it was
+    trained on base models' continuations, which rarely refuse), per judge and model."""
+    marked = new.assign(refusal=new["response"].map(is_refusal))[["item_id", "model", "refusal"]]
+    s = elicit_scores.merge(marked, on=["item_id", "model"])
+    s["harmful"] = s["p_harmful"] >= s["threshold"]
+    out = (s.groupby(["judge", "model", "refusal"])
+           .agg(responses=("p_harmful", "size"), mean_p_harmful=("p_harmful", "mean"),
+                called_harmful=("harmful", "mean")).reset_index())
+    return out
+
+
+# ------------------------------------------------------------------------------------ learning curve
+def learning_curve(judge: LearnedJudge, frame: pd.DataFrame, X, students: pd.DataFrame, models: list[str], *,
+                   sizes=(1, 2, 4, 8, None), draws: int = 5, test_sheets: int = 4, seed: int = SEED,
+                   others: pd.DataFrame | None = None) -> pd.DataFrame:
+    """α (ordinal) against the students of ``judge`` learned from k student sheets, on held-out sheets it
+    never saw — "label more, or pay for an API judge?".
+
+    Each draw holds out ``test_sheets`` sheets (seeded; a prompt in two sheets stays with one, as in
+    :func:`fold_groups`) and orders the others at random; the judge learns from the first k of them (nested:
+    the k = 2 sheets include k = 1's; ``None`` = all that remain). Its threshold comes from its training
+    sheets (share-matched; P from an inner ``GroupKFold`` by sheet where k ≥ 2, in-sample at k = 1).
+    ``others``: rankings of other raters (the paper's API judges) scored on the same held-out sheets, for
+    the lines beside the curve. Rows: draw, judge, sheets, train_sheets, held_out, train_responses, alpha, n.
+    """
+    from harmstudy.stats.agreement import agreement
+
+    y = frame["label"].to_numpy()
+    groups = fold_groups(frame).to_numpy()
+    sheets = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    rows = []
+
+    def alpha_of(rankings, items):
+        ref = students[students["item_id"].isin(items)]
+        a = agreement(rankings, ref, judge_name="", reference_name="human", n_boot=0, metrics=("alpha_ordinal",))
+        return float(a["estimate"].iloc[0]), int(a["n"].iloc[0])
+
+    for draw in range(draws):
+        order = rng.permutation(sheets)
+        held, pool = order[:test_sheets], order[test_sheets:]
+        test = np.isin(groups, held)
+        items = frame.loc[test, "item_id"].unique()
+        for k in sizes:
+            k = len(pool) if k is None else k
+            if k > len(pool):
+                continue
+            train = np.isin(groups, pool[:k])
+            if (train & test).any():
+                raise AssertionError("a held-out sheet's response is in the training part")
+            model = judge.make().fit(X[train], y[train])
+            if k >= 2:
+                inner = GroupKFold(n_splits=min(4, k))
+                p_train = cross_val_predict(judge.make(), X[train], y[train], groups=groups[train], cv=inner,
+                                            method="predict_proba")[:, 1]
+            else:
+                p_train = model.predict_proba(X[train])[:, 1]
+            scored = frame.loc[test, ["item_id", "prompt_id", "model"]].assign(
+                p_harmful=model.predict_proba(X[test])[:, 1], threshold=threshold_for_share(p_train, y[train].mean()))
+            alpha, n = alpha_of(to_rankings(scored, judge.name, models), items)
+            rows.append({"draw": draw, "judge": judge.name, "sheets": k,
+                         "train_sheets": " ".join(map(str, sorted(pool[:k]))),
+                         "held_out": " ".join(map(str, sorted(held))), "train_responses": int(train.sum()),
+                         "alpha": alpha, "n": n})
+        for rater, g in (others.groupby("rater") if others is not None else []):
+            alpha, n = alpha_of(g[g["item_id"].isin(items)], items)
+            rows.append({"draw": draw, "judge": rater, "sheets": np.nan, "train_sheets": "",
+                         "held_out": " ".join(map(str, sorted(held))), "train_responses": 0, "alpha": alpha, "n": n})
+    return pd.DataFrame(rows)
+
+
+def curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
+    """``learning_curve_summary.csv``: per judge and number of sheets, α's mean, lowest and highest draw."""
+    return (curve.groupby(["judge", "sheets"], dropna=False)
+            .agg(alpha_mean=("alpha", "mean"), alpha_min=("alpha", "min"), alpha_max=("alpha", "max"),
+                 draws=("alpha", "size"), n_mean=("n", "mean")).reset_index()
+            .sort_values(["sheets", "judge"], na_position="last", ignore_index=True))

@@ -1,0 +1,107 @@
+"""The Makefile's plan, checked without running a notebook: every notebook recipe replaced by a script that
+logs when it starts and ends and touches nothing itself (the rule's own `touch` of its outputs stays).
+
+* From any starting timestamps, `make paper` leaves nothing stale: each member of each grouped target is made
+  older than everything in turn, `make paper` runs, and `make -q paper` must then answer 0. (With GNU make 4.3
+  a consumer of one member of a group used to start while the group's recipe still ran, then be stale.)
+* A notebook run starts only after every notebook run it reads from has ended.
+* figures/ holds exactly what `make paper` declares it writes: nothing stale, nothing unmade.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from project_copy import project_copy
+
+REPO = Path(__file__).resolve().parent.parent
+
+FAKE_PAPERMILL = """#!/usr/bin/env bash
+# $1: the notebook, $2: its executed copy (make's arguments to papermill)
+echo "start $(basename "$2" .ipynb) $(date +%s.%N)" >> "$LOG"
+sleep 0.05
+echo "end $(basename "$2" .ipynb) $(date +%s.%N)" >> "$LOG"
+"""
+
+
+@pytest.fixture(scope="module")
+def fake_make(tmp_path_factory):
+    parent = tmp_path_factory.mktemp("makefile")
+    root, env = project_copy(parent)
+    fake = parent / "papermill.sh"
+    fake.write_text(FAKE_PAPERMILL)
+    fake.chmod(0o755)
+    log = parent / "runs.log"
+    env = {**env, "LOG": str(log)}
+    args = ["make", "-s", "-C", str(root), "-o", ".venv/.harmstudy-installed", f"PAPERMILL={fake}", "announce=",
+            "announce_embeddings=", "RENDER_README=touch README.md"]
+
+    def make(*extra: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([*args, *extra], env=env, capture_output=True, text=True)
+        if check:
+            assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        return result
+
+    def runs() -> list[tuple[str, str, float]]:
+        if not log.exists():
+            return []
+        events = [line.split() for line in log.read_text().splitlines()]
+        log.unlink()
+        return [(kind, name, float(t)) for kind, name, t in events]
+
+    # a consistent start: every output older than its inputs, so that everything runs once
+    for out in (root / "figures").rglob("*"):
+        os.utime(out, (1, 1))
+    make("paper")
+    runs()
+    return root, make, runs
+
+
+def outputs(make) -> list[str]:
+    return make("print-outputs").stdout.split()
+
+
+def test_make_paper_from_any_stale_member_leaves_nothing_stale(fake_make):
+    root, make, runs = fake_make
+    assert make("-q", "paper", check=False).returncode == 0
+    groups = 0
+    for name in outputs(make):
+        path = root / name
+        if name == "README.md" or name.endswith("MANIFEST.json"):
+            continue
+        os.utime(path, (2, 2))                                     # older than anything it is made from
+        make("paper")
+        ran = runs()
+        assert ran, f"{name} was older than its inputs, yet no notebook ran"
+        assert make("-q", "paper", check=False).returncode == 0, f"stale after `make paper` when {name} was old"
+        groups += 1
+    assert groups >= 50
+
+
+def test_a_notebook_starts_only_after_what_it_reads_has_been_written(fake_make):
+    root, make, runs = fake_make
+    for out in (root / "figures").rglob("*"):                  # every output stale: every notebook runs
+        os.utime(out, (2, 2))
+    make("paper")
+    ran = runs()
+    start = {n: t for kind, n, t in ran if kind == "start"}
+    end = {n: t for kind, n, t in ran if kind == "end"}
+    reads = {"01_elicit": ["00_data"], "03_learned_judges": ["01_elicit"], "02_judge_elicit": ["01_elicit"],
+             "04_agreement": ["00_data", "02_judge", "02_judge_orders", "02_pointwise_judge", "02_fewshot_judge",
+                              "03_learned_judges"],
+             "05_small_models": ["02_judge_elicit", "03_learned_judges", "04_agreement"],
+             "08_transfer_matrix": ["06_external_sets", "03_learned_judges"]}
+    assert {n for n in reads} | {u for us in reads.values() for u in us} <= set(start)
+    for notebook, upstream in reads.items():
+        for u in upstream:
+            assert start[notebook] >= end[u], f"{notebook} started before {u} ended"
+
+
+def test_figures_holds_exactly_what_make_paper_declares(fake_make):
+    _, make, _ = fake_make
+    declared = {n for n in outputs(make) if n.startswith("figures/")}
+    present = {p.relative_to(REPO).as_posix() for p in (REPO / "figures").rglob("*") if p.is_file()}
+    assert present - declared == set(), "in figures/ but made by no make rule"
+    assert declared - present == set(), "declared by make but not committed"

@@ -8,7 +8,7 @@ another build of a model never mix with these.
 Reading is the union of the shards. New vectors go to a **new** shard, named after the first text it
 adds, so a shard once written is never rewritten by another run: a store to which nothing new is added
 stays byte-identical, and a student's run adds untracked files beside the committed ones. The format
-lives here, apart from the code that computes vectors, so that ``harmstudy.runs`` (model time) can read
+lives here, apart from the code that computes vectors, so that ``harmstudy.model_time`` can read
 it without importing the judges.
 """
 from __future__ import annotations

@@ -13,11 +13,16 @@ RELEASE_SUBMISSIONS = RELEASE / "raw_submissions"
 RUNS = DATA / "runs"                        # elicitation and judging runs (responses, judgments)
 EMBEDDINGS = DATA / "embeddings"            # one content-addressed store per embedding model, every run's
 ANNOTATIONS = DATA / "annotations"          # student sheets exported / filled for new runs
-#: Where figures, tables and their MANIFEST go. ``make`` points a run with non-default parameters at
-#: ``build/variants/<name>/`` (``HARMSTUDY_FIGURES``, relative to ROOT), so it never rewrites the study's own.
-FIGURES = ROOT / os.environ.get("HARMSTUDY_FIGURES", "figures")
-TABLES = FIGURES / "tables"
 BUILD = ROOT / "build"
+#: The study's own figures, tables and MANIFEST: written only by ``make paper`` with the default parameters.
+STUDY_FIGURES = ROOT / "figures"
+#: Where a notebook run outside make (JupyterLab's Run All, nbconvert, papermill by hand) writes its figures,
+#: tables and MANIFEST, whatever its parameters: exploring never rewrites a tracked file.
+INTERACTIVE = BUILD / "interactive"
+#: Where figures, tables and their MANIFEST go. ``make`` says (``HARMSTUDY_FIGURES``, relative to ROOT):
+#: ``figures`` for the study, ``build/variants/<name>`` for other parameters. Unset (outside make): INTERACTIVE.
+FIGURES = ROOT / os.environ["HARMSTUDY_FIGURES"] if os.environ.get("HARMSTUDY_FIGURES") else INTERACTIVE
+TABLES = FIGURES / "tables"
 NOTEBOOKS = ROOT / "notebooks"
 MODELS = Path(os.environ.get("HARMSTUDY_MODELS", DATA / "models"))  # assembled GGUF files (git-ignored)
 
@@ -32,6 +37,18 @@ def run_dir(run: str) -> Path:
 def table_path(name: str) -> Path:
     TABLES.mkdir(parents=True, exist_ok=True)
     return TABLES / f"{name}.csv"
+
+
+def input_table_path(name: str) -> Path:
+    """An upstream notebook's table to read: this run's own (``TABLES``) where it wrote one, else the study's
+    (``figures/tables``), so a notebook explored outside make reads what the study computed before it."""
+    own = TABLES / f"{name}.csv"
+    return own if own.exists() else STUDY_FIGURES / "tables" / f"{name}.csv"
+
+
+def writes_the_study() -> bool:
+    """Whether this process writes the study's own figures (make's run with the default parameters)."""
+    return FIGURES.resolve() == STUDY_FIGURES.resolve()
 
 
 def figure_path(name: str) -> Path:

@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from harmstudy import files, paths
+
 PACKAGES = ("harmstudy", "llama_cpp_python", "litellm", "pandas", "numpy", "scipy", "pingouin", "krippendorff",
             "scikit-learn", "statsmodels", "seaborn", "matplotlib", "datasets", "papermill")
 
@@ -86,12 +87,26 @@ def code_commit(paths_: list[str]) -> dict:
     return {"commit": commit or None, "dirty": None if commit is None else bool(dirty)}
 
 
-def record_artifacts(notebook: str, parameters: dict, inputs: list) -> dict:
+def parameter_names(notebook: str) -> list[str]:
+    """The names its ``parameters`` cell assigns, in order (read from ``notebooks/<notebook>``)."""
+    import ast
+
+    import nbformat      # here, not at the top: its JSON-schema import costs seconds
+
+    nb = nbformat.read(str(paths.NOTEBOOKS / notebook), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    return [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name)]
+
+
+def record_artifacts(notebook: str, namespace: dict, inputs: list) -> dict:
     """Add one entry per artifact this notebook wrote to ``figures/MANIFEST.json``.
 
-    Each entry: the notebook, its parameters, input files with sha256, package versions and the commit
-    of the code that made it.
+    Each entry: the notebook, the parameters it ran with (every name of its ``parameters`` cell, read from
+    ``namespace`` — the notebook's ``globals()``, so papermill's injected values where there are any, never a
+    retyped copy), input files with sha256, package versions and the commit of the code that made it.
     """
+    parameters = {name: json.loads(json.dumps(namespace[name], default=str)) for name in parameter_names(notebook)}
     manifest_path = paths.FIGURES / ARTIFACT_MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     # an artifact no rule makes any more (its file deleted) leaves the manifest too

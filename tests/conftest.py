@@ -26,6 +26,8 @@ def study_root(tmp_path, monkeypatch):
     shutil.copytree(REPO / "notebooks", root / "notebooks")
     monkeypatch.setenv("HARMSTUDY_ROOT", str(root))
     monkeypatch.setenv("HARMSTUDY_MODELS", str(REPO / "data" / "models"))
+    # as make's study run writes them (outside make a notebook writes to build/interactive/)
+    monkeypatch.setenv("HARMSTUDY_FIGURES", "figures")
     import importlib
 
     from harmstudy import paths
@@ -33,6 +35,7 @@ def study_root(tmp_path, monkeypatch):
     importlib.reload(paths)
     yield root
     monkeypatch.delenv("HARMSTUDY_ROOT")
+    monkeypatch.delenv("HARMSTUDY_FIGURES")
     importlib.reload(paths)
 
 

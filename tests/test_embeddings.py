@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from harmstudy.judge import embeddings, learned
+from harmstudy.learn import embeddings, judges as learned
 
 
 def test_embeddings_are_mean_pooled_stored_and_read_back_without_the_model(tmp_path, monkeypatch):

@@ -298,7 +298,7 @@ def test_two_runs_with_one_judge_label_are_refused_together(study_root, monkeypa
 
 def test_paper_sample_smaller_than_the_experts_share_is_seeded_and_stratified(study_root):
     from harmstudy.data.release import load_release
-    from harmstudy.judge.runs import paper_triples
+    from harmstudy.data.targets import paper_triples
 
     rel = load_release()
     expert = set(rel.rankings.loc[rel.rankings["rater_kind"] == "expert", "item_id"])
@@ -353,7 +353,7 @@ def test_a_runs_recorded_model_time_adds_up_what_each_record_says_it_took(tmp_pa
     from harmstudy import files
     from harmstudy.judge.cache import JudgeCache
     from harmstudy.embedding_store import write_shard
-    from harmstudy.runs import recorded_model_seconds
+    from harmstudy.model_time import recorded_model_seconds
 
     run = tmp_path / "some-run"
     run.mkdir()
@@ -369,7 +369,7 @@ def test_a_runs_recorded_model_time_adds_up_what_each_record_says_it_took(tmp_pa
     assert recorded_model_seconds(run) == pytest.approx(15.25)
     (tmp_path / "empty").mkdir()
     assert recorded_model_seconds(tmp_path / "empty") == 0.0
-    out = subprocess.run([sys.executable, "-m", "harmstudy.runs", str(run), str(tmp_path / "empty")],
+    out = subprocess.run([sys.executable, "-m", "harmstudy.announce", str(run), str(tmp_path / "empty")],
                          capture_output=True, text=True, check=True).stdout
     assert "0.3 min  some-run" in out and "0.0 min  empty" in out and out.strip().splitlines()[-1].lstrip().startswith("0.3 min  in all")
 
@@ -377,24 +377,24 @@ def test_a_runs_recorded_model_time_adds_up_what_each_record_says_it_took(tmp_pa
 def test_make_announces_a_new_run_with_an_estimate_scaled_from_a_recorded_one(study_root, monkeypatch):
     """A new run: the reference run's recorded model time × items / its items; the reference folder gone (a
     cold rebuild), the time data/model_time.csv keeps for it; an existing run: it resumes."""
-    from harmstudy import files, runs
+    from harmstudy import announce, files, model_time
 
     ref = study_root / "data/runs/ref"
     with files.RecordWriter(ref / "responses.jsonl") as writer:          # 10 prompts' responses: 600 s
         for i in range(10):
             writer.write({"response": str(i), "seconds": 60.0})
-    assert runs.announce("01_elicit", "new", 25, "prompts", [("missing", 5), ("ref", 10)]) == \
+    assert announce.announce("01_elicit", "new", 25, "prompts", [("missing", 5), ("ref", 10)]) == \
         "01_elicit: data/runs/new is new — about 25.0 min here (ref: 10.0 min for 10 prompts)"
     kept = study_root / "data/model_time.csv"
-    monkeypatch.setattr(runs, "MODEL_TIME", kept)
-    runs.print_model_time([ref], record=kept)
+    monkeypatch.setattr(model_time, "MODEL_TIME", kept)
+    model_time.print_model_time([ref], record=kept)
     (ref / "responses.jsonl").unlink()
     ref.rmdir()
-    assert runs.announce("01_elicit", "new", 5, "prompts", [("ref", 10)]) == \
+    assert announce.announce("01_elicit", "new", 5, "prompts", [("ref", 10)]) == \
         "01_elicit: data/runs/new is new — about 5.0 min here (ref: 10.0 min for 10 prompts)"
-    assert runs.announce("01_elicit", "new", 5, "prompts", [("other", 10)]).endswith("no recorded run to estimate its time from")
+    assert announce.announce("01_elicit", "new", 5, "prompts", [("other", 10)]).endswith("no recorded run to estimate its time from")
     (study_root / "data/runs/new").mkdir(parents=True)
     with files.RecordWriter(study_root / "data/runs/new/responses.jsonl") as writer:
         writer.write({"response": "a", "seconds": 30.0})
-    assert runs.announce("01_elicit", "new", 5, "prompts", [("ref", 10)]).startswith(
+    assert announce.announce("01_elicit", "new", 5, "prompts", [("ref", 10)]).startswith(
         "01_elicit: data/runs/new exists (0.5 min of model time recorded): only what it lacks is computed")

@@ -6,7 +6,9 @@ import pytest
 
 from harmstudy import PAPER_MODELS
 from harmstudy.data.release import load_release
-from harmstudy.judge import learned
+from harmstudy.data import targets
+from harmstudy.learn import judges as learned
+from harmstudy.stats import scores
 from harmstudy.judge.calls import aggregate_orders, to_long_balanced
 from harmstudy.stats.agreement import agreement
 
@@ -43,11 +45,11 @@ def test_balanced_rankings_leave_out_unscored_orders_and_rename_the_judge():
 # ----------------------------------------------------------------------------------- learned
 @pytest.fixture(scope="module")
 def frame():
-    return learned.response_frame(load_release(), list(PAPER_MODELS))
+    return targets.response_frame(load_release(), list(PAPER_MODELS))
 
 
 def test_every_copy_of_a_prompt_sits_in_one_fold(frame):
-    folds = learned.fold_groups(frame)
+    folds = targets.fold_groups(frame)
     assert folds.groupby(frame["prompt_id"]).nunique().max() == 1
     rel = load_release()
     sheets = students(rel).groupby("prompt_id")["rater"].nunique()
@@ -66,18 +68,18 @@ def test_a_learned_judge_on_shuffled_labels_agrees_with_nobody(frame):
     shuffled = np.random.default_rng(0).permutation(frame["label"].to_numpy())
     judge = learned.LearnedJudge("tfidf-shuffled", C=1.0)
     oof = learned.out_of_fold(judge, frame, learned.tfidf_features(frame["response"])[0], labels=shuffled)
-    ranks = learned.to_rankings(oof, "shuffled", list(PAPER_MODELS))
+    ranks = scores.to_rankings(oof, "shuffled", list(PAPER_MODELS))
     alpha = agreement(ranks, students(rel), judge_name="s", reference_name="human", n_boot=0,
                       metrics=("alpha_ordinal",))["estimate"].iloc[0]
     assert abs(alpha) < 0.1
 
 
 def test_scores_become_rankings_by_threshold_then_order():
-    assert learned.ranks_from_scores([0.9, 0.2, 0.6], 0.5) == (2, 0, 1)
-    assert learned.ranks_from_scores([0.7, 0.7, 0.1], 0.5) == (1, 1, 0)          # equal scores: a tie
-    assert learned.ranks_from_scores([0.1, 0.2, 0.3], 0.5) == (0, 0, 0)
+    assert scores.ranks_from_scores([0.9, 0.2, 0.6], 0.5) == (2, 0, 1)
+    assert scores.ranks_from_scores([0.7, 0.7, 0.1], 0.5) == (1, 1, 0)          # equal scores: a tie
+    assert scores.ranks_from_scores([0.1, 0.2, 0.3], 0.5) == (0, 0, 0)
     # the threshold a fold gets: 30% of its training responses harmful -> the 70th percentile of P
-    assert learned.threshold_for_share(np.arange(10) / 10, 0.3) == pytest.approx(0.63)
+    assert scores.threshold_for_share(np.arange(10) / 10, 0.3) == pytest.approx(0.63)
 
 
 def test_the_learning_curve_never_trains_on_a_held_out_sheet(frame):
@@ -86,7 +88,7 @@ def test_the_learning_curve_never_trains_on_a_held_out_sheet(frame):
     X = learned.tfidf_features(frame["response"])[0]
     curve = learned.learning_curve(learned.LearnedJudge("learned-tfidf", C=0.3), frame, X, students(load_release()),
                                    list(PAPER_MODELS), sizes=(1, 2, None), draws=2, test_sheets=3, seed=1)
-    groups = learned.fold_groups(frame)
+    groups = targets.fold_groups(frame)
     own = curve[curve["judge"] == "learned-tfidf"]
     assert list(own["sheets"]) == [1, 2, 14, 1, 2, 14]
     for r in own.itertuples():

@@ -37,6 +37,13 @@ def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
     assert rec04["friedman_p_students"] < 0.001
     for name in ["harmful_share", "judge_agreement", "judge_vs_judge", "confusion_matrices", "rank_distribution"]:
         assert (study_root / "figures" / f"{name}.png").stat().st_size > 10_000
+    # the MANIFEST records the parameters 04 ran with: papermill's values, and the cell's for the rest
+    import json
+
+    manifest = json.loads((study_root / "figures" / "MANIFEST.json").read_text())
+    assert manifest["figures/tables/judge_agreement.csv"]["parameters"] == {
+        "n_boot": 30, "heatmap_metric": "alpha_ordinal", "judge_runs": []}
+    assert manifest["figures/tables/rankings_long.csv"]["parameters"] == {"show_rows": 15}
 
 
 def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):

@@ -135,7 +135,7 @@ def test_few_shot_examples_never_come_from_the_scored_sheet_or_prompt():
 
     from harmstudy import PAPER_MODELS
     from harmstudy.data.release import group_number, load_release
-    from harmstudy.judge.learned import response_frame
+    from harmstudy.data.targets import response_frame
 
     rel = load_release()
     frame = response_frame(rel, list(PAPER_MODELS))

@@ -10,7 +10,10 @@ import pytest
 from harmstudy import PAPER_MODELS
 from harmstudy.data import scored_responses
 from harmstudy.data.release import load_release
-from harmstudy.judge import external, learned, transfer
+from harmstudy.sets import external
+from harmstudy.data import targets
+from harmstudy.learn import judges as learned
+from harmstudy.sets import transfer
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +24,8 @@ def pyrit() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def five_sheets() -> pd.DataFrame:
     """The paper's responses of five student sheets (five folds: a fast out-of-fold run)."""
-    frame = learned.response_frame(load_release(), list(PAPER_MODELS))
-    folds = learned.fold_groups(frame)
+    frame = targets.response_frame(load_release(), list(PAPER_MODELS))
+    folds = targets.fold_groups(frame)
     return frame[folds.isin(sorted(folds.unique())[:5]).to_numpy()].reset_index(drop=True)
 
 
@@ -51,7 +54,7 @@ def test_a_pooled_judge_reads_no_held_out_label(five_sheets, pooling):
     rng = np.random.default_rng(1)
     kw = ({"secondary": rng.random(len(frame))} if pooling == "stacked"
           else {"extra": (X[:60], rng.random(60))})           # 60 rows of "another source", soft targets
-    folds = learned.fold_groups(frame).to_numpy()
+    folds = targets.fold_groups(frame).to_numpy()
     held = folds == folds.min()
     labels = frame["label"].to_numpy()
     flipped = labels.copy()
@@ -66,7 +69,7 @@ def test_a_pooled_judge_reads_no_held_out_label(five_sheets, pooling):
 
 def test_stacking_learns_how_much_another_source_adds():
     """A secondary score that *is* the label (a perfect other judge) takes over; pure noise is nearly ignored."""
-    frame = learned.response_frame(load_release(), list(PAPER_MODELS))
+    frame = targets.response_frame(load_release(), list(PAPER_MODELS))
     X = learned.tfidf_features(frame["response"])[0]
     y = frame["label"].to_numpy()
     judge = learned.LearnedJudge("learned-tfidf+pooled", C=0.3)

@@ -156,7 +156,7 @@ def test_the_cross_validated_judge_learns_nothing_from_shuffled_scores(pyrit):
     # carry no signal (a leak of the held-out fold, into the model or into the choice of penalty, would show).
     from scipy import stats
 
-    from harmstudy.judge import external
+    from harmstudy.sets import external
 
     scores = pyrit.scores.reset_index(drop=True)
     real = external.cross_validated_scores(scores, n_splits=5, inner_splits=3)
@@ -173,7 +173,7 @@ def test_the_cross_validated_judge_never_sees_its_held_out_scores(pyrit):
     # fold (which trains on those rows) moves.
     from sklearn.model_selection import GroupKFold
 
-    from harmstudy.judge import external
+    from harmstudy.sets import external
 
     scores = pyrit.scores.reset_index(drop=True)
     _, held_out = next(GroupKFold(n_splits=5).split(scores, groups=external.request_groups(scores)))
@@ -187,7 +187,7 @@ def test_the_cross_validated_judge_never_sees_its_held_out_scores(pyrit):
 
 
 def test_recalibration_spreads_the_ridge_predictions_back_over_the_scale(pyrit):
-    from harmstudy.judge import external
+    from harmstudy.sets import external
 
     scores = pyrit.scores.reset_index(drop=True)
     raw = external.cross_validated_scores(scores, n_splits=5, inner_splits=3, recalibrate=False)
@@ -208,7 +208,7 @@ def _squashed_scores(n_requests: int = 40) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def test_calibration_puts_a_squashed_but_well_ordered_score_back_on_the_humans_scale():
-    from harmstudy.judge import external
+    from harmstudy.sets import external
 
     frame, raw = _squashed_scores()
     assert set(external.to_grid(raw)) <= {0.5, 0.75}                 # on the grid: two levels for five
@@ -225,7 +225,7 @@ def test_calibration_puts_a_squashed_but_well_ordered_score_back_on_the_humans_s
 def test_calibration_is_learned_from_the_training_part_of_the_same_category_only():
     from sklearn.model_selection import GroupKFold
 
-    from harmstudy.judge import external
+    from harmstudy.sets import external
 
     frame, raw = _squashed_scores()
     rng = np.random.default_rng(3)

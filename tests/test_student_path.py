@@ -68,7 +68,7 @@ def test_a_students_small_run_goes_end_to_end_and_changes_no_tracked_file(tmp_pa
     # only texts the store lacked were embedded, into one new shard (a seeded 4-prompt run may repeat the
     # committed run's prompts and answers exactly: then nothing is embedded)
     from harmstudy import embedding_store
-    from harmstudy.judge import embeddings
+    from harmstudy.learn import embeddings
 
     committed = set(embedding_store.read_store(REPO / "data/embeddings" / embeddings.model_store(EMBED).name))
     new = {embedding_store.text_key(embeddings.embedding_text(p, r)) for p, r in zip(responses["prompt"], responses["response"])}

@@ -13,16 +13,16 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from harmstudy import provenance
+from harmstudy.data.targets import ELICITATION_KIND as KIND  # noqa: F401
+from harmstudy.data.targets import RESPONSES, load_responses
 from harmstudy.models.chat import ChatPrompt
 from harmstudy.models.registry import REGISTRY, load_llama, resolve_model
-from harmstudy.report import provenance
-from harmstudy.report.progress import Progress
+from harmstudy.progress import Progress
 from harmstudy.runs import Run, RunMismatchError  # noqa: F401  (RunMismatchError: part of this API)
 
 #: Base (completion-mode) models see the prompt as plain text followed by a newline, as in the paper.
 COMPLETION_TEMPLATE = "{prompt}\n"
-RESPONSES = "responses.jsonl"
-KIND = "elicitation"
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,6 @@ def make_generator(name: str, *, n_threads: int | None, seed: int, api_base: str
 
 
 # ---------------------------------------------------------------------------------------------- runs
-def load_responses(run: str) -> pd.DataFrame:
-    """All records of a run (empty frame if none). Reading never modifies the run."""
-    return pd.DataFrame(Run(run, KIND).records(RESPONSES))
 
 
 def run_elicitation(models: list[str], prompts: pd.DataFrame, *, run: str, params: GenerationParams,

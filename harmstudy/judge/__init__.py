@@ -1,1 +1,3 @@
-"""Judging: prompts, calls through LiteLLM with a cache, judging runs, and views of their answers."""
+"""LLM judges, which call a model: settings, LiteLLM client and retries (``calls``), prompts (``prompt``), the
+call cache (``cache``), listwise judging runs (``runs``), pointwise judging (``pointwise``), and views of their
+answers (``views``). What they are applied to is chosen in :mod:`harmstudy.data.targets`."""

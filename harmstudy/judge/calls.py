@@ -26,7 +26,7 @@ from harmstudy.judge.prompt import TEMPLATE_VERSION, build_messages, display_ord
 from harmstudy.models.registry import DEFAULT_JUDGE_MODEL, PROVIDER
 from harmstudy.parse.judge_answers import LABELS, parse_judge_answer
 from harmstudy.parse.rankings import STRICT_ORDER, USABLE
-from harmstudy.report.progress import Progress
+from harmstudy.progress import Progress
 
 DEFAULT_JUDGE = f"{PROVIDER}/{DEFAULT_JUDGE_MODEL}"
 

@@ -6,7 +6,7 @@ run folders as the listwise judges: a local model (``llamacpp/...``) answers wit
 with ``logprobs`` where its provider returns them, else its sampled word counts (status ``sampled``).
 
 On triples (the paper's, or an elicitation run's): responses with P(harmful) >= threshold are harmful,
-ranked by P (the one ranking representation, via :func:`harmstudy.judge.learned.to_rankings`). The
+ranked by P (the one ranking representation, via :func:`harmstudy.stats.scores.to_rankings`). The
 threshold is a number, or ``"share"``: for each student sheet, the P above which the students' harmful
 share of the *other* sheets lies (out of fold, as the learned judges' thresholds are).
 
@@ -21,19 +21,18 @@ from dataclasses import asdict, replace
 import numpy as np
 import pandas as pd
 
-from harmstudy import PAPER_MODELS
+from harmstudy import PAPER_MODELS, provenance
 from harmstudy.data.release import load_release, student_sheets
 from harmstudy.data.scored_responses import harm_definition
+from harmstudy.data.targets import elicitation_triples, fold_groups, paper_triples, response_frame
 from harmstudy.judge.cache import JudgeCache
 from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label, redact
-from harmstudy.judge.learned import fold_groups, response_frame, score_summary, threshold_for_share, to_rankings
 from harmstudy.judge.prompt import POINTWISE_VERSION, build_pointwise_messages
-from harmstudy.judge.runs import (OPERATIONAL, JudgeRunFailed, clip, elicitation_triples, judge_model_info, judge_slug,
-                                  paper_triples)
+from harmstudy.judge.runs import OPERATIONAL, JudgeRunFailed, clip, judge_model_info, judge_slug
 from harmstudy.parse.judge_scores import score_answer
-from harmstudy.report import provenance
-from harmstudy.report.progress import Progress
+from harmstudy.progress import Progress
 from harmstudy.runs import Run
+from harmstudy.stats.scores import score_summary, threshold_for_share, to_rankings
 
 KIND = "pointwise"
 FEWSHOT_KIND = "few-shot"
@@ -136,7 +135,7 @@ def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str 
 
 def share_thresholds(scored: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
     """For each response, the P above which the students' harmful share of the *other* student sheets
-    lies among those sheets' responses (:func:`harmstudy.judge.learned.fold_groups` folds)."""
+    lies among those sheets' responses (:func:`harmstudy.data.targets.fold_groups` folds)."""
     data = scored.merge(frame[["item_id", "model", "label", "source", "prompt_id"]],
                         on=["item_id", "model", "prompt_id"], how="left")
     folds = fold_groups(data.assign(source=data["source"].fillna("")))
@@ -178,7 +177,7 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
     """Score every response of the target's triples; rank each triple from the scores; write the run.
 
     ``threshold="share"`` needs the paper's triples (the students' labels); on an elicitation run give a
-    number (e.g. the one :func:`harmstudy.judge.learned.threshold_for_share` gives on a paper run's scores).
+    number (e.g. the one :func:`harmstudy.stats.scores.threshold_for_share` gives on a paper run's scores).
     ``shots`` > 0: a few-shot judge, shown ``shots`` labelled responses of another student sheet first
     (:func:`fewshot_examples`; each cut to ``shot_chars``).
     """
@@ -191,7 +190,7 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
             raise ValueError("scoring an elicitation run's triples needs its three `models`")
         if threshold == "share":
             raise ValueError("threshold='share' learns from the students' labels: on an elicitation run pass "
-                             "a number (e.g. from a paper run: learned.threshold_for_share)")
+                             "a number (e.g. from a paper run: stats.scores.threshold_for_share)")
         triples = elicitation_triples(target.split(":", 1)[1], models)
         n_items = None
     else:
@@ -250,7 +249,7 @@ def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, s
 
 def summary(result: dict, frame: pd.DataFrame) -> dict:
     """``pointwise_judges.csv`` row: the run's P against the students' majority label (AUC, Brier; via
-    :func:`harmstudy.judge.learned.score_summary`), coverage, and the thresholds used."""
+    :func:`harmstudy.stats.scores.score_summary`), coverage, and the thresholds used."""
     data = result["scores"].merge(frame[["item_id", "model", "label"]], on=["item_id", "model"])
     scored = data[data["score"].notna()]
     return {"judge": result["label"], "kind": FEWSHOT_KIND if "+fewshot" in result["label"] else KIND,

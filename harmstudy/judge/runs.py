@@ -11,16 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
-import numpy as np
-import pandas as pd
-
-from harmstudy import PAPER_MODELS
-from harmstudy.data.release import item_id, load_release
-from harmstudy.elicit.elicitation import load_responses
-from harmstudy.judge.calls import (JudgeSettings, judge_label, judge_triples, order_sensitivity, redact,
-                                   to_long, to_long_balanced)
+from harmstudy import PAPER_MODELS, provenance
+from harmstudy.data.targets import elicitation_triples, paper_triples
+from harmstudy.judge.calls import (JudgeSettings, judge_label, judge_triples, order_sensitivity, redact, to_long,
+                                   to_long_balanced)
 from harmstudy.parse.rankings import USABLE
-from harmstudy.report import provenance
 from harmstudy.runs import Run
 
 PAPER_TARGET = "paper"
@@ -51,54 +46,6 @@ def default_run_name(settings: JudgeSettings, target: str, n_items: int | None) 
 def clip(text: str, limit: int) -> str:
     text = text or ""
     return text if len(text) <= limit else text[:limit] + " […]"
-
-
-def _stratified(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of ``n`` rows, stratified by student sheet (``source``): each sheet's share of ``n``
-    by the largest-remainder method (its whole part, then one more for the sheets with the largest
-    fractional parts until ``n`` is reached; ties in sheet order), then a seeded sample within each sheet."""
-    if n >= len(frame):
-        return frame
-    counts = frame.groupby("source", sort=True).size()
-    quota = counts * n / len(frame)
-    allocated = np.floor(quota).astype(int)
-    extra = (quota - allocated).sort_values(ascending=False, kind="stable").index[:n - int(allocated.sum())]
-    allocated[extra] += 1
-    return pd.concat([g.sample(n=int(allocated[source]), random_state=seed)
-                      for source, g in frame.groupby("source", sort=True)])
-
-
-def paper_triples(n_items: int | None, seed: int) -> pd.DataFrame:
-    """The release's triples: the expert's first (a seeded sample of them, stratified by student sheet,
-    when ``n_items`` is smaller), then a seeded sample of the rest stratified by student sheet."""
-    rel = load_release()
-    triples = rel.triples
-    if n_items is None or n_items >= len(triples):
-        return triples
-    expert_items = set(rel.rankings.loc[rel.rankings["rater_kind"] == "expert", "item_id"])
-    first = triples[triples["item_id"].isin(expert_items)]
-    rest = triples[~triples["item_id"].isin(expert_items)]
-    if n_items <= len(first):
-        sample = _stratified(first, n_items, seed)
-    else:
-        sample = pd.concat([first, _stratified(rest, n_items - len(first), seed)])
-    return sample.sort_values("item_id").reset_index(drop=True)
-
-
-def elicitation_triples(run: str, models: list[str]) -> pd.DataFrame:
-    """One triple per prompt of an elicitation run that every model answered."""
-    resp = load_responses(run)
-    if resp.empty:
-        raise FileNotFoundError(f"elicitation run {run!r} has no responses: run notebooks/01_elicit.ipynb first")
-    wide = resp.pivot_table(index=["prompt_id", "prompt"], columns="model", values="response", aggfunc="first")
-    missing = [m for m in models if m not in wide.columns]
-    if missing:
-        raise ValueError(f"elicitation run {run!r} has no responses from {missing}; it has {list(wide.columns)}")
-    wide = wide[models].dropna().reset_index()
-    wide.columns = ["prompt_id", "prompt", *[f"response_{m}" for m in models]]
-    wide.insert(0, "item_id", [item_id(p, [r[f"response_{m}"] for m in models])
-                               for p, r in zip(wide["prompt"], wide.to_dict("records"))])
-    return wide
 
 
 def judge_model_info(settings: JudgeSettings) -> dict:

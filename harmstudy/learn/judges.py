@@ -16,7 +16,6 @@ Honest evaluation (the release's labels are what it learns from):
 """
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass
 
@@ -25,19 +24,18 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from harmstudy import PAPER_MODELS
-from harmstudy.data.release import Release, load_release, student_sheets
-from harmstudy.learn import embeddings
+from harmstudy import PAPER_MODELS, provenance
+from harmstudy.data.release import Release, load_release
 from harmstudy.data.targets import elicitation_frame, fold_groups, pyrit_frame, response_frame
+from harmstudy.learn import embeddings
+from harmstudy.parse.rankings import NOT_HARMFUL, USABLE
 from harmstudy.parse.refusal import is_refusal
-from harmstudy.stats.scores import score_summary, threshold_for_share, to_rankings
-from harmstudy import provenance
 from harmstudy.runs import Run, json_safe
+from harmstudy.stats.scores import score_summary, threshold_for_share, to_rankings
 
 SEED = 0
 

@@ -1,1 +1,1 @@
-"""Reporting: figures, table writing, provenance, notebook records, progress bars, README numbers."""
+"""Reporting: figures, table writing, notebook records, README numbers, and make's papermill entry point."""

@@ -13,8 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from harmstudy import paths  # noqa: E402
-from harmstudy.report import provenance  # noqa: E402
+from harmstudy import paths, provenance  # noqa: E402
 from harmstudy.parse.rankings import USABLE  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")

@@ -44,7 +44,7 @@ def value(spec: str, folder: Path | None = None) -> str:
     m = SPEC.match(spec.strip())
     if not m:
         raise ReadmeNumberError(f"README marker {spec!r} is not table[col=value,...].column:format")
-    table = _table(m["table"], str(folder or paths.TABLES))
+    table = _table(m["table"], str(folder or paths.STUDY_FIGURES / "tables"))
     rows = table
     for cond in filter(None, (c.strip() for c in m["filters"].split(","))):
         col, _, want = cond.partition("=")

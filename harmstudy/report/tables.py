@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harmstudy import files, paths
-from harmstudy.report import provenance
+from harmstudy import files, paths, provenance
 
 
 def write_table(frame: pd.DataFrame, name: str) -> Path:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.kernel_ridge import KernelRidge
 from sklearn.isotonic import IsotonicRegression
+from sklearn.kernel_ridge import KernelRidge
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
 
+from harmstudy.data import targets
 from harmstudy.data.release import normalize_prompt
 from harmstudy.data.scored_responses import LIKERT_01
-from harmstudy.data import targets
 from harmstudy.learn import judges as learned
 from harmstudy.stats.scores import threshold_for_share
 

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from harmstudy.sets import external
-from harmstudy.learn import judges as learned
 from harmstudy.stats import single_response
 from harmstudy.stats.scores import to_rankings
 

@@ -26,7 +26,7 @@ def without_fixed_order_twins(rankings: pd.DataFrame) -> pd.DataFrame:
 
 def judge_reliability(agreement_csv: Path | None = None, metric: str = "alpha_ordinal") -> pd.DataFrame:
     """Each judge's agreement with the students on the paper's triples (estimate and CI)."""
-    path = Path(agreement_csv or paths.table_path("judge_agreement"))
+    path = Path(agreement_csv or paths.input_table_path("judge_agreement"))
     if not path.exists():
         return pd.DataFrame(columns=["rater", "judge_alpha", "judge_alpha_low", "judge_alpha_high", "judge_alpha_n"])
     table = pd.read_csv(path)

@@ -17,7 +17,7 @@ from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, smal
 
 def load_all_rankings(judge_runs: list[str] = ()) -> pd.DataFrame:
     """The release's rankings plus the named judging runs' rankings of the paper's triples."""
-    frames = [read_rankings(paths.table_path("rankings_long"))]
+    frames = [read_rankings(paths.input_table_path("rankings_long"))]
     frames += load_run_rankings(judge_runs, "paper_rankings.csv")
     return pd.concat(frames, ignore_index=True)
 

@@ -1,0 +1,87 @@
+"""What ``make`` prints before a notebook that may call a model (``python -m harmstudy.announce``): which run
+it computes and how long that took when it was recorded, or that it resumes; before the learned judges, what
+their embedding store lacks. Also ``make print-model-time`` / ``make record-model-time``.
+
+It sits above every stage (it reads the targets and the embedding store the learned judges use); nothing in
+the package imports it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harmstudy import embedding_store, model_time, paths
+from harmstudy.runs import MANIFEST
+
+
+def announce(notebook: str, run: str, n: int, unit: str, references: list[tuple[str, int]]) -> str:
+    """The line ``make`` prints before a notebook that may call a model: whether its run is new (with an
+    estimate scaled from the first recorded reference run, ``(run, its number of items)``: its folder, or
+    where the folder is gone — a cold rebuild — the time ``model_time.MODEL_TIME`` keeps for it) or resumes."""
+    folder = paths.RUNS / run
+    if (folder / MANIFEST).exists() or any(folder.glob("*.jsonl")) or any(folder.glob("*.sqlite")):
+        minutes = model_time.recorded_model_seconds(folder) / 60
+        return (f"{notebook}: data/runs/{run} exists ({minutes:.1f} min of model time recorded): only what it "
+                f"lacks is computed, nothing recorded is repeated")
+    kept = pd.read_csv(model_time.MODEL_TIME).set_index("run")["seconds"] if model_time.MODEL_TIME.exists() else pd.Series(dtype=float)
+    for ref, ref_n in references:
+        seconds = model_time.recorded_model_seconds(paths.RUNS / ref) if (paths.RUNS / ref).is_dir() else float(kept.get(ref, 0.0))
+        if seconds > 0 and ref_n > 0:
+            return (f"{notebook}: data/runs/{run} is new — about {seconds * n / ref_n / 60:.1f} min here "
+                    f"({ref}: {seconds / 60:.1f} min for {ref_n} {unit})")
+    return f"{notebook}: data/runs/{run} is new — no recorded run to estimate its time from"
+
+
+def announce_embeddings(notebook: str, model: str, elicit_run: str | None, elicit_models: list[str]) -> str:
+    """The line ``make`` prints before the learned judges: how many of their texts (the release's responses,
+    the elicitation run's, and PyRIT's scored responses, which the pooled judges learn from) the model's
+    embedding store lacks, and what embedding them would take at the store's recorded seconds per text."""
+    from harmstudy import PAPER_MODELS
+    from harmstudy.data import targets
+    from harmstudy.data.release import load_release
+    from harmstudy.learn import embeddings
+
+    frame = targets.response_frame(load_release(), list(PAPER_MODELS))
+    if elicit_run:
+        frame = pd.concat([frame, targets.elicitation_frame(elicit_run, elicit_models)], ignore_index=True)
+    frame = pd.concat([frame, targets.pyrit_frame()], ignore_index=True)
+    texts = list(dict.fromkeys(embeddings.embedding_text(p, r) for p, r in zip(frame["prompt"], frame["response"])))
+    missing = embeddings.missing_texts(texts, model)
+    folder = embeddings.model_store(model)
+    where = f"data/embeddings/{folder.name}"
+    if not missing:
+        return f"{notebook}: all {len(texts)} texts are in {where}: no model call"
+    store = embedding_store.read_store(folder)
+    per_text = float(np.mean([s for _, s in store.values()])) if store else float("nan")
+    eta = f"about {len(missing) * per_text / 60:.1f} min at its {per_text:.2f} s per text" if store else \
+        "no stored text to estimate the time from (~1 s per text here)"
+    return f"{notebook}: {len(missing)} of {len(texts)} texts are not in {where} yet — {eta}"
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Model time the run folders and embedding stores record "
+                                             "(default: all of them), or make's line before a model run.")
+    ap.add_argument("folders", nargs="*", type=Path)
+    ap.add_argument("--announce", metavar="NOTEBOOK", help="print the line for this notebook's run (--run)")
+    ap.add_argument("--run", help="the run folder's name")
+    ap.add_argument("--n", type=int, default=0, help="items the run computes")
+    ap.add_argument("--unit", default="items")
+    ap.add_argument("--ref", action="append", default=[], metavar="RUN:N",
+                    help="a recorded run like it and its number of items (the first one present is used)")
+    ap.add_argument("--embedding-model", help="with --announce: the learned judges' embedding model (--run: "
+                                              "the elicitation run they score)")
+    ap.add_argument("--elicit-models", nargs="*", default=["smollm2-135m-instruct", "gemma3-270m",
+                                                           "qwen2.5-coder-0.5b-instruct"])
+    ap.add_argument("--record", action="store_true", help=f"also keep each folder's time in {model_time.MODEL_TIME.name}")
+    args = ap.parse_args()
+    if args.announce and args.embedding_model:
+        print(announce_embeddings(args.announce, args.embedding_model, args.run, args.elicit_models))
+    elif args.announce:
+        refs = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1])) for r in args.ref]
+        print(announce(args.announce, args.run, args.n, args.unit, refs))
+    else:
+        model_time.print_model_time(args.folders or model_time.recorded_folders(),
+                                    record=model_time.MODEL_TIME if args.record else None)

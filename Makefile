@@ -39,46 +39,20 @@ RELEASE := $(shell find data/llm-harm -type f 2>/dev/null | sort)
 PAPERMILL = $(BIN)/python -m harmstudy.report.run_notebook --kernel $(KERNEL) --cwd notebooks --progress-bar
 
 # ---- parameters a reader may pass, e.g. `make paper JUDGE=openai/gpt-4o N_PROMPTS=200` -------------------
-# The defaults make the study's committed runs, figures and tables. Any other value is a *variant*: its runs
-# get their own folders in data/runs/ (named below from the parameters; `make print-runs` shows them) and its
-# figures, tables, MANIFEST and executed notebooks go to build/variants/<variant>/, so no tracked file
-# changes. What the variant shares with the study (a run with the same name, stored embeddings) is reused.
-PARAMS := JUDGE API_BASE N_PROMPTS N_ITEMS N_BOOT POINTWISE_JUDGE POINTWISE_N_ITEMS FEWSHOT_SHOTS
-DEFAULT_JUDGE := llamacpp/qwen2.5-coder-1.5b-instruct
-DEFAULT_API_BASE :=
-DEFAULT_N_PROMPTS := 120
-DEFAULT_N_ITEMS := 180
-DEFAULT_N_BOOT := 1000
-# Each response judged alone: P(harmful) from the answer token's log-probabilities (no display slot).
-DEFAULT_POINTWISE_JUDGE := llamacpp/qwen2.5-coder-0.5b-instruct
-# (on the expert's 85 triples: ~3.4 s per response on 2 cores; a student can pass POINTWISE_N_ITEMS=180)
-DEFAULT_POINTWISE_N_ITEMS := 85
-# The same judge few-shot: FEWSHOT_SHOTS labelled responses of another student sheet before each response.
-DEFAULT_FEWSHOT_SHOTS := 4
-$(foreach p,$(PARAMS),$(eval $(p) ?= $$(DEFAULT_$(p))))
-# Same rule as harmstudy.judge.runs.default_run_name (tests/test_project.py checks they agree).
-slug = $(shell echo '$(1)' | sed -E 's#^llamacpp/##; s#[^A-Za-z0-9.]+#-#g; s#^-+|-+$$##g' | tr A-Z a-z)
-# two strings differ (make has no string comparison in expressions: each is removed from the other)
-differs = $(or $(subst x$(1),,x$(2)),$(subst x$(2),,x$(1)))
-CHANGED := $(strip $(foreach p,$(PARAMS),$(if $(call differs,$(DEFAULT_$(p)),$($(p))),$(p))))
-VARIANT := $(if $(CHANGED),$(call slug,$(foreach p,$(CHANGED),$(p)=$($(p)))))
-OUT := $(if $(VARIANT),build/variants/$(VARIANT),figures)
-TAB := $(OUT)/tables
-NB_OUT := $(if $(VARIANT),$(OUT)/notebooks,build/notebooks)
+# `make help` lists them with their defaults, meanings and costs. The defaults make the study's committed
+# runs, figures and tables. Any other value makes a *variant*: its runs get their own folders in data/runs/
+# and its figures, tables, MANIFEST and executed notebooks go to build/variants/<variant>/, so no tracked
+# file changes. What the variant shares with the study (a run with the same name, stored embeddings) is reused.
+# The plan — defaults, run names, the variant, its folders and each notebook run's papermill parameters — is
+# harmstudy/plan.py's, asked once here (system Python, standard library only: it runs before .venv exists).
+PARAMS := JUDGE API_BASE N_PROMPTS N_ITEMS N_BOOT POINTWISE_JUDGE POINTWISE_N_ITEMS FEWSHOT_SHOTS ELICIT_MODELS
+define newline
 
-ELICIT_RUN := $(if $(filter 120,$(N_PROMPTS)),elicit-default,elicit-n$(N_PROMPTS))
-JUDGE_SLUG := $(call slug,$(JUDGE))
-JUDGE_PAPER_RUN := judge-$(JUDGE_SLUG)-paper-n$(N_ITEMS)
-# New small models are judged position-balanced: each triple in 3 display orders, aggregated.
-JUDGE_ELICIT_RUN := judge-$(JUDGE_SLUG)-o3-$(ELICIT_RUN)-nall
-# The embedded judge position-balanced on 30 of the expert's triples: its reliability, and its position bias.
-JUDGE_ORDERS_RUN := judge-qwen2.5-coder-1.5b-instruct-o3-paper-n30
-POINTWISE_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n$(POINTWISE_N_ITEMS)
-FEWSHOT_RUN := pointwise-$(call slug,$(POINTWISE_JUDGE))-fewshot$(FEWSHOT_SHOTS)-paper-n$(POINTWISE_N_ITEMS)
-LEARNED_RUN := learned-judges$(if $(filter elicit-default,$(ELICIT_RUN)),,-$(ELICIT_RUN))
-# The learned judges' embedding model (its vectors: data/embeddings/, shared by every run).
-EMBEDDING_MODEL := smollm2-135m-instruct
-LIKERT_RUN := pointwise-qwen2.5-coder-0.5b-instruct-likert-pyrit
+
+endef
+PLAN := $(shell $(PYTHON) harmstudy/plan.py $(foreach p,$(PARAMS),$(if $(value $(p)),'$(p)=$($(p))')))
+$(eval $(subst |||,$(newline),$(PLAN)))
+TAB := $(OUT)/tables
 R := data/runs
 # Before a notebook that may call a model: which run it computes, and how long that took when it was
 # recorded (scaled by the number of items), or that it resumes (harmstudy.announce).
@@ -86,12 +60,17 @@ announce = @$(BIN)/python -m harmstudy.announce --announce $(1) --run $(2) --n $
 # Before the learned judges: how many of their texts the embedding store lacks, and what embedding them costs.
 announce_embeddings = @$(BIN)/python -m harmstudy.announce --announce $(1) --embedding-model $(2) --run $(3)
 
-.PHONY: help paper test bench lab venv lock clean-figures print-runs print-outputs print-model-time record-model-time readme external
+.PHONY: help paper test bench lab venv lock clean-figures print-runs print-outputs external-example print-model-time record-model-time readme external
 .DEFAULT_GOAL := help
 
 help: ## list the targets
 	@echo "Parameters (make paper NAME=value; other values than these defaults make a variant in build/variants/):"
-	@$(foreach p,$(PARAMS),printf '  %-18s %s\n' '$(p)' '$(or $(DEFAULT_$(p)),(empty))';)
+	@$(PYTHON) harmstudy/plan.py --help
+	@echo "A judge of your own on the paper's triples, with its agreement beside the paper's judges:"
+	@echo "  make paper JUDGE=openai/gpt-4o           (listwise; needs OPENAI_API_KEY in .env or the environment)"
+	@echo "  make paper POINTWISE_JUDGE=llamacpp/qwen2.5-coder-1.5b-instruct POINTWISE_N_ITEMS=85   (each response alone)"
+	@echo "  outputs in build/variants/<variant>/tables/judge_agreement.csv; make print-runs shows the folders"
+	@echo "Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # ------------------------------------------------------------------------------------------------ venv
@@ -144,9 +123,7 @@ OUT_08 := $(TAB)/transfer_matrix.csv $(OUT)/transfer_matrix.png
 #: Every notebook run, in the order make lists them (`make print-outputs` prints their outputs).
 NOTEBOOK_RUNS := 00 01 02 02E 02O 02P 02F 03 03C 04 05 06 08
 NOTEBOOK_OUTPUTS := $(foreach g,$(NOTEBOOK_RUNS),$(OUT_$(g)))
-PAPER_RUNS := $(JUDGE_PAPER_RUN) $(JUDGE_ORDERS_RUN) $(POINTWISE_RUN) $(FEWSHOT_RUN) $(LEARNED_RUN)
 PAPER_JUDGE_OUTPUTS := $(OUT_02) $(OUT_02O) $(OUT_02P) $(OUT_02F) $(OUT_03)
-yaml_list = [$(subst $() ,$(comma) ,$(strip $1))]
 comma := ,
 PYRIT := $(shell find data/pyrit-scorer-evals -type f 2>/dev/null | sort)
 # N_ITEMS=0 (all triples) is estimated as the release's number of triples.
@@ -154,8 +131,8 @@ RELEASE_TRIPLES := 1018
 n_or_all = $(if $(filter 0,$(1)),$(RELEASE_TRIPLES),$(1))
 
 # Each notebook run G: NB_G (the notebook), EXEC_G (its executed copy in NB_OUT), IN_G (what it reads besides
-# the notebook and the package), ARGS_G (papermill parameters), SAY_G (make's line before it: which run it
-# computes and for how long, or that it resumes).
+# the notebook and the package), SAY_G (make's line before it: which run it computes and for how long, or
+# that it resumes); ARGS_G (its papermill parameters) comes from the plan (harmstudy/plan.py).
 NB_00 := 00_data
 SAY_00 = $(if $(VARIANT),@echo "variant $(VARIANT): its figures and tables go to $(OUT)/ (the study's own in figures/ are untouched)")
 IN_00 := $(RELEASE)
@@ -163,70 +140,54 @@ IN_00 := $(RELEASE)
 NB_01 := 01_elicit
 SAY_01 = $(call announce,01_elicit,$(ELICIT_RUN),$(N_PROMPTS),prompts,elicit-default:120)
 IN_01 = $(OUT_00)
-ARGS_01 = -p n_prompts $(N_PROMPTS) -p run $(ELICIT_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
 
 NB_02 := 02_judge
 SAY_02 = $(call announce,02_judge,$(JUDGE_PAPER_RUN),$(call n_or_all,$(N_ITEMS)),triples,judge-$(JUDGE_SLUG)-paper-n180:180 judge-qwen2.5-coder-1.5b-instruct-paper-n180:180)
-ARGS_02 = -p judge $(JUDGE) -p n_items $(N_ITEMS) -y 'targets: [paper]' -p run $(JUDGE_PAPER_RUN) \
-          $(if $(API_BASE),-p api_base $(API_BASE))
 
 # The elicitation run's triples, each shown in 3 orders (no model in a fixed slot).
 NB_02E := 02_judge
 EXEC_02E := 02_judge_elicit
 SAY_02E = $(call announce,02_judge_elicit,$(JUDGE_ELICIT_RUN),$(N_PROMPTS),triples in 3 orders,judge-$(JUDGE_SLUG)-o3-elicit-default-nall:120 judge-qwen2.5-coder-1.5b-instruct-o3-elicit-default-nall:120)
 IN_02E = $(OUT_01)
-ARGS_02E = -p judge $(JUDGE) -y 'targets: ["elicit:$(ELICIT_RUN)"]' -p orders 3 -p table_suffix _elicit \
-           -p run $(JUDGE_ELICIT_RUN) $(if $(API_BASE),-p api_base $(API_BASE))
 
 # The embedded judge again, constrained to valid answers and shown in 3 orders (coverage, position bias).
 NB_02O := 02_judge
 EXEC_02O := 02_judge_orders
 SAY_02O = $(call announce,02_judge_orders,$(JUDGE_ORDERS_RUN),30,triples in 3 orders,$(JUDGE_ORDERS_RUN):30)
-ARGS_02O = -y 'targets: [paper]' -p n_items 30 -p orders 3 -p table_suffix _o3 -p run $(JUDGE_ORDERS_RUN)
 
 # Each response of the paper's triples scored alone (threshold out of fold by student sheet). The notebook's
 # elicit_run parameter scores the new models' triples too (not run here: ~20 min on 2 cores).
 NB_02P := 02_pointwise_judge
-SAY_02P = $(call announce,02_pointwise_judge,$(POINTWISE_RUN),$(call n_or_all,$(POINTWISE_N_ITEMS)),triples,pointwise-$(call slug,$(POINTWISE_JUDGE))-paper-n85:85 pointwise-qwen2.5-coder-0.5b-instruct-paper-n85:85)
-ARGS_02P = -p judge $(POINTWISE_JUDGE) -p n_items $(POINTWISE_N_ITEMS) -p run $(POINTWISE_RUN) \
-           $(if $(API_BASE),-p api_base $(API_BASE))
+SAY_02P = $(call announce,02_pointwise_judge,$(POINTWISE_RUN),$(call n_or_all,$(POINTWISE_N_ITEMS)),triples,pointwise-$(POINTWISE_SLUG)-paper-n85:85 pointwise-qwen2.5-coder-0.5b-instruct-paper-n85:85)
 
 # The same notebook, few-shot (~3 s per response for the 0.5B model: the examples stay in the KV cache).
 NB_02F := 02_pointwise_judge
 EXEC_02F := 02_fewshot_judge
 SAY_02F = $(call announce,02_fewshot_judge,$(FEWSHOT_RUN),$(call n_or_all,$(POINTWISE_N_ITEMS)),triples,pointwise-qwen2.5-coder-0.5b-instruct-fewshot4-paper-n85:85)
-ARGS_02F = -p judge $(POINTWISE_JUDGE) -p n_items $(POINTWISE_N_ITEMS) -p shots $(FEWSHOT_SHOTS) -p run $(FEWSHOT_RUN) \
-           -p table_suffix _fewshot $(if $(API_BASE),-p api_base $(API_BASE))
 
 # Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.
 NB_03 := 03_learned_judges
 SAY_03 = $(call announce_embeddings,03_learned_judges,$(EMBEDDING_MODEL),$(ELICIT_RUN))
 IN_03 = $(RELEASE) $(OUT_01)
-ARGS_03 = -p elicit_run $(ELICIT_RUN) -p run $(LEARNED_RUN) -p embedding_model $(EMBEDDING_MODEL)
 
 # The learned judge against the number of student sheets it learned from, on held-out sheets (no model call).
 NB_03C := 03_learning_curve
 IN_03C = $(RELEASE) $(OUT_00) $(wildcard data/embeddings/$(EMBEDDING_MODEL)-*/*.npz)
-ARGS_03C = -p embedding_model $(EMBEDDING_MODEL)
 
 NB_04 := 04_agreement
 IN_04 = $(OUT_00) $(PAPER_JUDGE_OUTPUTS)
-ARGS_04 = -p n_boot $(N_BOOT) -y 'judge_runs: $(call yaml_list,$(PAPER_RUNS))'
 
 NB_05 := 05_small_models
 IN_05 = $(OUT_02E) $(OUT_03) $(OUT_04)
-ARGS_05 = -p elicit_run $(ELICIT_RUN) -y 'judge_runs: [$(JUDGE_ELICIT_RUN), $(LEARNED_RUN)]'
 
 # Single responses scored by people (PyRIT's sets), our judges beside PyRIT's published scorers.
 NB_06 := 06_external_sets
 SAY_06 = $(call announce,06_external_sets,$(LIKERT_RUN),604,responses,$(LIKERT_RUN):604)
 IN_06 = $(PYRIT) $(RELEASE)
-ARGS_06 = -p n_boot $(N_BOOT)
 
 # What a judge learned from (the paper, PyRIT, both, each PyRIT category) against where it is tested (no model call).
 NB_08 := 08_transfer_matrix
 IN_08 = $(OUT_06) $(OUT_03) $(PYRIT) $(RELEASE)
-ARGS_08 = -p n_boot $(N_BOOT) -p learned_run $(LEARNED_RUN)
 
 # One rule per notebook run G: its outputs, as one grouped target, from its notebook, inputs and the package.
 # Every file is written atomically and complete, and the outputs are touched together once the notebook ran.
@@ -272,7 +233,7 @@ VERDICTS ?=
 CATEGORY ?=
 yaml_strs = [$(subst $() ,$(comma) ,$(foreach x,$(1),"$(x)"))]
 EXTERNAL_OUT = build/external/$(basename $(notdir $(SET)))
-external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..."
+external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
 	@test -n "$(SET)" || { echo 'make external needs SET=<file> (CSV, TSV, JSONL or Parquet) and HUMAN="<column> ...", e.g. make external SET=mine.csv REQUEST=prompt RESPONSE=answer HUMAN="rater_1 rater_2" SCALE=binary VERDICTS="llamaguard"' >&2; exit 2; }
 	@test -n "$(HUMAN)" || { echo 'make external needs HUMAN="<column> ..." (the human label columns of $(SET))' >&2; exit 2; }
 	@mkdir -p $(EXTERNAL_OUT)
@@ -281,6 +242,12 @@ external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQ
 	  $(if $(filter binary,$(SCALE)),-p scale binary,-y 'scale: [$(subst $() ,$(comma) ,$(strip $(SCALE)))]') \
 	  -r category '$(CATEGORY)' -y 'verdicts: $(call yaml_strs,$(VERDICTS))' -p n_boot $(N_BOOT)
 	@echo "tables and figure: $(EXTERNAL_OUT)/"
+
+# make external on a file the repository ships: PyRIT's hate-speech set, three raters on its 0-1 scale.
+EXAMPLE_SET := data/pyrit-scorer-evals/harm/hate_speech_multi_score.csv
+external-example: $(STAMP) ## make external on a set the repository ships (PyRIT's hate speech, three raters): see how it reads
+	@$(MAKE) --no-print-directory external SET=$(EXAMPLE_SET) REQUEST=objective RESPONSE=assistant_response \
+	  HUMAN="human_score_1 human_score_2 human_score_3" SCALE="0.0 0.25 0.5 0.75 1.0"
 
 # The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
 RENDER_README = $(BIN)/python -m harmstudy.report.readme

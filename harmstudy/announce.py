@@ -33,7 +33,7 @@ def announce(notebook: str, run: str, n: int, unit: str, references: list[tuple[
     return f"{notebook}: data/runs/{run} is new — no recorded run to estimate its time from"
 
 
-def announce_embeddings(notebook: str, model: str, elicit_run: str | None, elicit_models: list[str]) -> str:
+def announce_embeddings(notebook: str, model: str, elicit_run: str | None) -> str:
     """The line ``make`` prints before the learned judges: how many of their texts (the release's responses,
     the elicitation run's, and PyRIT's scored responses, which the pooled judges learn from) the model's
     embedding store lacks, and what embedding them would take at the store's recorded seconds per text."""
@@ -44,7 +44,7 @@ def announce_embeddings(notebook: str, model: str, elicit_run: str | None, elici
 
     frame = targets.response_frame(load_release(), list(PAPER_MODELS))
     if elicit_run:
-        frame = pd.concat([frame, targets.elicitation_frame(elicit_run, elicit_models)], ignore_index=True)
+        frame = pd.concat([frame, targets.elicitation_frame(elicit_run)], ignore_index=True)
     frame = pd.concat([frame, targets.pyrit_frame()], ignore_index=True)
     texts = list(dict.fromkeys(embeddings.embedding_text(p, r) for p, r in zip(frame["prompt"], frame["response"])))
     missing = embeddings.missing_texts(texts, model)
@@ -73,12 +73,10 @@ if __name__ == "__main__":
                     help="a recorded run like it and its number of items (the first one present is used)")
     ap.add_argument("--embedding-model", help="with --announce: the learned judges' embedding model (--run: "
                                               "the elicitation run they score)")
-    ap.add_argument("--elicit-models", nargs="*", default=["smollm2-135m-instruct", "gemma3-270m",
-                                                           "qwen2.5-coder-0.5b-instruct"])
     ap.add_argument("--record", action="store_true", help=f"also keep each folder's time in {model_time.MODEL_TIME.name}")
     args = ap.parse_args()
     if args.announce and args.embedding_model:
-        print(announce_embeddings(args.announce, args.embedding_model, args.run, args.elicit_models))
+        print(announce_embeddings(args.announce, args.embedding_model, args.run))
     elif args.announce:
         refs = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1])) for r in args.ref]
         print(announce(args.announce, args.run, args.n, args.unit, refs))

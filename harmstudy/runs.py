@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harmstudy import files, paths
+from harmstudy import files, paths, provenance
 
 MANIFEST = "manifest.json"
 
@@ -75,8 +75,13 @@ class Run:
                 f"run {self.name!r} was made with other settings ({', '.join(changed)}); choose another run "
                 f"name or delete data/runs/{self.name}")
 
-    def write_manifest(self, data: dict) -> None:
-        files.write_json(self.file(MANIFEST), {"run": self.name, "kind": self.kind, **data})
+    def write_manifest(self, data: dict, *, provenance_now: bool = True) -> None:
+        """``manifest.json`` (atomically): the run's name and kind, ``data``, and — unless ``provenance_now``
+        is False (``data`` keeps the provenance of when the run was made) — the provenance of this process:
+        package versions, the git commit and whether the code is edited, the machine."""
+        now = {"packages": provenance.package_versions(), "git": provenance.git_state(),
+               "machine": provenance.machine()} if provenance_now else {}
+        files.write_json(self.file(MANIFEST), {"run": self.name, "kind": self.kind, **data, **now})
 
     def records(self, name: str) -> list[dict]:
         return files.read_records(self.file(name))

@@ -35,7 +35,7 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
     assert rec02["targets"]["paper"]["coverage"] == 1.0           # grammar: every answer is a valid ranking
     # the new models' triples, each shown in 3 orders (as `make paper` does)
     rec02e = recorded_values(run_notebook(study_root, "02_judge", judge=judge, targets=["elicit:tiny"],
-                                          elicit_models=names, grammar=True, orders=3, max_tokens=24,
+                                          grammar=True, orders=3, max_tokens=24,
                                           table_suffix="_elicit"))
     elicit_run = rec02e["targets"]["elicit:tiny"]["run"]
     assert elicit_run == "judge-smollm2-135m-instruct-grammar-o3-tiny-nall"
@@ -56,8 +56,8 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
     assert pointwise_run == "pointwise-smollm2-135m-instruct-paper-n3" and rec02p["calls"] == 9
     assert rec02p["coverage"] == 1.0 and 0 < rec02p["brier"] < 1
 
-    rec03 = recorded_values(run_notebook(study_root, "03_learned_judges", elicit_run="tiny", elicit_models=names,
-                                         run="learned-tiny", judges={"learned-tfidf": 0.3}))
+    rec03 = recorded_values(run_notebook(study_root, "03_learned_judges", elicit_run="tiny",
+                                         run="learned-tiny", judges=[{"name": "learned-tfidf", "features": "tfidf"}]))
     assert 0.5 < rec03["judges"]["learned-tfidf"]["auc"] < 1                  # out of fold, on all 1,019 rankings
 
     rec04 = recorded_values(run_notebook(study_root, "04_agreement", n_boot=20,
@@ -74,7 +74,7 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
     assert set(learned["n"]) == {1019, 85} and set(learned["kind"]) == {"learned"}
     assert (study_root / "figures/judge_agreement_cost.png").stat().st_size > 10_000
 
-    rec05 = recorded_values(run_notebook(study_root, "05_small_models", elicit_run="tiny", elicit_models=names,
+    rec05 = recorded_values(run_notebook(study_root, "05_small_models", elicit_run="tiny",
                                          judge_runs=[elicit_run, "learned-tiny"], export_groups=1,
                                          export_per_group=3, export_overlap=1))
     harm = pd.read_csv(study_root / "figures/tables/new_small_model_harm.csv")

@@ -67,8 +67,12 @@ def test_a_models_store_is_named_by_its_file_hash():
     assert folder.parent.name == "embeddings"
 
 
-def test_a_learned_judges_name_says_its_features():
-    assert [learned.feature_kind(n) for n in ["learned-tfidf", "learned-embed", "learned-tfidf+embed"]] == \
-        ["tfidf", "embed", "tfidf+embed"]
-    with pytest.raises(ValueError, match="features"):
-        learned.feature_kind("learned-bow")
+def test_a_learned_judge_is_configured_by_its_spec_never_by_its_name():
+    spec = learned.JudgeSpec.of({"name": "learned-tfidf", "features": "embed", "pooling": "stacked"})
+    assert (spec.features, spec.targets, spec.pooling, spec.C) == ("embed", "hard", "stacked", 0.3)
+    with pytest.raises(ValueError, match="features must be one of"):
+        learned.JudgeSpec.of({"name": "learned-bow", "features": "bow"})
+    with pytest.raises(ValueError, match="a learned judge is a dict"):
+        learned.JudgeSpec.of({"name": "x", "feature": "tfidf"})
+    with pytest.raises(ValueError, match="share a name"):
+        learned.specs([{"name": "a", "features": "tfidf"}, {"name": "a", "features": "embed"}])

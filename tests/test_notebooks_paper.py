@@ -77,7 +77,8 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
 
     # 08: the transfer matrix, from 06's scores and a learned run with the paper and pooled TF-IDF judges
     run_notebook(study_root, "03_learned_judges", elicit_run="", run="learned-two",
-                 judges={"learned-tfidf": 0.3, "learned-tfidf+pooled": 0.3}, embedding_model="")
+                 judges=[{"name": "learned-tfidf", "features": "tfidf"},
+                         {"name": "learned-tfidf+pooled", "features": "tfidf", "pooling": "stacked"}], embedding_model="")
     rec08 = recorded_values(run_notebook(study_root, "08_transfer_matrix", datasets=["privacy", "representational"],
                                          learned_run="learned-two", n_boot=20, cv_splits=5))
     matrix = pd.read_csv(study_root / "figures" / "tables" / "transfer_matrix.csv")

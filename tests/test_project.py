@@ -270,3 +270,24 @@ def test_papermill_reads_every_parameter_of_every_notebook(nb, caplog):
         inspected = papermill.inspect_notebook(str(nb))
     assert list(inspected) == assigned
     assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()]
+
+
+def test_the_readmes_model_provenance_table_is_the_registrys():
+    """Each embedded model's row: its sha256 and licence as pinned in the registry, and the PyPI packages
+    that requirements-models.txt installs for it."""
+    from harmstudy.models.registry import REGISTRY
+
+    readme = (REPO / "README.md").read_text()
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines()
+            if line.startswith("| `") and "sha256" not in line and line.count("|") == 6}
+    requirements = (REPO / "requirements-models.txt").read_text()
+    embedded = [s for s in REGISTRY.values() if s.sha256]
+    assert {s.name for s in embedded} <= set(rows)
+    for spec in embedded:
+        cells = [c.strip() for c in rows[spec.name].split("|")[1:-1]]
+        assert cells[4] == f"`{spec.sha256}`" and cells[2] == spec.license, spec.name
+        packages = ([spec.package_file[0]] if spec.package_file else []) + list(spec.package_parts) + \
+            ([spec.assemble_with] if spec.assemble_with else [])
+        for package in packages:
+            assert package.replace("_", "-") in requirements, package
+        assert packages[0].replace("_", "-") in cells[3], spec.name

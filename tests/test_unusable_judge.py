@@ -37,15 +37,15 @@ def test_a_judge_with_no_usable_answer_is_reported_and_every_notebook_goes_on(st
         unscored = pd.read_csv(study_root / "figures/tables/judge_unscored.csv")
         assert set(unscored["status"]) == {"unscored"} and unscored["answers"].sum() == 4
         run_notebook(study_root, "02_judge", judge="openai/prose-judge", api_base=server.api_base,
-                     targets=["elicit:tiny"], elicit_models=MODELS, orders=3, run="prose-tiny",
+                     targets=["elicit:tiny"], orders=3, run="prose-tiny",
                      table_suffix="_elicit")
-    run_notebook(study_root, "03_learned_judges", elicit_run="tiny", elicit_models=MODELS, run="learned-tiny",
-                 judges={"learned-tfidf": 0.3}, embedding_model="")
+    run_notebook(study_root, "03_learned_judges", elicit_run="tiny", run="learned-tiny",
+                 judges=[{"name": "learned-tfidf", "features": "tfidf"}], embedding_model="")
     nb04 = run_notebook(study_root, "04_agreement", n_boot=20, judge_runs=["prose-paper", "learned-tiny"])
     assert "judging run 'prose-paper' has no usable ranking (12 rows, all unscored — no 'Content X: rank'" in printed(nb04)
     agree = pd.read_csv(study_root / "figures/tables/judge_agreement.csv")
     assert "learned-tfidf" in set(agree["judge"]) and not agree["judge"].str.contains("prose").any()
-    nb05 = run_notebook(study_root, "05_small_models", elicit_run="tiny", elicit_models=MODELS,
+    nb05 = run_notebook(study_root, "05_small_models", elicit_run="tiny",
                         judge_runs=["prose-tiny", "learned-tiny"], export_groups=1, export_per_group=2,
                         export_overlap=0)
     assert "judging run 'prose-tiny' has no usable ranking" in printed(nb05)

@@ -14,8 +14,8 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
-from harmstudy.parse.rankings import USABLE
-from harmstudy.data.release import ANOMALY_COLUMNS, RANKING_COLUMNS, _Collector, _read_human_sheet, group_number
+from harmstudy.parse.rankings import RELEASE_COLUMNS, USABLE, long_rankings
+from harmstudy.data.release import ANOMALY_COLUMNS, _Collector, _read_human_sheet, group_number
 
 INSTRUCTIONS = """# Ranking the harmfulness of three responses
 
@@ -105,8 +105,7 @@ def import_sheets(paths_: list[Path], *, source_label: str = "annotation") -> tu
             group = None
         rater = f"{source_label}-group-{group:02d}" if group is not None else f"{source_label}-{path.stem}"
         _read_human_sheet(path, col, rater=rater, kind="student", reverse=False)
-    rankings = pd.DataFrame(col.rows, columns=RANKING_COLUMNS)
-    rankings["rank"] = rankings["rank"].astype("Int64")
+    rankings = long_rankings(col.rows, RELEASE_COLUMNS)
     return rankings, pd.DataFrame(col.anomalies, columns=ANOMALY_COLUMNS)
 
 

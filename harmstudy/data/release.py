@@ -18,8 +18,8 @@ import pandas as pd
 
 from harmstudy import PAPER_MODELS, files, paths
 from harmstudy.parse.judge_answers import parse_judge_answer
-from harmstudy.parse.rankings import (ParsedRanking, break_ties_by_position, format_ranking, parse_ranking_cell,
-                                      reverse_direction)
+from harmstudy.parse.rankings import (RELEASE_COLUMNS, ParsedRanking, break_ties_by_position, format_ranking,
+                                      long_rankings, parse_ranking_cell, ranking_rows, reverse_direction)
 
 #: Groups whose sheets used the opposite direction (1 = most harmful).
 REVERSED_GROUPS = frozenset({10})
@@ -30,8 +30,6 @@ JUDGE_FILES = {
     "llama": "llama_predictions.csv",
 }
 MODEL_COLUMN_PREFIXES = ("Model 1", "Model 2", "Model 3")
-RANKING_COLUMNS = ["item_id", "prompt_id", "prompt", "model", "rater", "rater_kind", "rank", "status", "reason",
-                   "source", "source_row"]
 ANOMALY_COLUMNS = ["file", "row", "raw", "action", "reason"]
 
 
@@ -161,13 +159,9 @@ class _Collector:
 
     def ranking(self, *, item, pid, prompt, rater, kind, parsed: ParsedRanking, source, row,
                 models=None):
-        models = models or PAPER_MODELS
-        for i, model in enumerate(models):
-            self.rows.append({
-                "item_id": item, "prompt_id": pid, "prompt": prompt, "model": model, "rater": rater, "rater_kind": kind,
-                "rank": None if parsed.ranks is None else parsed.ranks[i],
-                "status": parsed.status, "reason": parsed.reason, "source": source, "source_row": row,
-            })
+        self.rows += ranking_rows(item_id=item, prompt_id=pid, prompt=prompt, models=models or PAPER_MODELS,
+                                  ranks=parsed.ranks, status=parsed.status, reason=parsed.reason, rater=rater,
+                                  rater_kind=kind, source=source, source_row=row)
 
 
 def _read_human_sheet(path: Path, col: _Collector, *, rater: str, kind: str, reverse: bool,
@@ -286,8 +280,7 @@ def _load_release_cached(release: str) -> Release:
     items, prompts = _judge_items(release_path, items_by_prompt)
     for judge, fname in JUDGE_FILES.items():
         files.append(_read_judge_file(release_path / fname, judge, col, items, prompts))
-    rankings = pd.DataFrame(col.rows, columns=RANKING_COLUMNS)
-    rankings["rank"] = rankings["rank"].astype("Int64")
+    rankings = long_rankings(col.rows, RELEASE_COLUMNS)
     triples = pd.DataFrame(col.triples).drop_duplicates("item_id", keep="first").reset_index(drop=True)
     forms = (pd.DataFrame(col.forms).value_counts().rename("rows").reset_index()
              .sort_values(["file", "rows"], ascending=[True, False], ignore_index=True))

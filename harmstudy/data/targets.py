@@ -14,6 +14,16 @@ RESPONSES = "responses.jsonl"
 
 ELICITATION_KIND = "elicitation"
 
+def elicited_models(run: str) -> list[str]:
+    """The small models an elicitation run elicited, in its order (its manifest): what every notebook
+    downstream of 01 ranks, so that the model list is written once (01's ``models``, make's ELICIT_MODELS)."""
+    models = [m["name"] for m in Run(run, ELICITATION_KIND).manifest().get("models", [])]
+    if not models:
+        raise FileNotFoundError(f"elicitation run {run!r} has no manifest naming its models: run "
+                                f"notebooks/01_elicit.ipynb (or `make paper`) first")
+    return models
+
+
 def load_responses(run: str) -> pd.DataFrame:
     """All records of a run (empty frame if none). Reading never modifies the run."""
     return pd.DataFrame(Run(run, ELICITATION_KIND).records(RESPONSES))
@@ -49,8 +59,9 @@ def paper_triples(n_items: int | None, seed: int) -> pd.DataFrame:
         sample = pd.concat([first, _stratified(rest, n_items - len(first), seed)])
     return sample.sort_values("item_id").reset_index(drop=True)
 
-def elicitation_triples(run: str, models: list[str]) -> pd.DataFrame:
-    """One triple per prompt of an elicitation run that every model answered."""
+def elicitation_triples(run: str, models: list[str] | None = None) -> pd.DataFrame:
+    """One triple per prompt of an elicitation run that every model answered (``models``: the run's own)."""
+    models = models or elicited_models(run)
     resp = load_responses(run)
     if resp.empty:
         raise FileNotFoundError(f"elicitation run {run!r} has no responses: run notebooks/01_elicit.ipynb first")
@@ -91,8 +102,9 @@ def fold_groups(frame: pd.DataFrame) -> pd.Series:
     first = sheet.groupby(frame["prompt_id"]).transform("min")
     return first.rename("fold")
 
-def elicitation_frame(run: str, models: list[str]) -> pd.DataFrame:
+def elicitation_frame(run: str, models: list[str] | None = None) -> pd.DataFrame:
     """One row per (triple, model) of an elicitation run: the triples the listwise judges rank."""
+    models = models or elicited_models(run)
     triples = elicitation_triples(run, models)
     return pd.DataFrame([{"item_id": t["item_id"], "prompt_id": t["prompt_id"], "prompt": t["prompt"], "model": m,
                           "response": t[f"response_{m}"] or ""} for t in triples.to_dict("records") for m in models])

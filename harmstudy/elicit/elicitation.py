@@ -141,8 +141,7 @@ def run_elicitation(models: list[str], prompts: pd.DataFrame, *, run: str, param
     def write_manifest():
         folder.write_manifest({
             **settings, "models": [model_info[n] for n in names.values() if n in model_info],
-            "n_prompts": len(prompts), "threads": n_threads, "packages": provenance.package_versions(),
-            "git": provenance.git_state(), "machine": provenance.machine(),
+            "n_prompts": len(prompts), "threads": n_threads,
             "updated": datetime.now(timezone.utc).strftime("%Y-%m-%d")})
 
     with folder.record_writer(RESPONSES) as writer:      # repairs a torn last line before resuming

@@ -25,7 +25,7 @@ from harmstudy.judge.cache import JudgeCache, cache_key
 from harmstudy.judge.prompt import TEMPLATE_VERSION, build_messages, display_orders, grammar_text
 from harmstudy.models.registry import DEFAULT_JUDGE_MODEL, PROVIDER
 from harmstudy.parse.judge_answers import LABELS, parse_judge_answer
-from harmstudy.parse.rankings import STRICT_ORDER, USABLE
+from harmstudy.parse.rankings import STRICT_ORDER, USABLE, long_rankings, ranking_rows
 from harmstudy.progress import Progress
 
 DEFAULT_JUDGE = f"{PROVIDER}/{DEFAULT_JUDGE_MODEL}"
@@ -299,14 +299,10 @@ def to_long(judgments: pd.DataFrame, models: list[str], source: str) -> pd.DataF
     fixed = judgments[judgments["order"] == "0,1,2"]
     rows = []
     for i, j in enumerate(fixed.to_dict("records"), start=1):
-        for m in models:
-            rank = j[f"rank_{m}"]
-            rows.append({"item_id": j["item_id"], "prompt_id": j["prompt_id"], "model": m, "rater": j["judge"],
-                         "rater_kind": "judge", "rank": None if pd.isna(rank) else int(rank),
-                         "status": j["status"], "reason": j["reason"], "source": source, "source_row": i})
-    out = pd.DataFrame(rows)
-    out["rank"] = out["rank"].astype("Int64")
-    return out
+        ranks = [None if pd.isna(j[f"rank_{m}"]) else int(j[f"rank_{m}"]) for m in models]
+        rows += ranking_rows(item_id=j["item_id"], prompt_id=j["prompt_id"], models=models, ranks=ranks,
+                             status=j["status"], reason=j["reason"], rater=j["judge"], source=source, source_row=i)
+    return long_rankings(rows)
 
 
 BALANCED_SUFFIX = "+balanced"
@@ -339,14 +335,10 @@ def to_long_balanced(judgments: pd.DataFrame, models: list[str], source: str) ->
     for i, (item, g) in enumerate(judgments.groupby("item_id", sort=True), start=1):
         usable = g[g["status"].isin(USABLE)]
         ranks, status, reason = aggregate_orders([tuple(int(v) for v in r) for r in usable[cols].to_numpy()])
-        for k, m in enumerate(models):
-            rows.append({"item_id": item, "prompt_id": g["prompt_id"].iloc[0], "model": m,
-                         "rater": g["judge"].iloc[0] + BALANCED_SUFFIX, "rater_kind": "judge",
-                         "rank": None if ranks is None else ranks[k], "status": status, "reason": reason,
-                         "source": source, "source_row": i})
-    out = pd.DataFrame(rows)
-    out["rank"] = out["rank"].astype("Int64")
-    return out
+        rows += ranking_rows(item_id=item, prompt_id=g["prompt_id"].iloc[0], models=models, ranks=ranks,
+                             status=status, reason=reason, rater=g["judge"].iloc[0] + BALANCED_SUFFIX,
+                             source=source, source_row=i)
+    return long_rankings(rows)
 
 
 def order_sensitivity(judgments: pd.DataFrame, models: list[str]) -> pd.DataFrame:

@@ -21,14 +21,14 @@ from dataclasses import asdict, replace
 import numpy as np
 import pandas as pd
 
-from harmstudy import PAPER_MODELS, provenance
+from harmstudy import PAPER_MODELS
 from harmstudy.data.release import load_release, student_sheets
 from harmstudy.data.scored_responses import harm_definition
-from harmstudy.data.targets import elicitation_triples, fold_groups, paper_triples, response_frame
+from harmstudy.data.targets import elicitation_triples, elicited_models, fold_groups, paper_triples, response_frame
 from harmstudy.judge.cache import JudgeCache
-from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label, redact
+from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label
 from harmstudy.judge.prompt import POINTWISE_VERSION, build_pointwise_messages
-from harmstudy.judge.runs import OPERATIONAL, JudgeRunFailed, clip, judge_model_info, judge_slug
+from harmstudy.judge.runs import OPERATIONAL, clip, judge_model_info, judge_slug, stop_if_every_call_failed
 from harmstudy.parse.judge_scores import score_answer
 from harmstudy.progress import Progress
 from harmstudy.runs import Run
@@ -156,18 +156,15 @@ def default_run_name(settings: JudgeSettings, target: str, n_items: int | None, 
 
 
 def _run_files(folder: Run, scored: pd.DataFrame, stats: CallStats, settings: JudgeSettings, target: dict) -> None:
-    if not scored["status"].ne("unscored").any() and stats.failures:
-        errors = "\n  ".join(redact(e) for e in stats.first_errors)
-        raise JudgeRunFailed(f"pointwise run {folder.name!r}: all {len(scored)} calls failed; no scores written. "
-                             f"First errors:\n  {errors}")
+    stop_if_every_call_failed("pointwise", folder.name, scored["status"].ne("unscored").any(), len(scored), stats,
+                              "scores")
     # The raw answers (first-token log-probabilities) stay in the cache; the table keeps the score.
     folder.write_derived(scored.drop(columns=["latency", "cached", "prompt", "response", "answer"], errors="ignore")
                          .round({"score": 6}), "scores")
     if stats.calls or not folder.exists():               # a warm rerun leaves the manifest untouched
         folder.write_manifest({"settings": asdict(settings), "judge_model": judge_model_info(settings),
                                "target": target, "calls_made_last_run": stats.calls,
-                               "cached_last_run": stats.cached, "packages": provenance.package_versions(),
-                               "git": provenance.git_state(), "machine": provenance.machine()})
+                               "cached_last_run": stats.cached})
 
 
 def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: list[str] | None = None,
@@ -186,7 +183,8 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
         models = list(PAPER_MODELS)
         triples = paper_triples(n_items, sample_seed)
     elif target.startswith("elicit:"):
-        if not models or len(models) != 3:
+        models = models or elicited_models(target.split(":", 1)[1])
+        if len(models) != 3:
             raise ValueError("scoring an elicitation run's triples needs its three `models`")
         if threshold == "share":
             raise ValueError("threshold='share' learns from the students' labels: on an elicitation run pass "

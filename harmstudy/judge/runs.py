@@ -8,11 +8,10 @@ provenance.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 
-from harmstudy import PAPER_MODELS, provenance
-from harmstudy.data.targets import elicitation_triples, paper_triples
+from harmstudy import PAPER_MODELS, plan, provenance
+from harmstudy.data.targets import elicitation_triples, elicited_models, paper_triples
 from harmstudy.judge.calls import (JudgeSettings, judge_label, judge_triples, order_sensitivity, redact, to_long,
                                    to_long_balanced)
 from harmstudy.parse.rankings import USABLE
@@ -29,10 +28,19 @@ class JudgeRunFailed(RuntimeError):
     """Every call of a judging run failed: nothing usable was recorded, no rankings are written."""
 
 
+def stop_if_every_call_failed(what: str, run: str, answered: bool, n: int, stats, writes: str) -> None:
+    """The listwise and the pointwise runs' one check: no call gave a usable answer and some failed (a key,
+    a server, a model name) — stop with the first errors (credentials redacted), writing nothing."""
+    if not answered and stats.failures:
+        errors = "\n  ".join(redact(e) for e in stats.first_errors)
+        raise JudgeRunFailed(f"{what} run {run!r}: all {n} calls failed ({stats.failures} this time); no {writes} "
+                             f"written. First errors:\n  {errors}")
+
+
 def judge_slug(judge: str) -> str:
-    """A judge's name as a folder-name part: ``llamacpp/Qwen2.5-Coder`` -> ``qwen2.5-coder`` (the Makefile's
-    ``slug`` function makes the same from the same name)."""
-    return re.sub(r"[^A-Za-z0-9.]+", "-", judge_label(judge)).strip("-").lower()
+    """A judge's name as a folder-name part: ``llamacpp/Qwen2.5-Coder`` -> ``qwen2.5-coder`` (the plan's rule,
+    :func:`harmstudy.plan.slug`, which names make's runs)."""
+    return plan.slug(judge)
 
 
 def default_run_name(settings: JudgeSettings, target: str, n_items: int | None) -> str:
@@ -71,8 +79,7 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
         models = list(PAPER_MODELS)
         triples = paper_triples(n_items, sample_seed)
     elif target.startswith("elicit:"):
-        if not models:
-            raise ValueError("judging an elicitation run needs the three `models` to rank")
+        models = models or elicited_models(target.split(":", 1)[1])
         triples = elicitation_triples(target.split(":", 1)[1], models)
         n_items = None                   # an elicitation run is judged whole; n_items samples the paper's
     else:
@@ -86,10 +93,8 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
                    "max_response_chars": max_response_chars}
     folder.guard({"settings": asdict(settings), "target": target_info}, ignore=OPERATIONAL)
     judgments, stats = judge_triples(triples, models, settings, cache_path=folder.file(CACHE), progress=progress)
-    if not judgments["status"].isin(USABLE).any() and stats.failures:
-        errors = "\n  ".join(redact(e) for e in stats.first_errors)
-        raise JudgeRunFailed(f"judging run {folder.name!r}: all {len(judgments)} calls failed ({stats.failures} "
-                             f"this time); no rankings written. First errors:\n  {errors}")
+    stop_if_every_call_failed("judging", folder.name, judgments["status"].isin(USABLE).any(), len(judgments), stats,
+                              "rankings")
     label = "paper" if target == PAPER_TARGET else "elicit"
     # One order: the judge as it answered. Several: the position-balanced judge (every order aggregated);
     # its answers in each single order stay in judgments.csv (order sensitivity, slot shares). A run of one
@@ -101,7 +106,6 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
     if stats.calls or not folder.exists():             # a warm rerun leaves the manifest untouched
         folder.write_manifest({"settings": asdict(settings), "judge_model": judge_model_info(settings),
                                "target": target_info, "calls_made_last_run": stats.calls,
-                               "cached_last_run": stats.cached, "packages": provenance.package_versions(),
-                               "git": provenance.git_state(), "machine": provenance.machine()})
+                               "cached_last_run": stats.cached})
     return {"run": folder.name, "models": models, "judgments": judgments, "rankings": long,
             "order_sensitivity": order_sensitivity(judgments, models), "stats": stats, "triples": triples}

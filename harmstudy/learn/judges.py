@@ -30,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 
 from harmstudy import PAPER_MODELS, provenance
 from harmstudy.data.release import Release, load_release
-from harmstudy.data.targets import elicitation_frame, fold_groups, pyrit_frame, response_frame
+from harmstudy.data.targets import elicitation_frame, elicited_models, fold_groups, pyrit_frame, response_frame
 from harmstudy.learn import embeddings
 from harmstudy.parse.rankings import NOT_HARMFUL, USABLE
 from harmstudy.parse.refusal import is_refusal
@@ -77,7 +77,7 @@ def fit_judge(judge: LearnedJudge, X, y: np.ndarray, targets: np.ndarray | None 
     each row then enters twice, as harmful with weight t and as not harmful with weight 1 − t — the
     cross-entropy with a soft target, which scikit-learn's logistic regression takes only this way.
     ``extra`` = (X, targets): rows of another labelled source added to the training rows (soft targets;
-    naive pooling, :data:`POOLED_NAIVE`)."""
+    naive pooling, :data:`POOLED`)."""
     if extra is not None:
         X = sparse.vstack([X, extra[0]]).tocsr() if sparse.issparse(X) else np.vstack([X, extra[0]])
         base = np.asarray(y, dtype=float) if targets is None else np.asarray(targets, dtype=float)
@@ -180,11 +180,6 @@ def fit_all(judge: LearnedJudge, frame: pd.DataFrame, X, inner_splits: int = 4, 
     return model, threshold_for_share(p, y.mean())
 
 
-#: A learned judge whose name ends so learns from soft targets: the students' label and the paper's three
-#: API judges' released labels, half and half (:func:`distilled_targets`).
-DISTILLED = "+distilled"
-
-
 def distilled_targets(rel: Release, frame: pd.DataFrame) -> np.ndarray:
     """Per response: the mean of the students' label (0/1) and the share of the paper's API judges (GPT-4o,
     Claude Sonnet, Llama) that call it harmful — half and half; the students' label alone where no API
@@ -201,21 +196,62 @@ def distilled_targets(rel: Release, frame: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(share), label, (label + share) / 2)
 
 
-#: A learned judge whose name holds ``pooled`` learns from every human label of the study, not only the
-#: students': PyRIT's human-scored single responses too (:func:`pyrit_frame`; median score on 0–1), on the
-#: paper's features (TF-IDF + embeddings, fitted on the paper's texts). The two sets' labels mean different
-#: things (a student's harmful / not on a base model's continuation; a 1–5 severity of a chat model's
-#: answer), so the pooled judge knows each label's source by **stacking**: a judge learned from PyRIT
-#: alone gives every response a P, and a combiner fitted on the training sheets' inner out-of-fold P
-#: (:class:`Stacked`) learns how much that P adds to the students' judge. ``pooled-naive`` is the baseline:
-#: PyRIT's rows added to every training part as they are (target = human median).
+#: A pooled learned judge (``pooling`` other than ``none``) learns from every human label of the study, not
+#: only the students': PyRIT's human-scored single responses too (:func:`pyrit_frame`; median score on 0–1),
+#: on the paper's features (fitted on the paper's texts). The two sets' labels mean different things (a
+#: student's harmful / not on a base model's continuation; a 1–5 severity of a chat model's answer), so the
+#: pooled judge knows each label's source by **stacking** (``stacked``): a judge learned from PyRIT alone
+#: gives every response a P, and a combiner fitted on the training sheets' inner out-of-fold P
+#: (:class:`Stacked`) learns how much that P adds to the students' judge. ``naive`` is the baseline: PyRIT's
+#: rows added to every training part as they are (target = human median).
 POOLED = "pooled"
-POOLED_NAIVE = "pooled-naive"
 
 
-def pool_kind(name: str) -> str | None:
-    """``naive``, ``stacked`` or None (a judge that learns from the students' labels only)."""
-    return "naive" if POOLED_NAIVE in name else "stacked" if POOLED in name else None
+FEATURES = ("tfidf", "embed", "tfidf+embed")
+TARGETS = ("hard", "distilled")
+POOLING = ("none", "naive", "stacked")
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """A learned judge's configuration, as data (a literal dict in 03's parameters cell): its ``features``
+    (TF-IDF of the response, embeddings of (prompt, response), or both), its ``targets`` (``hard``: the
+    students' majority label; ``distilled``: soft, :func:`distilled_targets`), its ``pooling`` with PyRIT's
+    labels (``none``, ``naive``, ``stacked``: :data:`POOLED`) and the regularisation ``C``. The ``name`` is
+    a label only: what the judge does comes from the other fields, never from its name."""
+
+    name: str
+    features: str = "tfidf+embed"
+    targets: str = "hard"
+    pooling: str = "none"
+    C: float = 0.3
+
+    def __post_init__(self):
+        for field, allowed in [("features", FEATURES), ("targets", TARGETS), ("pooling", POOLING)]:
+            if getattr(self, field) not in allowed:
+                raise ValueError(f"learned judge {self.name!r}: {field} must be one of {allowed}, not "
+                                 f"{getattr(self, field)!r}")
+
+    @classmethod
+    def of(cls, spec: "JudgeSpec | dict") -> "JudgeSpec":
+        if isinstance(spec, cls):
+            return spec
+        unknown = set(spec) - {"name", "features", "targets", "pooling", "C"}
+        if unknown or "name" not in spec:
+            raise ValueError(f"a learned judge is a dict with name, features, targets, pooling and C, not {spec!r}")
+        return cls(**spec)
+
+    def settings(self) -> dict:
+        return {"features": self.features, "targets": self.targets, "pooling": self.pooling, "C": self.C}
+
+
+def specs(judges) -> list[JudgeSpec]:
+    """Learned judges' specs from a list of dicts (03's ``judges`` parameter); names must differ."""
+    out = [JudgeSpec.of(j) for j in judges]
+    names = [j.name for j in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two learned judges share a name: {sorted(n for n in names if names.count(n) > 1)}")
+    return out
 
 
 def source_judge(X_source, targets: np.ndarray, C: float):
@@ -231,17 +267,6 @@ def source_judge(X_source, targets: np.ndarray, C: float):
 KIND = "learned"
 
 
-def feature_kind(name: str) -> str:
-    """Which features a learned judge's name asks for: ``tfidf``, ``embed`` or ``tfidf+embed`` (a
-    ``+distilled`` ending says how it learns, not its features; a ``pooled`` judge without either word:
-    ``tfidf+embed``)."""
-    name = name.removesuffix(DISTILLED)
-    if pool_kind(name) and not ("tfidf" in name or "embed" in name):
-        return "tfidf+embed"                  # a pooled judge learns on the best features of the students' judge
-    has_t, has_e = "tfidf" in name, "embed" in name
-    if not (has_t or has_e):
-        raise ValueError(f"a learned judge's name says its features: 'tfidf', 'embed' or 'tfidf+embed' in {name!r}")
-    return "tfidf+embed" if has_t and has_e else "tfidf" if has_t else "embed"
 
 
 def paper_features(frame: pd.DataFrame, new: pd.DataFrame, kinds, embedding_model: str | None = None,
@@ -270,40 +295,42 @@ def paper_features(frame: pd.DataFrame, new: pd.DataFrame, kinds, embedding_mode
     return features, cost
 
 
-def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_models: list[str], run: str,
+def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: str, elicit_models: list[str] | None = None,
                 rel: Release | None = None, embedding_model: str | None = None, progress: bool = True) -> dict:
     """Every learned judge, out of fold on the paper's triples and fitted on all sheets for the
     elicitation run. Writes (when their bytes change) ``paper_rankings.csv``, ``paper_scores.csv``,
     ``elicit_rankings.csv``, ``elicit_scores.csv`` and ``manifest.json`` in ``data/runs/<run>``.
 
-    ``judges`` maps a judge's name to its regularisation C; the name says its features
-    (:func:`feature_kind`): TF-IDF of the response, mean-pooled embeddings of (prompt, response) from
-    ``embedding_model`` (kept in the model's shared store, :mod:`harmstudy.learn.embeddings`), or both.
+    ``judges``: the judges' specs (:class:`JudgeSpec`: features — TF-IDF of the response, mean-pooled
+    embeddings of (prompt, response) from ``embedding_model``, kept in the model's shared store
+    (:mod:`harmstudy.learn.embeddings`), or both —, targets, pooling, C).
     A run whose manifest holds this run's fingerprint (:func:`_fingerprint`: settings, data, code) is read
     back instead of recomputed.
     """
     rel = rel or load_release()
     models = list(PAPER_MODELS)
     frame = response_frame(rel, models)
+    elicit_models = (elicit_models or elicited_models(elicit_run)) if elicit_run else []
     new = elicitation_frame(elicit_run, elicit_models) if elicit_run else frame.iloc[:0]
-    kinds = {name: feature_kind(name) for name in judges}
+    judges = {j.name: j for j in specs(judges)}
+    kinds = {name: j.features for name, j in judges.items()}
     folder = Run(run, KIND)
-    settings = {"judges": judges, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)" + (
+    settings = {"judges": {name: j.settings() for name, j in judges.items()}, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)" + (
                     f"; embed: {embedding_model}, mean-pooled over 'Prompt: ... Response: ...' (first "
                     f"{embeddings.MAX_CHARS} characters), standardised / sqrt(dim)"
                     if any("embed" in k for k in kinds.values()) else "")
                     + "; fitted on the paper's texts only, applied to new texts",
                 "classifier": "logistic regression (lbfgs)" + (
                     "; +distilled: soft targets = mean of the students' label and the API judges' harmful share "
-                    "(training rows only)" if any(n.endswith(DISTILLED) for n in judges) else "") + (
+                    "(training rows only)" if any(j.targets == "distilled" for j in judges.values()) else "") + (
                     "; pooled: + PyRIT's human-scored responses (median on 0-1), stacked: a judge learned from "
                     "PyRIT alone (soft targets), combined with the students' judge by a logistic regression on "
                     "the training sheets' inner out-of-fold logits; pooled-naive: PyRIT's rows added to every "
-                    "training part" if any(pool_kind(n) for n in judges) else ""),
+                    "training part" if any(j.pooling != "none" for j in judges.values()) else ""),
                 "evaluation": "GroupKFold by student sheet (a prompt in two sheets: the lower sheet's fold); "
                               "threshold: training folds' students' harmful share, P from inner GroupKFold",
                 "elicit_run": elicit_run, "elicit_models": elicit_models}
-    pyrit = pyrit_frame() if any(pool_kind(n) for n in judges) else None
+    pyrit = pyrit_frame() if any(j.pooling != "none" for j in judges.values()) else None
     fingerprint = _fingerprint(settings, frame, new, embedding_model, pyrit)
     reused = _reuse(folder, fingerprint, bool(len(new)))
     if reused is None:
@@ -321,12 +348,11 @@ def run_learned(judges: dict[str, float], *, elicit_run: str | None, elicit_mode
         if "embed_per_text" in cost:              # a triple's three texts, at the seconds they took to embed
             measured = {k: v + (3 * cost["embed_per_text"] if "embed" in kinds[k] else 0.0)
                         for k, v in measured.items()}
-        folder.write_manifest({"settings": settings, "seconds_per_triple": measured, "fingerprint": fingerprint,
-                               "packages": provenance.package_versions(), "git": provenance.git_state(),
-                               "machine": provenance.machine()})
+        measured = {**measured, **_kept_timings(folder.manifest(), judges)}
+        folder.write_manifest({"settings": settings, "seconds_per_triple": measured, "fingerprint": fingerprint})
     elif reused is None and folder.manifest().get("fingerprint") != fingerprint:
         folder.write_manifest({**{k: v for k, v in folder.manifest().items() if k not in ("run", "kind")},
-                               "fingerprint": fingerprint})
+                               "fingerprint": fingerprint}, provenance_now=False)
     # What the tables read is what the run folder holds (P rounded as stored): a run read back gives the
     # same tables as the run that wrote it.
     scores = pd.read_csv(folder.file("paper_scores.csv"))
@@ -369,6 +395,15 @@ def _fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, embeddi
     return digest.hexdigest()
 
 
+def _kept_timings(manifest: dict, judges: dict[str, JudgeSpec]) -> dict[str, float]:
+    """The recorded seconds per triple of every judge the run already made with the same spec (a manifest
+    written before specs were data records a judge as name -> C; the code then read its configuration from
+    that name, so the same name and C is the same judge)."""
+    old, seconds = manifest.get("settings", {}).get("judges", {}), manifest.get("seconds_per_triple", {})
+    return {name: seconds[name] for name, spec in judges.items() if name in seconds and name in old
+            and old[name] in (spec.settings(), spec.C)}
+
+
 def _reuse(folder: Run, fingerprint: str, with_new: bool):
     """The run's stored files where its fingerprint is this one (nothing to compute), else None."""
     needed = ["paper_rankings.csv", "paper_scores.csv"] + (["elicit_rankings.csv", "elicit_scores.csv"] if with_new else [])
@@ -383,14 +418,15 @@ def _compute(judges, kinds, frame, new, rel, embedding_model, models, elicit_mod
     others = new if pyrit is None else pd.concat([new, pyrit[["prompt", "response"]]], ignore_index=True)
     features, cost = paper_features(frame, others, set(kinds.values()), embedding_model, progress=progress)
     paper, elicit, scores, new_scores, measured = [], [], [], [], {}
-    targets = distilled_targets(rel, frame) if any(n.endswith(DISTILLED) for n in judges) else None
-    for name, C in judges.items():
+    targets = distilled_targets(rel, frame) if any(j.targets == "distilled" for j in judges.values()) else None
+    for name, spec in judges.items():
+        C = spec.C
         judge = LearnedJudge(name, C=C)
         X, X_others = features[kinds[name]]
         X_new, X_pyrit = X_others[:len(new)], X_others[len(new):]
-        soft = targets if name.endswith(DISTILLED) else None
+        soft = targets if spec.targets == "distilled" else None
         start = time.perf_counter()
-        pooling, secondary, secondary_new, extra = pool_kind(name), None, None, None
+        pooling, secondary, secondary_new, extra = spec.pooling, None, None, None
         if pooling == "stacked":
             source = source_judge(X_pyrit, pyrit["target"].to_numpy(), C)
             secondary = source.predict_proba(X)[:, 1]

@@ -153,6 +153,31 @@ def _fmt(values) -> str:
     return ",".join("N/A" if v == NOT_HARMFUL else str(v) for v in values)
 
 
+def ranking_rows(*, item_id: str, prompt_id: str, models, ranks, status: str, reason: str, rater: str,
+                 rater_kind: str = "judge", source: str = "", source_row: int = 0, prompt: str | None = None) -> list[dict]:
+    """One triple's ranking as rows of the long rankings table, one per model (``ranks`` in ``models``' order,
+    or None when unscored); ``prompt`` only for the release's table (:data:`RELEASE_COLUMNS`). Every long
+    rankings table — the release's, a listwise or pointwise judging run's, a learned judge's — is made of
+    these rows by :func:`long_rankings`."""
+    head = {"item_id": item_id, "prompt_id": prompt_id} | ({} if prompt is None else {"prompt": prompt})
+    return [{**head, "model": model, "rater": rater, "rater_kind": rater_kind,
+             "rank": None if ranks is None else ranks[k], "status": status, "reason": reason, "source": source,
+             "source_row": source_row} for k, model in enumerate(models)]
+
+
+#: The release's long table also keeps each triple's prompt text.
+RELEASE_COLUMNS = LONG_COLUMNS[:2] + ["prompt"] + LONG_COLUMNS[2:]
+
+
+def long_rankings(rows: list[dict], columns: list[str] = LONG_COLUMNS) -> "pd.DataFrame":
+    """The long rankings table from :func:`ranking_rows`' rows (ranks as nullable integers)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["rank"] = frame["rank"].astype("Int64")
+    return frame
+
+
 def read_rankings(path) -> "pd.DataFrame":
     """Read a long rankings table (``rankings_long.csv`` or a judging run's ``*_rankings.csv``)."""
     import pandas as pd

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from harmstudy.parse.rankings import NOT_HARMFUL, check_ranks
+from harmstudy.parse.rankings import NOT_HARMFUL, check_ranks, long_rankings, ranking_rows
 
 
 def threshold_for_share(proba: np.ndarray, share: float) -> float:
@@ -35,18 +35,13 @@ def to_rankings(scored: pd.DataFrame, rater: str, models: list[str], *, score: s
     else:
         thresholds = np.full(len(items), float(threshold))
     values = wide.to_numpy(dtype=float).round(12)
-    ranks, status, reason = [], [], []
-    for row, thr in zip(values, thresholds):
+    rows = []
+    for item, prompt_id, row, thr in zip(items, prompt_ids, values, thresholds):
         parsed = None if np.isnan(row).any() else _parsed(tuple(ranks_from_scores(row.tolist(), float(thr))))
-        ranks.extend([None] * len(models) if parsed is None else parsed.ranks)
-        status.extend([parsed.status if parsed else "unscored"] * len(models))
-        reason.extend([parsed.reason if parsed else "no score"] * len(models))
-    n = len(items) * len(models)
-    out = pd.DataFrame({"item_id": np.repeat(items, len(models)), "prompt_id": np.repeat(prompt_ids, len(models)),
-                        "model": np.tile(np.asarray(models, dtype=object), len(items)), "rater": [rater] * n,
-                        "rater_kind": ["judge"] * n, "rank": pd.array(ranks, dtype="Int64"), "status": status,
-                        "reason": reason, "source": [source] * n, "source_row": np.zeros(n, dtype=np.int64)})
-    return out
+        rows += ranking_rows(item_id=item, prompt_id=prompt_id, models=models, ranks=parsed.ranks if parsed else None,
+                             status=parsed.status if parsed else "unscored",
+                             reason=parsed.reason if parsed else "no score", rater=rater, source=source)
+    return long_rankings(rows)
 
 @functools.lru_cache(maxsize=None)
 def _parsed(ranks: tuple):

@@ -89,23 +89,40 @@ def judges_of(rankings: pd.DataFrame) -> list[str]:
 TIE_BREAK_SUFFIX = " (authors' tie-break)"
 
 
-def judge_kind(label: str) -> str:
-    """What kind of judge a rater label is: api (the paper's), listwise, listwise-balanced, pointwise,
-    few-shot, learned, human."""
+def release_judge_kind(label: str) -> str | None:
+    """The kind of the release's raters: ``human`` (the students), ``api`` (the paper's judges, also with
+    the authors' tie-break); None for a judge of ours (its kind is its run's: :func:`judge_kinds`)."""
     base = label.removesuffix(TIE_BREAK_SUFFIX)
     if label == "human":
         return "human"
     if base in PAPER_JUDGES:
         return "api" + (" (authors' tie-break)" if base != label else "")
-    if base.startswith("learned-"):
-        return "learned"
-    if base.endswith("+balanced"):
-        return "listwise-balanced"
-    if "+pointwise" in base:
-        return "pointwise"
-    if "+fewshot" in base:
-        return "few-shot"
-    return "listwise"
+    return None
+
+
+def judge_kinds(judge_runs=()) -> dict[str, str]:
+    """Each judge of the named runs and its kind, read from the run's manifest, never from its label:
+    ``learned`` (a learned run), ``pointwise`` or ``few-shot`` (a pointwise run with examples), ``listwise``
+    or ``listwise-balanced`` (a judging run shown each triple in more than one order)."""
+    import json
+
+    kinds = {}
+    for run in judge_runs:
+        folder = paths.RUNS / run
+        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+        kind = manifest.get("kind")
+        if kind == "learned":
+            kind = "learned"
+        elif kind == "pointwise":
+            kind = "few-shot" if manifest.get("target", {}).get("shots") else "pointwise"
+        elif kind == "judging":
+            kind = "listwise-balanced" if manifest.get("settings", {}).get("orders", 1) > 1 else "listwise"
+        else:
+            raise ValueError(f"data/runs/{run}/manifest.json says no judge kind ({kind!r}): is it a judging run?")
+        for name in ("paper_rankings.csv", "elicit_rankings.csv"):
+            if (folder / name).exists():
+                kinds.update(dict.fromkeys(pd.read_csv(folder / name, usecols=["rater"])["rater"].unique(), kind))
+    return kinds
 
 
 def judge_costs(judge_runs=()) -> dict[str, float]:
@@ -144,9 +161,11 @@ def judge_costs(judge_runs=()) -> dict[str, float]:
     return costs
 
 
-def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | None = None) -> pd.DataFrame:
+def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | None = None,
+                    kinds: dict | None = None) -> pd.DataFrame:
     """``judge_agreement.csv``: every judge vs students (``human``) and vs the expert; plus the human
-    ceiling (students vs expert, ``judge`` = ``human``); each row with the judge's ``kind`` and its
+    ceiling (students vs expert, ``judge`` = ``human``); each row with the judge's ``kind`` (the release's
+    raters: :func:`release_judge_kind`; ours: ``kinds``, from :func:`judge_kinds`) and its
     ``seconds_per_triple`` on this machine (:func:`judge_costs`; empty where not measured)."""
     students = rankings[rankings["rater_kind"] == "student"]
     expert = rankings[rankings["rater_kind"] == "expert"]
@@ -157,7 +176,11 @@ def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | 
         rows.append(agreement(j, expert, judge_name=judge, reference_name="expert", n_boot=n_boot))
     rows.append(agreement(students, expert, judge_name="human", reference_name="expert", n_boot=n_boot))
     out = pd.concat(rows, ignore_index=True)[AGREEMENT_COLUMNS]
-    out["kind"] = out["judge"].map(judge_kind)
+    kinds = {**(kinds or {}), **{j: release_judge_kind(j) for j in out["judge"].unique() if release_judge_kind(j)}}
+    missing = sorted(set(out["judge"]) - set(kinds))
+    if missing:
+        raise ValueError(f"no kind for judge(s) {missing}: pass kinds=judge_kinds(judge_runs) with their runs")
+    out["kind"] = out["judge"].map(kinds)
     out["seconds_per_triple"] = out["judge"].map(costs or {}).astype(float)
     return out
 

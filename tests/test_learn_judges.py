@@ -1,5 +1,5 @@
-"""Judges beyond one fixed order: orders aggregated (hand-worked), and judges learned from the release
-(evaluated out of fold by student sheet; a leak would show on shuffled labels)."""
+"""Judges learned from the release (harmstudy/learn/judges.py), evaluated out of fold by student sheet (a
+leak would show on shuffled labels); their specs; scores into rankings (harmstudy/stats/scores.py)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,37 +9,9 @@ from harmstudy.data.release import load_release
 from harmstudy.data import targets
 from harmstudy.learn import judges as learned
 from harmstudy.stats import scores
-from harmstudy.judge.calls import aggregate_orders, to_long_balanced
 from harmstudy.stats.agreement import agreement
 
 
-# ------------------------------------------------------------------------------------ orders
-@pytest.mark.parametrize("ranks, expected", [
-    # harmful in 3/3, 2/3, 0/3 orders -> A and B harmful; means 5/3 (A) > 4/3 (B) -> A 2, B 1
-    ([(2, 1, 0), (1, 2, 0), (2, 1, 0)], ((2, 1, 0), "ok")),
-    # C harmful in only 1 of 3 orders: not harmful; A, B means 1 and 1 -> a tie
-    ([(1, 2, 0), (2, 1, 0), (1, 1, 3)], ((1, 1, 0), "tie")),
-    # one order alone decides nothing it does not say: same as that order
-    ([(0, 0, 1)], ((0, 0, 1), "ok")),
-    # 2 usable orders, each harmful once: 1/2 is no majority -> nobody harmful
-    ([(1, 0, 0), (0, 1, 0)], ((0, 0, 0), "ok")),
-])
-def test_orders_aggregate_by_majority_then_mean_rank(ranks, expected):
-    got, status, reason = aggregate_orders(ranks)
-    assert (got, status) == expected
-    assert reason.startswith(f"aggregated over {len(ranks)} orders")
-
-
-def test_balanced_rankings_leave_out_unscored_orders_and_rename_the_judge():
-    j = pd.DataFrame([
-        {"item_id": "t1", "prompt_id": "p1", "judge": "J", "order": "0,1,2", "status": "ok", "rank_a": 2, "rank_b": 1, "rank_c": 0},
-        {"item_id": "t1", "prompt_id": "p1", "judge": "J", "order": "1,2,0", "status": "unscored", "rank_a": None, "rank_b": None, "rank_c": None},
-        {"item_id": "t1", "prompt_id": "p1", "judge": "J", "order": "2,0,1", "status": "ok", "rank_a": 1, "rank_b": 0, "rank_c": 0},
-    ])
-    out = to_long_balanced(j, ["a", "b", "c"], source="x")
-    assert set(out["rater"]) == {"J+balanced"}
-    # A harmful in 2/2 orders (mean 1.5), B in 1/2 (no majority), C in 0/2
-    assert out.set_index("model")["rank"].to_dict() == {"a": 1, "b": 0, "c": 0}
 
 
 # ----------------------------------------------------------------------------------- learned
@@ -124,7 +96,7 @@ def test_distillation_reads_only_the_training_parts_api_labels(frame):
 def test_a_learned_run_is_read_back_when_nothing_it_follows_from_changed(study_root, monkeypatch):
     """Same settings, data and code: the stored scores are read back (no model is fitted) and the files keep
     their bytes; another C is another fingerprint and is computed."""
-    first = learned.run_learned({"learned-tfidf": 0.3}, elicit_run=None, elicit_models=[], run="lr", progress=False)
+    first = learned.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 0.3}], elicit_run=None, elicit_models=[], run="lr", progress=False)
     folder = study_root / "data" / "runs" / "lr"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert not first["reused"]
@@ -133,8 +105,18 @@ def test_a_learned_run_is_read_back_when_nothing_it_follows_from_changed(study_r
         raise AssertionError("a stored run must not be fitted again")
 
     monkeypatch.setattr(learned, "out_of_fold", no_fit)
-    again = learned.run_learned({"learned-tfidf": 0.3}, elicit_run=None, elicit_models=[], run="lr", progress=False)
+    again = learned.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 0.3}], elicit_run=None, elicit_models=[], run="lr", progress=False)
     assert again["reused"] and {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert again["summary"].equals(first["summary"])
     with pytest.raises(AssertionError, match="must not be fitted"):
-        learned.run_learned({"learned-tfidf": 1.0}, elicit_run=None, elicit_models=[], run="lr", progress=False)
+        learned.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 1.0}], elicit_run=None, elicit_models=[], run="lr", progress=False)
+
+
+def test_renaming_a_learned_judge_changes_no_score(study_root):
+    """What a learned judge does comes from its spec; the name is a label (two names, one spec: same P)."""
+    spec = {"features": "tfidf", "targets": "hard", "pooling": "none", "C": 0.3}
+    a = learned.run_learned([{"name": "learned-tfidf", **spec}], elicit_run=None, run="a", progress=False)
+    b = learned.run_learned([{"name": "my-judge", **spec}], elicit_run=None, run="b", progress=False)
+    pa, pb = (pd.read_csv(study_root / "data/runs" / r / "paper_scores.csv") for r in "ab")
+    assert (pa["p_harmful"].to_numpy() == pb["p_harmful"].to_numpy()).all() and set(pb["judge"]) == {"my-judge"}
+    assert a["summary"]["judge"].tolist() == ["learned-tfidf"] and b["summary"]["judge"].tolist() == ["my-judge"]

@@ -1,0 +1,169 @@
+"""The study's plan, in one place: from make's parameters to the run names, the variant and its folders, the
+models elicited, and each notebook run's papermill parameters.
+
+``make`` asks it once per invocation (``python3 harmstudy/plan.py NAME=value ...`` prints make assignments,
+which the Makefile evaluates), and a notebook run outside make derives the same names from its own
+parameters (``run = ""``: :func:`elicit_run`, :func:`learned_run`; a judging run's name:
+:func:`harmstudy.judge.runs.default_run_name`, whose rule :func:`slug` shares). Standard library only: make
+runs it with the system Python before the virtual environment exists.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+#: make's parameters and their defaults: the defaults make the study's committed runs, figures and tables;
+#: any other value makes a variant (its runs in their own folders, its outputs in build/variants/<variant>/).
+DEFAULTS = {
+    "JUDGE": "llamacpp/qwen2.5-coder-1.5b-instruct",
+    "API_BASE": "",
+    "N_PROMPTS": "120",
+    "N_ITEMS": "180",
+    "N_BOOT": "1000",
+    "POINTWISE_JUDGE": "llamacpp/qwen2.5-coder-0.5b-instruct",
+    "POINTWISE_N_ITEMS": "85",
+    "FEWSHOT_SHOTS": "4",
+    "ELICIT_MODELS": "smollm2-135m-instruct gemma3-270m qwen2.5-coder-0.5b-instruct",
+}
+#: What each parameter means and what changing it costs here (``make help`` prints it).
+MEANINGS = {
+    "JUDGE": "the listwise judge of the paper's and the new models' triples (a LiteLLM model string, or "
+             "llamacpp/<embedded model>); an API judge costs what its provider charges, the embedded 1.5B "
+             "~12 s per triple",
+    "API_BASE": "an OpenAI-compatible server for JUDGE / POINTWISE_JUDGE (e.g. http://127.0.0.1:8000/v1)",
+    "N_PROMPTS": "prompts the small models answer (~6 s per prompt for the three embedded models)",
+    "N_ITEMS": "paper triples the listwise judge ranks: the expert's 85 first, then a sample stratified by "
+               "sheet; 0 = all (~12 s per triple for the embedded 1.5B judge)",
+    "N_BOOT": "bootstrap resamples behind every confidence interval (seconds per notebook, no model call)",
+    "POINTWISE_JUDGE": "the judge that scores each response alone (~3.4 s per response for the embedded 0.5B)",
+    "POINTWISE_N_ITEMS": "paper triples the pointwise judges score; 0 = all",
+    "FEWSHOT_SHOTS": "labelled responses of another student sheet before each response (few-shot judge)",
+    "ELICIT_MODELS": "the small models that answer the prompts (embedded: smollm2-135m-instruct gemma3-270m "
+                     "qwen2.5-coder-0.5b-instruct)",
+}
+#: The embedded judge shown each of 30 expert triples in 3 orders (its coverage and position bias), the
+#: learned judges' embedding model, and the Likert judge of PyRIT's sets: fixed parts of the study.
+ORDERS_RUN = "judge-qwen2.5-coder-1.5b-instruct-o3-paper-n30"
+EMBEDDING_MODEL = "smollm2-135m-instruct"
+LIKERT_RUN = "pointwise-qwen2.5-coder-0.5b-instruct-likert-pyrit"
+STUDY_ELICIT_RUN = "elicit-default"
+LOCAL_PREFIX = "llamacpp/"
+
+
+def slug(text: str) -> str:
+    """A folder-name part: ``llamacpp/Qwen2.5-Coder`` -> ``qwen2.5-coder``; anything but letters, digits and
+    dots becomes one hyphen."""
+    text = text[len(LOCAL_PREFIX):] if text.startswith(LOCAL_PREFIX) else text
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-").lower()
+
+
+def elicit_run(n_prompts: int, models: list[str]) -> str:
+    """The elicitation run's name: ``elicit-default`` for the study's 120 prompts and three models."""
+    default_models = DEFAULTS["ELICIT_MODELS"].split()
+    if int(n_prompts) == int(DEFAULTS["N_PROMPTS"]) and list(models) == default_models:
+        return STUDY_ELICIT_RUN
+    return f"elicit-n{int(n_prompts)}" + ("" if list(models) == default_models else "-" + slug("-".join(models)))
+
+
+def learned_run(elicit: str) -> str:
+    """The learned judges' run: ``learned-judges`` beside the study's elicitation, else named after it."""
+    return "learned-judges" + ("" if elicit in ("", STUDY_ELICIT_RUN) else f"-{elicit}")
+
+
+def _n(value: str) -> int:
+    return int(value)
+
+
+def plan(params: dict[str, str] | None = None) -> dict:
+    """Everything make needs for these parameters (missing ones take their defaults)."""
+    p = {**DEFAULTS, **{k: str(v) for k, v in (params or {}).items() if k in DEFAULTS}}
+    unknown = sorted(set(params or {}) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; make's parameters are {sorted(DEFAULTS)}")
+    changed = [k for k in DEFAULTS if p[k].split() != DEFAULTS[k].split()]
+    variant = slug(" ".join(f"{k}={p[k]}" for k in changed)) if changed else ""
+    out = f"build/variants/{variant}" if variant else "figures"
+    models = p["ELICIT_MODELS"].split()
+    elicit = elicit_run(_n(p["N_PROMPTS"]), models)
+    judge = slug(p["JUDGE"])
+    pointwise = slug(p["POINTWISE_JUDGE"])
+    n_items, pw_items = _n(p["N_ITEMS"]), _n(p["POINTWISE_N_ITEMS"])
+    runs = {
+        "ELICIT_RUN": elicit,
+        "JUDGE_PAPER_RUN": f"judge-{judge}-paper-n{n_items}",
+        # New small models are judged position-balanced: each triple in 3 display orders, aggregated.
+        "JUDGE_ELICIT_RUN": f"judge-{judge}-o3-{elicit}-nall",
+        "JUDGE_ORDERS_RUN": ORDERS_RUN,
+        "POINTWISE_RUN": f"pointwise-{pointwise}-paper-n{pw_items}",
+        "FEWSHOT_RUN": f"pointwise-{pointwise}-fewshot{_n(p['FEWSHOT_SHOTS'])}-paper-n{pw_items}",
+        "LEARNED_RUN": learned_run(elicit),
+        "LIKERT_RUN": LIKERT_RUN,
+    }
+    api = {"api_base": p["API_BASE"]} if p["API_BASE"] else {}
+    n_boot = _n(p["N_BOOT"])
+    paper_runs = [runs[k] for k in ("JUDGE_PAPER_RUN", "JUDGE_ORDERS_RUN", "POINTWISE_RUN", "FEWSHOT_RUN",
+                                    "LEARNED_RUN")]
+    notebooks = {
+        "00": {},
+        "01": {"n_prompts": _n(p["N_PROMPTS"]), "models": models, "run": elicit, **api},
+        "02": {"judge": p["JUDGE"], "n_items": n_items, "targets": ["paper"], "run": runs["JUDGE_PAPER_RUN"], **api},
+        "02E": {"judge": p["JUDGE"], "targets": [f"elicit:{elicit}"], "orders": 3, "table_suffix": "_elicit",
+                "run": runs["JUDGE_ELICIT_RUN"], **api},
+        "02O": {"targets": ["paper"], "n_items": 30, "orders": 3, "table_suffix": "_o3", "run": ORDERS_RUN},
+        "02P": {"judge": p["POINTWISE_JUDGE"], "n_items": pw_items, "run": runs["POINTWISE_RUN"], **api},
+        "02F": {"judge": p["POINTWISE_JUDGE"], "n_items": pw_items, "shots": _n(p["FEWSHOT_SHOTS"]),
+                "run": runs["FEWSHOT_RUN"], "table_suffix": "_fewshot", **api},
+        "03": {"elicit_run": elicit, "run": runs["LEARNED_RUN"], "embedding_model": EMBEDDING_MODEL},
+        "03C": {"embedding_model": EMBEDDING_MODEL},
+        "04": {"n_boot": n_boot, "judge_runs": paper_runs},
+        "05": {"elicit_run": elicit, "judge_runs": [runs["JUDGE_ELICIT_RUN"], runs["LEARNED_RUN"]]},
+        "06": {"n_boot": n_boot},
+        "08": {"n_boot": n_boot, "learned_run": runs["LEARNED_RUN"]},
+    }
+    return {"params": p, "changed": changed, "variant": variant, "out": out,
+            "notebook_out": f"{out}/notebooks" if variant else "build/notebooks", "runs": runs,
+            "embedding_model": EMBEDDING_MODEL, "notebooks": notebooks}
+
+
+def papermill_args(parameters: dict) -> str:
+    """papermill's ``-y`` option carrying every parameter (JSON is YAML), quoted for the shell."""
+    if not parameters:
+        return ""
+    text = json.dumps(parameters, separators=(", ", ": "))
+    if "'" in text:
+        raise ValueError(f"a parameter value holds a single quote, which the shell line cannot carry: {text}")
+    return f"-y '{text}'"
+
+
+SEPARATOR = "|||"
+
+
+def make_assignments(params: dict[str, str]) -> str:
+    """The plan as make assignments, one line each, joined by SEPARATOR (make's $(shell) folds newlines)."""
+    planned = plan(params)
+    lines = [f"{name} := {value}" for name, value in planned["params"].items()]
+    lines += [f"JUDGE_SLUG := {slug(planned['params']['JUDGE'])}",
+              f"POINTWISE_SLUG := {slug(planned['params']['POINTWISE_JUDGE'])}"]
+    lines += [f"CHANGED := {' '.join(planned['changed'])}", f"VARIANT := {planned['variant']}",
+             f"OUT := {planned['out']}", f"NB_OUT := {planned['notebook_out']}",
+             f"EMBEDDING_MODEL := {planned['embedding_model']}"]
+    lines += [f"{name} := {run}" for name, run in planned["runs"].items()]
+    lines += [f"ARGS_{nb} := {papermill_args(args)}" for nb, args in planned["notebooks"].items()]
+    return SEPARATOR.join(lines)
+
+
+def parameter_help() -> str:
+    """``make help``'s list: each parameter, its default and what it means and costs."""
+    return "\n".join(f"  {name:<18} {DEFAULTS[name] or '(empty)'}\n  {'':<18} {MEANINGS[name]}" for name in DEFAULTS)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--help"]:
+        print(parameter_help())
+        sys.exit()
+    given = dict(arg.split("=", 1) for arg in sys.argv[1:])
+    try:
+        print(make_assignments(given))
+    except ValueError as error:
+        print(f"$(error harmstudy/plan.py: {error})")

@@ -1,0 +1,69 @@
+"""The study's plan (harmstudy/plan.py): make's names come from it, and every notebook as committed runs what
+`make paper` runs — so a notebook executed in JupyterLab with its parameters untouched reads the committed runs."""
+from __future__ import annotations
+
+import ast
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from harmstudy import plan
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cell_parameters(name: str) -> dict:
+    nb = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    return {t.id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body
+            if isinstance(node, ast.Assign) for t in node.targets}
+
+
+def test_each_notebook_as_committed_runs_what_make_paper_runs():
+    from harmstudy.judge import pointwise
+    from harmstudy.judge.calls import JudgeSettings
+
+    planned = plan.plan()["notebooks"]
+    cells = {g: cell_parameters(nb) for g, nb in {"01": "01_elicit", "02P": "02_pointwise_judge",
+                                                    "03": "03_learned_judges", "03C": "03_learning_curve",
+                                                    "04": "04_agreement", "05": "05_small_models",
+                                                    "06": "06_external_sets", "08": "08_transfer_matrix"}.items()}
+    # a run named "" is named from the settings, as make names it
+    cells["01"]["run"] = cells["01"]["run"] or plan.elicit_run(cells["01"]["n_prompts"], cells["01"]["models"])
+    cells["03"]["run"] = cells["03"]["run"] or plan.learned_run(cells["03"]["elicit_run"])
+    cells["02P"]["run"] = cells["02P"]["run"] or pointwise.default_run_name(
+        JudgeSettings(judge=cells["02P"]["judge"]), "paper", cells["02P"]["n_items"])
+    for group, cell in cells.items():
+        for name, value in planned[group].items():
+            assert cell[name] == value, (group, name, cell[name], value)
+
+
+def test_the_default_names_are_the_committed_runs():
+    runs = plan.plan()["runs"]
+    for name in ["ELICIT_RUN", "JUDGE_PAPER_RUN", "JUDGE_ELICIT_RUN", "JUDGE_ORDERS_RUN", "POINTWISE_RUN",
+                 "FEWSHOT_RUN", "LEARNED_RUN", "LIKERT_RUN"]:
+        assert (REPO / "data" / "runs" / runs[name] / "manifest.json").exists(), name
+    assert plan.plan()["variant"] == "" and plan.plan()["out"] == "figures"
+
+
+def test_other_models_get_their_own_runs_downstream():
+    other = plan.plan({"ELICIT_MODELS": "smollm2-135m-instruct gemma3-270m qwen2.5-coder-1.5b-instruct"})
+    assert other["runs"]["ELICIT_RUN"] == "elicit-n120-smollm2-135m-instruct-gemma3-270m-qwen2.5-coder-1.5b-instruct"
+    assert other["runs"]["LEARNED_RUN"] == "learned-judges-" + other["runs"]["ELICIT_RUN"]
+    assert other["runs"]["JUDGE_ELICIT_RUN"] == \
+        f"judge-qwen2.5-coder-1.5b-instruct-o3-{other['runs']['ELICIT_RUN']}-nall"
+    assert other["notebooks"]["01"]["models"][-1] == "qwen2.5-coder-1.5b-instruct"
+    assert other["notebooks"]["05"]["elicit_run"] == other["runs"]["ELICIT_RUN"]
+    assert other["variant"] == "elicit-models-smollm2-135m-instruct-gemma3-270m-qwen2.5-coder-1.5b-instruct"
+    assert other["out"] == f"build/variants/{other['variant']}"
+
+
+def test_make_asks_the_plan_and_refuses_an_unknown_parameter_with_its_list():
+    out = subprocess.run(["make", "-s", "print-runs", "ELICIT_MODELS=smollm2-135m-instruct gemma3-270m x"], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    assert "elicitation: data/runs/elicit-n120-smollm2-135m-instruct-gemma3-270m-x" in out
+    with pytest.raises(ValueError, match="make's parameters are"):
+        plan.plan({"N_PROMT": "4"})
+    assert "ELICIT_MODELS" in subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True).stdout

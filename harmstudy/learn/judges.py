@@ -358,9 +358,9 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     scores = pd.read_csv(folder.file("paper_scores.csv"))
     new_scores = pd.read_csv(folder.file("elicit_scores.csv")) if len(new) else pd.DataFrame()
     recorded = folder.manifest()["seconds_per_triple"]
-    summary = pd.DataFrame([{"judge": name, "kind": KIND, "features": kinds[name], "C": C,
+    summary = pd.DataFrame([{"judge": name, "kind": KIND, "features": kinds[name], "C": spec.C,
                              **score_summary(scores[scores["judge"] == name].reset_index(drop=True), frame)}
-                            for name, C in judges.items()])
+                            for name, spec in judges.items()])
     summary = summary.assign(seconds_per_triple=lambda d: d["judge"].map(recorded))
     return {"run": run, "frame": frame, "scores": scores, "elicit_scores": new_scores, "summary": summary,
             "new": new, "reused": reused is not None}

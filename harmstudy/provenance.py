@@ -91,11 +91,11 @@ def parameter_names(notebook: str) -> list[str]:
     """The names its ``parameters`` cell assigns, in order (read from ``notebooks/<notebook>``)."""
     import ast
 
-    import nbformat      # here, not at the top: its JSON-schema import costs seconds
-
-    nb = nbformat.read(str(paths.NOTEBOOKS / notebook), as_version=4)
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    return [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+    # the notebook's JSON read directly: nbformat's JSON-schema import would cost seconds in every notebook
+    cells = json.loads((paths.NOTEBOOKS / notebook).read_text())["cells"]
+    cell = next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    return [t.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
             for t in node.targets if isinstance(t, ast.Name)]
 
 

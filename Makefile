@@ -113,7 +113,7 @@ OUT_03 := $(R)/$(LEARNED_RUN)/paper_rankings.csv $(R)/$(LEARNED_RUN)/elicit_rank
           $(TAB)/learned_judges.csv $(TAB)/learned_refusals.csv $(OUT)/learned_calibration.png
 OUT_03C := $(TAB)/learning_curve.csv $(TAB)/learning_curve_summary.csv $(OUT)/learning_curve.png
 OUT_04 := $(TAB)/small_model_harm.csv $(TAB)/q1_friedman.csv $(TAB)/q1_posthoc.csv \
-          $(TAB)/judge_agreement.csv $(TAB)/judge_vs_judge.csv \
+          $(TAB)/judge_agreement.csv $(TAB)/judge_vs_judge.csv $(TAB)/judge_differences.csv \
           $(OUT)/harmful_share.png $(OUT)/judge_agreement.png $(OUT)/judge_vs_judge.png \
           $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png
 OUT_05 := $(TAB)/new_small_model_harm.csv $(TAB)/new_q1_friedman.csv \

@@ -240,3 +240,33 @@ def test_agreement_ci_is_the_percentile_of_library_values_on_each_prompt_resampl
         np.percentile(alphas, [2.5, 97.5]), abs=1e-12)
     assert out.loc["kappa_harmful", ["ci_low", "ci_high"]].tolist() == pytest.approx(
         np.percentile(kappas, [2.5, 97.5]), abs=1e-12)
+
+
+# ------------------------------------------------------------------- two judges: the paired difference
+def test_a_paired_difference_is_taken_on_the_prompts_both_judges_ranked_by_hand():
+    ref = long_table("g1", "student", {"a": (2, 1, 0), "b": (0, 0, 1), "c": (1, 2, 0), "d": (0, 1, 0), "e": (1, 0, 0)})
+    same = long_table("A", "judge", {"a": (2, 1, 0), "b": (0, 0, 1), "c": (1, 2, 0), "d": (0, 1, 0), "e": None})
+    other = long_table("B", "judge", {"a": (0, 1, 0), "b": (0, 0, 1), "c": (2, 1, 0), "d": (1, 0, 0), "e": (1, 0, 0)})
+    out = ag.paired_difference(same, other, ref, judge_name="A", other_name="B", reference_name="g1", n_boot=200)
+    alpha = out.set_index("metric").loc["alpha_ordinal"]
+    # e is unscored by A: both judges are compared on a–d only (4 prompts, 12 cells)
+    assert (alpha["prompts"], alpha["n"]) == (4, 4)
+    assert alpha["estimate"] == pytest.approx(1.0)
+    b_cells = [0, 1, 0, 0, 0, 1, 2, 1, 0, 1, 0, 0]
+    r_cells = [2, 1, 0, 0, 0, 1, 1, 2, 0, 0, 1, 0]
+    by_lib = krippendorff.alpha(reliability_data=[b_cells, r_cells], level_of_measurement="ordinal",
+                                value_domain=[0, 1, 2, 3])
+    assert alpha["other_estimate"] == pytest.approx(by_lib)
+    assert alpha["difference"] == pytest.approx(1.0 - by_lib)
+    # the same resamples for both judges: a judge against itself differs by exactly 0 on every resample
+    itself = ag.paired_difference(other, other, ref, judge_name="B", other_name="B", reference_name="g1", n_boot=200)
+    assert (itself["difference"] == 0).all() and (itself["ci_low"] == 0).all() and (itself["ci_high"] == 0).all()
+    assert set(itself["comparison"]) == {"level with"}
+
+
+def test_the_comparison_word_follows_the_difference_ci_alone():
+    assert ag.comparison_word(0.01, 0.20) == "above"
+    assert ag.comparison_word(-0.20, -0.01) == "below"
+    assert ag.comparison_word(-0.05, 0.10) == "level with"
+    assert ag.comparison_word(0.0, 0.10) == "level with"                   # 0 inside the interval's edge
+    assert ag.comparison_word(float("nan"), float("nan")) == "level with"

@@ -199,6 +199,54 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
+#: The words a comparison of two judges may use, chosen by :func:`comparison_word` alone.
+COMPARISON_WORDS = ("above", "level with", "below")
+DIFFERENCE_COLUMNS = ["judge", "other", "reference", "metric", "estimate", "other_estimate", "difference",
+                      "ci_low", "ci_high", "n", "prompts", "comparison"]
+
+
+def comparison_word(ci_low: float, ci_high: float) -> str:
+    """``above`` / ``below`` where the 95% CI of a difference (judge − other) excludes 0 on that side,
+    ``level with`` where it holds 0 (or is undefined): the one rule the study's words follow."""
+    if np.isnan(ci_low) or np.isnan(ci_high) or ci_low <= 0 <= ci_high:
+        return "level with"
+    return "above" if ci_low > 0 else "below"
+
+
+def paired_difference(judge: pd.DataFrame, other: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str,
+                      other_name: str, reference_name: str, n_boot: int = N_BOOT, seed: int = SEED,
+                      metrics=("alpha_ordinal", "kappa_harmful")) -> pd.DataFrame:
+    """Two judges against one reference on the same pairs — the prompts both ranked usably — and the
+    difference of their agreement (judge − other) with a paired percentile bootstrap: every resample draws
+    the same prompts for both judges (as :func:`agreement` draws them, by ``seed``), so the CI is that of the
+    difference itself, not two intervals side by side. One row per metric (:data:`DIFFERENCE_COLUMNS`)."""
+    both = (set(judge.loc[judge["status"].isin(USABLE), "item_id"])
+            & set(other.loc[other["status"].isin(USABLE), "item_id"]))
+    a = align_pairs(judge[judge["item_id"].isin(both)], reference)
+    b = align_pairs(other[other["item_id"].isin(both)], reference)
+    if not np.array_equal(a.reference, b.reference) or not np.array_equal(a.prompt_index, b.prompt_index):
+        raise AssertionError("two judges on the same prompts must align with the same reference pairs")
+    usable = np.isin(a.reference_status, USABLE)
+    W = bootstrap.seeded_counts(seed, a.n_prompts, n_boot)[:, a.prompt_index] if n_boot else None
+    ta, tb = cell_tables(a.judge, a.reference)[usable], cell_tables(b.judge, b.reference)[usable]
+    rows = []
+    for metric in metrics:
+        if metric not in TABLE_METRICS:
+            raise ValueError(f"paired differences are computed for {TABLE_METRICS}, not {metric!r}")
+        n = int(usable.sum())
+        est_a = float(_from_tables(metric, ta.sum(axis=0)[None])[0]) if n else np.nan
+        est_b = float(_from_tables(metric, tb.sum(axis=0)[None])[0]) if n else np.nan
+        low = high = np.nan
+        if n and n_boot:
+            Wu = W[:, usable]
+            diff = _from_tables(metric, np.tensordot(Wu, ta, axes=1)) - _from_tables(metric, np.tensordot(Wu, tb, axes=1))
+            low, high = bootstrap.percentile_ci(diff)
+        rows.append({"judge": judge_name, "other": other_name, "reference": reference_name, "metric": metric,
+                     "estimate": est_a, "other_estimate": est_b, "difference": est_a - est_b, "ci_low": low,
+                     "ci_high": high, "n": n, "prompts": int(a.n_prompts), "comparison": comparison_word(low, high)})
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+
+
 def confusion(judge: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """Counts of (reference rank, judge rank) over all aligned cells with a usable judge label."""
     pairs = align_pairs(judge, reference)

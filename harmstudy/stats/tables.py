@@ -11,7 +11,7 @@ import pandas as pd
 
 from harmstudy import PAPER_JUDGES, paths
 from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
-from harmstudy.stats.agreement import AGREEMENT_COLUMNS, N_BOOT, agreement
+from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, paired_difference
 from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
 
 
@@ -183,6 +183,20 @@ def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | 
     out["kind"] = out["judge"].map(kinds)
     out["seconds_per_triple"] = out["judge"].map(costs or {}).astype(float)
     return out
+
+
+def judge_differences_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
+    """``judge_differences.csv``: every pair of judges (the authors' tie-break rows, a sensitivity, left out)
+    against the students (``human``) and against the expert, on the prompts both ranked usably: α (ordinal)
+    and κ (harmful or not) of each, their difference (``judge`` − ``other``) with a paired bootstrap 95% CI
+    over prompts, and the ``comparison`` word that CI allows (:func:`harmstudy.stats.agreement.comparison_word`)."""
+    judges = [j for j in judges_of(rankings) if not j.endswith(TIE_BREAK_SUFFIX)]
+    references = {"human": rankings[rankings["rater_kind"] == "student"],
+                  "expert": rankings[rankings["rater_kind"] == "expert"]}
+    rows = [paired_difference(rankings[rankings["rater"] == a], rankings[rankings["rater"] == b], ref,
+                              judge_name=a, other_name=b, reference_name=name, n_boot=n_boot)
+            for a, b in combinations(judges, 2) for name, ref in references.items()]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=DIFFERENCE_COLUMNS)
 
 
 def judge_vs_judge_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:

@@ -276,11 +276,8 @@ record-model-time: $(STAMP) ## write data/model_time.csv (what make's estimates 
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests
-# Tests run on every core (pytest-xdist): much of a test's time is one-threaded (pandas, scikit-learn, a
-# kernel starting), so two workers on two cores roughly halve the suite. TEST_WORKERS=0: in this process.
-TEST_WORKERS ?= $(NPROC)
-test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill; TEST_WORKERS=0: one process)
-	@$(BIN)/python -m pytest -q -p no:cacheprovider $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS)) $(TESTS); rc=$$?; \
+test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill)
+	@$(BIN)/python -m pytest -q -p no:cacheprovider $(TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test FAILED: pytest collected no tests (exit 5)" >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP) ## speed ratios measured side by side (benchmarks/; every one runs, failures are listed at the end)

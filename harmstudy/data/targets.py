@@ -15,9 +15,12 @@ RESPONSES = "responses.jsonl"
 ELICITATION_KIND = "elicitation"
 
 def elicited_models(run: str) -> list[str]:
-    """The small models an elicitation run elicited, in its order (its manifest): what every notebook
-    downstream of 01 ranks, so that the model list is written once (01's ``models``, make's ELICIT_MODELS)."""
+    """The small models an elicitation run elicited, in its order (its manifest; a run without one — records
+    written by other means — in the order its responses first name them): what every notebook downstream of
+    01 ranks, so that the model list is written once (01's ``models``, make's ELICIT_MODELS)."""
     models = [m["name"] for m in Run(run, ELICITATION_KIND).manifest().get("models", [])]
+    if not models:
+        models = list(dict.fromkeys(r["model"] for r in Run(run, ELICITATION_KIND).records(RESPONSES)))
     if not models:
         raise FileNotFoundError(f"elicitation run {run!r} has no manifest naming its models: run "
                                 f"notebooks/01_elicit.ipynb (or `make paper`) first")

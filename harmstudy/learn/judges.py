@@ -260,9 +260,6 @@ def source_judge(X_source, targets: np.ndarray, C: float):
     return fit_judge(LearnedJudge("source", C=C), X_source, (t >= 0.5).astype(int), t)
 
 
-# ------------------------------------------------------------------------------- scores -> rankings
-
-
 # ----------------------------------------------------------------------------------------- a run
 KIND = "learned"
 

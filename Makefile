@@ -215,10 +215,10 @@ $(OUT_02O) $(OUT_02P) $(OUT_02F): | $(OUT_01)
 $(OUT_03C): | $(PAPER_JUDGE_OUTPUTS)
 # A variant (non-default parameters) leaves the README alone: its numbers are the study's.
 # (No recipe here: `make -q paper` answers whether anything is stale.)
-paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08) $(OUT_03C) $(OUT_02) $(OUT_02O) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then the README's numbers
+paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08) $(OUT_03C) $(OUT_02) $(OUT_02O) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then README.md and docs/ from templates/
 
 print-outputs: ## list every file make paper writes (with the current parameters)
-	@printf '%s\n' $(NOTEBOOK_OUTPUTS) $(if $(VARIANT),,README.md $(OUT)/MANIFEST.json)
+	@printf '%s\n' $(NOTEBOOK_OUTPUTS) $(if $(VARIANT),,$(RENDERED) $(OUT)/MANIFEST.json)
 
 # ------------------------------------------------------------------------------ a labelled set of yours
 # make external SET=path.csv REQUEST=<col> RESPONSE=<col> HUMAN="<col> [<col>...]" SCALE=binary VERDICTS="<col> ..."
@@ -249,13 +249,16 @@ external-example: $(STAMP) ## make external on a set the repository ships (PyRIT
 	@$(MAKE) --no-print-directory external SET=$(EXAMPLE_SET) REQUEST=objective RESPONSE=assistant_response \
 	  HUMAN="human_score_1 human_score_2 human_score_3" SCALE="0.0 0.25 0.5 0.75 1.0"
 
-# The README's numbers come from the tables (harmstudy/report/readme.py); touched so make sees it fresh.
+# README.md and docs/*.md are rendered from templates/ (harmstudy/report/readme.py), their numbers from the
+# tables; touched so make sees them fresh. README.md stands for all of them as make's target.
 RENDER_README = $(BIN)/python -m harmstudy.report.readme
-README.md: $(NOTEBOOK_OUTPUTS) harmstudy/report/readme.py | $(STAMP)
+TEMPLATES := $(sort $(wildcard templates/*.md templates/docs/*.md))
+RENDERED := $(patsubst templates/%,%,$(TEMPLATES))
+README.md: $(NOTEBOOK_OUTPUTS) $(TEMPLATES) harmstudy/report/readme.py | $(STAMP)
 	$(RENDER_README)
-	@touch $@
+	@touch $(RENDERED)
 
-readme: $(STAMP) ## rewrite the README's numbers from figures/tables
+readme: $(STAMP) ## render README.md and docs/ from templates/ and figures/tables (edit the templates, not them)
 	$(BIN)/python -m harmstudy.report.readme
 
 print-runs: ## show the run folders the current parameters use

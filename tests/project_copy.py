@@ -18,7 +18,7 @@ def project_copy(parent: Path, git: bool = False) -> tuple[Path, dict]:
     root.mkdir()
     for name in ["Makefile", "pyproject.toml", "requirements.lock", "requirements-models.txt", "README.md", ".gitignore"]:
         shutil.copy2(REPO / name, root / name)
-    for name in ["notebooks", "data", "figures"]:
+    for name in ["notebooks", "data", "figures", "templates", "docs"]:
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("models", "verified.json"))
     (root / ".venv").symlink_to(REPO / ".venv")
     (root / "harmstudy").symlink_to(REPO / "harmstudy")

@@ -32,3 +32,18 @@ def test_balanced_rankings_leave_out_unscored_orders_and_rename_the_judge():
     assert set(out["rater"]) == {"J+balanced"}
     # A harmful in 2/2 orders (mean 1.5), B in 1/2 (no majority), C in 0/2
     assert out.set_index("model")["rank"].to_dict() == {"a": 1, "b": 0, "c": 0}
+
+
+def test_order_sensitivity_counts_the_triples_whose_ranking_changes_among_those_usable_in_every_order():
+    from harmstudy.judge.calls import order_sensitivity
+
+    def row(item, order, status, a, b, c):
+        return {"item_id": item, "prompt_id": item, "judge": "J", "order": order, "status": status,
+                "rank_a": a, "rank_b": b, "rank_c": c}
+    j = pd.DataFrame([row("t1", "0,1,2", "ok", 2, 1, 0), row("t1", "2,0,1", "ok", 2, 1, 0),     # same both times
+                      row("t2", "0,1,2", "ok", 1, 0, 0), row("t2", "2,0,1", "ok", 0, 1, 0),     # changed
+                      row("t3", "0,1,2", "ok", 1, 0, 0), row("t3", "2,0,1", "unscored", None, None, None)])
+    out = order_sensitivity(j, ["a", "b", "c"]).iloc[0]
+    # t3 is not usable in every order: 2 usable triples, 1 of them changed; 5 of 6 answers usable
+    assert (out["items"], out["items_usable_in_every_order"], out["ranking_changes"]) == (3, 2, 1)
+    assert out["ranking_changes_share"] == 0.5 and out["coverage"] == pytest.approx(5 / 6)

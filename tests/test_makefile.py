@@ -69,7 +69,7 @@ def test_make_paper_from_any_stale_member_leaves_nothing_stale(fake_make):
     groups = 0
     for name in outputs(make):
         path = root / name
-        if name == "README.md" or name.endswith("MANIFEST.json"):
+        if name == "README.md" or name.startswith("docs/") or name.endswith("MANIFEST.json"):
             continue
         os.utime(path, (2, 2))                                     # older than anything it is made from
         make("paper")

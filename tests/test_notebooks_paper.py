@@ -25,7 +25,11 @@ def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
     assert (human["n"] == 1019).all()
     agree = pd.read_csv(tables / "judge_agreement.csv")
     assert list(agree.columns) == ["judge", "reference", "metric", "estimate", "ci_low", "ci_high", "n",
-                                   "coverage", "kind", "seconds_per_triple"]
+                                   "coverage", "kind", "seconds_per_triple", "vs_chance"]
+    # the words the text uses, by the CI against 0: every API judge is above chance against the students
+    alpha = agree[(agree["metric"] == "alpha_ordinal") & (agree["reference"] == "human")]
+    assert set(alpha["vs_chance"]) == {"above chance"}
+    assert agree.loc[agree["metric"] == "exact_match", "vs_chance"].isna().all()
     assert set(agree["kind"]) == {"api", "api (authors' tie-break)", "human"}
     assert set(agree["metric"]) == {"exact_match", "kappa_harmful", "kappa_weighted", "alpha_ordinal",
                                     "kendall_tau", "spearman", "rbo"}

@@ -35,7 +35,7 @@ def test_lock_pins_every_dependency_exactly():
 
 def test_ci_runs_exactly_the_readme_test_command_and_fails_on_no_tests():
     readme = (REPO / "README.md").read_text()
-    commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.M)
+    commands = re.findall(r"^\s*(make \w+)\s*(?:#.*)?$", readme, flags=re.M)     # a command, its cost as a comment
     assert "make test" in commands
     ci = (REPO / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci, flags=re.M)
@@ -87,25 +87,53 @@ def test_makefile_run_names_match_python(judge, n_items, n_prompts):
     assert runs["judge (elicitation)"] == default_run_name(elicit_settings, f"elicit:{elicit_run}", None)
 
 
-def test_readme_numbers_are_the_tables_numbers():
-    """Every marked number in the README is rendered from figures/tables (run `make readme` to fix)."""
+def test_readme_and_docs_are_their_templates_rendered_from_the_tables():
+    """README.md and docs/*.md are what templates/ renders to from figures/tables (run `make readme` to fix):
+    plain numbers, and the template named in the first line."""
     from harmstudy.report import readme
 
-    text = (REPO / "README.md").read_text()
-    assert len(readme.MARKER.findall(text)) >= 40
-    assert readme.stale_numbers(text, REPO / "figures" / "tables") == []
+    templates = readme.templates_in(REPO / "templates")
+    assert {readme.rendered_path(t, REPO / "templates", REPO).relative_to(REPO).as_posix() for t in templates} >= {
+        "README.md", "docs/findings.md", "docs/pyrit.md", "docs/using.md", "docs/package.md", "docs/models.md"}
+    numbers = 0
+    for template in templates:
+        target = readme.rendered_path(template, REPO / "templates", REPO)
+        text = target.read_text()
+        assert text.startswith("<!-- Rendered by `make paper` from templates/"), target
+        assert "{{" not in text and "<!--v" not in text, target
+        assert text == readme.render_template(template, REPO / "figures" / "tables", REPO / "templates"), target
+        numbers += len(readme.REFERENCE.findall(template.read_text()))
+    assert numbers >= 300
+    assert len(readme.REFERENCE.findall((REPO / "templates" / "README.md").read_text())) >= 40
+
+
+def test_the_readmes_prose_types_no_number():
+    """Every digit of the README's prose is rendered from a table, or is a design fact on the short list."""
+    from harmstudy.report import readme
+
+    assert readme.typed_digits((REPO / "templates" / "README.md").read_text()) == []
+    assert len(readme.DESIGN_FACTS) <= 40
+
+
+def test_the_digit_check_sees_a_typed_number_and_lets_code_references_and_design_facts_through():
+    from harmstudy.report import readme
+
+    text = ("The 17 student groups, {{t[a=b].c:.2f}} and `make paper N_PROMPTS=4`.\n```\nmake test  # 25 min\n```\n"
+            "A typed 0.44 here.\n[link](figures/x2.png) and <!-- 12 -->")
+    assert readme.typed_digits(text) == ["A typed 0.44 here."]
 
 
 def test_readme_renderer_reads_the_named_row_and_fails_on_ambiguity(tmp_path):
     from harmstudy.report import readme
 
-    (tmp_path / "t.csv").write_text("judge,metric,estimate\na,alpha,0.4449\na,kappa,0.1\nb,alpha,0.5\n")
-    text = "α = <!--v t[judge=a,metric=alpha].estimate:.2f-->0.99<!--/v--> and <!--v t[judge=b].estimate:pct-->x<!--/v-->"
-    assert readme.render(text, tmp_path) == ("α = <!--v t[judge=a,metric=alpha].estimate:.2f-->0.44<!--/v--> and "
-                                             "<!--v t[judge=b].estimate:pct-->50%<!--/v-->")
-    assert [s[1:] for s in readme.stale_numbers(text, tmp_path)] == [("0.99", "0.44"), ("x", "50%")]
+    (tmp_path / "t.csv").write_text("judge,metric,estimate,word\na,alpha,0.4449,above\na,kappa,-0.1,\nb,alpha,0.5,\n")
+    text = "α = {{t[judge=a,metric=alpha].estimate:.2f}}, {{ t[judge=b].estimate:pct }}, {{t[judge=a,metric=alpha].word}}"
+    assert readme.render(text, tmp_path) == "α = 0.44, 50%, above"
+    assert readme.render("{{t[judge=a,metric=kappa].estimate:+.2f}}", tmp_path) == "−0.10"    # a minus sign
     with pytest.raises(readme.ReadmeNumberError, match="matches 2 rows"):
-        readme.render("<!--v t[judge=a].estimate:.2f-->?<!--/v-->", tmp_path)
+        readme.render("{{t[judge=a].estimate:.2f}}", tmp_path)
+    with pytest.raises(readme.ReadmeNumberError, match="no column 'nope'"):
+        readme.render("{{t[judge=b].nope}}", tmp_path)
 
 
 def test_make_lab_starts_as_root_with_the_harmstudy_kernel(tmp_path):
@@ -272,12 +300,12 @@ def test_papermill_reads_every_parameter_of_every_notebook(nb, caplog):
     assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()]
 
 
-def test_the_readmes_model_provenance_table_is_the_registrys():
+def test_the_model_provenance_table_is_the_registrys():
     """Each embedded model's row: its sha256 and licence as pinned in the registry, and the PyPI packages
     that requirements-models.txt installs for it."""
     from harmstudy.models.registry import REGISTRY
 
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "models.md").read_text()
     rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines()
             if line.startswith("| `") and "sha256" not in line and line.count("|") == 6}
     requirements = (REPO / "requirements-models.txt").read_text()

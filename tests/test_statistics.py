@@ -270,3 +270,14 @@ def test_the_comparison_word_follows_the_difference_ci_alone():
     assert ag.comparison_word(-0.05, 0.10) == "level with"
     assert ag.comparison_word(0.0, 0.10) == "level with"                   # 0 inside the interval's edge
     assert ag.comparison_word(float("nan"), float("nan")) == "level with"
+
+
+def test_words_against_chance_and_a_published_number_follow_our_ci():
+    # α with CI [-0.11, -0.03] lies below 0: below chance, not "no better than"; a published α of 0.67
+    # inside our CI [0.60, 0.82] is level with it; a published 0.45 below our CI [0.50, 0.70] is under it.
+    t = pd.DataFrame({"metric": ["alpha_ordinal", "alpha_ordinal", "pyrit_alpha", "pyrit_alpha", "exact_match"],
+                      "ci_low": [-0.11, -0.02, 0.60, 0.50, 0.2], "ci_high": [-0.03, 0.05, 0.82, 0.70, 0.3],
+                      "published_best": [np.nan, np.nan, 0.67, 0.45, np.nan]})
+    words = ag.with_words(t)
+    assert list(words["vs_chance"]) == ["below chance", "no better than chance", "above chance", "above chance", ""]
+    assert list(words["vs_published_best"]) == ["", "", "level with", "above", ""]

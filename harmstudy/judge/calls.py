@@ -351,6 +351,7 @@ def order_sensitivity(judgments: pd.DataFrame, models: list[str]) -> pd.DataFram
         changed = complete.groupby("item_id")[cols].nunique().max(axis=1) > 1
         rows.append({"judge": judge, "orders": g["order"].nunique(), "items": g["item_id"].nunique(),
                      "items_usable_in_every_order": int(len(changed)),
+                     "ranking_changes": int(changed.sum()),
                      "ranking_changes_share": float(changed.mean()) if len(changed) else float("nan"),
                      "coverage": float(len(usable) / len(g)) if len(g) else float("nan")})
     return pd.DataFrame(rows)

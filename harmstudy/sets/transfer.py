@@ -29,6 +29,7 @@ import pandas as pd
 
 from harmstudy.sets import external
 from harmstudy.stats import single_response
+from harmstudy.stats.agreement import with_words
 from harmstudy.stats.scores import to_rankings
 
 PAPER = "paper"
@@ -116,7 +117,7 @@ def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], fr
         how = {d: "out of fold (by request, within the category)" if category_of.get(d) == category
                else f"transfer (fitted on all of {name})" for d in datasets}
         rows += _pyrit_cells(scores, grid, datasets, name, how, n_boot)
-    return pd.DataFrame(rows, columns=MATRIX_COLUMNS)
+    return with_words(pd.DataFrame(rows, columns=MATRIX_COLUMNS))
 
 
 #: A user set's column of the matrix: which of 07's judges stands for which source.

@@ -213,6 +213,30 @@ def comparison_word(ci_low: float, ci_high: float) -> str:
     return "above" if ci_low > 0 else "below"
 
 
+#: Metrics whose 0 is chance (a judge that guesses at the reference's base rates scores about 0).
+CHANCE_CORRECTED = ("kappa_harmful", "kappa_weighted", "alpha_ordinal", "pyrit_alpha", "kappa", "kendall_tau",
+                    "spearman")
+CHANCE_WORDS = {"above": "above chance", "level with": "no better than chance", "below": "below chance"}
+
+
+def with_words(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (rows with ``metric``, ``ci_low``, ``ci_high``) with the words the text uses, by the rule of
+    :func:`comparison_word`: ``vs_chance`` for a chance-corrected metric (its CI against 0; empty for the
+    others), and, where the table carries published values (``published_best``, ``published_median``,
+    which have no CI), ``vs_published_best`` / ``vs_published_median``: our CI against that number."""
+    out = table.copy()
+    low, high = out["ci_low"].astype(float), out["ci_high"].astype(float)
+    chance = out["metric"].isin(CHANCE_CORRECTED)
+    out["vs_chance"] = [CHANCE_WORDS[comparison_word(lo, hi)] if c else ""
+                        for lo, hi, c in zip(low, high, chance)]
+    for column in ("published_best", "published_median"):
+        if column in out:
+            published = out[column].astype(float)
+            out[f"vs_{column}"] = [comparison_word(lo - p, hi - p) if not np.isnan(p) else ""
+                                   for lo, hi, p in zip(low, high, published)]
+    return out
+
+
 def paired_difference(judge: pd.DataFrame, other: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str,
                       other_name: str, reference_name: str, n_boot: int = N_BOOT, seed: int = SEED,
                       metrics=("alpha_ordinal", "kappa_harmful")) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from scipy import stats
 from sklearn.metrics import cohen_kappa_score, roc_auc_score
 
 from harmstudy.stats import bootstrap
+from harmstudy.stats.agreement import with_words
 
 N_BOOT = 1000
 SEED = 20251126
@@ -161,7 +162,7 @@ def external_table(scored: pd.DataFrame, judges: dict[str, np.ndarray], publishe
             table["published_best"] = table["metric"].map(best)
             table["published_median"] = table["metric"].map(median)
             rows.append(table)
-    return pd.concat(rows, ignore_index=True)
+    return with_words(pd.concat(rows, ignore_index=True))
 
 
 # ------------------------------------------------------------------------------------- binary sets

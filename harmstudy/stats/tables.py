@@ -12,6 +12,7 @@ import pandas as pd
 from harmstudy import PAPER_JUDGES, paths
 from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
 from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, paired_difference
+from harmstudy.stats.agreement import with_words as agreement_words
 from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
 
 
@@ -182,7 +183,7 @@ def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | 
         raise ValueError(f"no kind for judge(s) {missing}: pass kinds=judge_kinds(judge_runs) with their runs")
     out["kind"] = out["judge"].map(kinds)
     out["seconds_per_triple"] = out["judge"].map(costs or {}).astype(float)
-    return out
+    return agreement_words(out)
 
 
 def judge_differences_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:

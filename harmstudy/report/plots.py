@@ -32,23 +32,69 @@ def save(fig: plt.Figure, name: str) -> str:
     return str(path)
 
 
-def harmful_share(harm: pd.DataFrame, title: str = "Share of responses judged harmful (95% Wilson CI)"):
-    """Bars: harmful share per small model, one bar per rater, with CI whiskers."""
-    raters = list(dict.fromkeys(harm["rater"]))
+#: One colour per kind of rater, the same in every figure; a judge is named on the axis, never by colour alone.
+GROUP_COLORS = {"people": "#4d4d4d", "API judge (the paper's)": "#0072B2", "learned from labels (offline)": "#009E73",
+                "LLM judge (offline)": "#D55E00", "verdict in the file": "#CC79A7"}
+
+
+def kind_group(kind: str | None) -> str:
+    """The group a rater's kind belongs to (:data:`GROUP_COLORS`)."""
+    kind = (kind or "").lower()
+    if kind in ("human", "student", "students", "expert", "people"):
+        return "people"
+    if kind.startswith("api"):
+        return "API judge (the paper's)"
+    if kind.startswith("learned"):
+        return "learned from labels (offline)"
+    if kind.startswith("in file"):
+        return "verdict in the file"
+    return "LLM judge (offline)"
+
+
+def _group_legend(ax, groups, **kwargs):
+    handles = [plt.Line2D([], [], marker="o", ls="", color=GROUP_COLORS[g], label=g) for g in GROUP_COLORS if g in groups]
+    return ax.legend(handles=handles + kwargs.pop("extra", []), frameon=False, fontsize=8, **kwargs)
+
+
+def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
+                  title: str = "Share of responses judged harmful (95% Wilson CI)", caption: str | None = None):
+    """One panel per small model: each rater's harmful share with its CI, raters named on the axis with
+    their n and coloured by kind (``kinds``: rater → kind; the students and the expert are people); the
+    students' share as a band in every panel."""
+    from harmstudy.stats.tables import release_judge_kind
+
+    kinds = {"human": "human", "expert": "expert", **(kinds or {})}
+    kinds |= {r: release_judge_kind(r) for r in harm["rater"].unique() if r not in kinds and release_judge_kind(r)}
     models = list(dict.fromkeys(harm["model"]))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 + 1.1 * len(models) * len(raters) / 3), 4.2))
-    width = 0.8 / len(raters)
-    colors = sns.color_palette("colorblind", len(raters))
-    for i, rater in enumerate(raters):
-        sub = harm[harm["rater"] == rater].set_index("model").reindex(models)
-        x = np.arange(len(models)) + (i - (len(raters) - 1) / 2) * width
-        err = np.vstack([sub["harmful_share"] - sub["ci_low"], sub["ci_high"] - sub["harmful_share"]])
-        ax.bar(x, sub["harmful_share"], width, yerr=err, capsize=2, label=rater, color=colors[i])
-    ax.set_xticks(range(len(models)), models, rotation=12, ha="right" if len(models) > 3 else "center")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("harmful share")
-    ax.set_title(title)
-    ax.legend(title="rater", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    order = list(GROUP_COLORS)
+    raters = sorted(dict.fromkeys(harm["rater"]), key=lambda r: (order.index(kind_group(kinds.get(r))), r != "human", r))
+    n = harm.groupby("rater")["n"].max()
+    fig, axes = plt.subplots(1, len(models), figsize=(2.9 * len(models) + 3.2, 0.3 * len(raters) + 1.6),
+                             sharey=True, squeeze=False)
+    for ax, model in zip(axes[0], models):
+        sub = harm[harm["model"] == model].set_index("rater")
+        if "human" in sub.index:
+            ax.axvspan(sub.loc["human", "ci_low"], sub.loc["human", "ci_high"], color="0.9", zorder=0)
+        for y, rater in enumerate(raters):
+            if rater not in sub.index:
+                continue
+            r, color = sub.loc[rater], GROUP_COLORS[kind_group(kinds.get(rater))]
+            ax.errorbar(r["harmful_share"], y, xerr=[[r["harmful_share"] - r["ci_low"]], [r["ci_high"] - r["harmful_share"]]],
+                        fmt="o", color=color, capsize=2)
+        ax.set_xlim(0, 1)
+        ax.set_title(model, fontsize=10)
+        ax.set_xlabel("harmful share")
+    axes[0][0].set_yticks(range(len(raters)), [f"{r} (n={int(n[r])})" for r in raters], fontsize=8)
+    axes[0][0].invert_yaxis()
+    groups = {kind_group(kinds.get(r)) for r in raters}
+    _group_legend(axes[0][-1], groups, extra=[plt.Rectangle((0, 0), 1, 1, color="0.9", label="students' 95% CI")]
+                  if "human" in set(harm["rater"]) else [], bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    if caption:      # wrapped to the figure's width by hand: matplotlib's wrap=True ignores bbox_inches="tight"
+        import textwrap
+
+        fig.text(0.01, 0, textwrap.fill(caption, width=int(fig.get_figwidth() * 15)), fontsize=8, ha="left", va="top")
     return fig
 
 
@@ -73,49 +119,59 @@ def rank_distribution(rankings: pd.DataFrame, title: str = "How each rater kind 
     return fig
 
 
-def judge_agreement(table: pd.DataFrame, reference: str = "human",
-                    title: str = "Judge vs students: agreement with 95% bootstrap CI"):
-    """Dot-and-whisker per metric and judge; the human ceiling (students vs expert) as a grey bar."""
+def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alpha_ordinal", "kappa_harmful"),
+                    title: str = "Which judge agrees with the students? (95% bootstrap CI)"):
+    """One panel per metric: each judge's agreement with ``reference`` and its CI, judges named on the axis
+    with their n and sorted by the first metric, coloured by kind (the authors' tie-break hollow); the human
+    ceiling (students vs expert) as a line with its CI as a band, the whole height of the panel."""
     sub = table[(table["reference"] == reference) & (table["judge"] != "human")]
     ceiling = table[(table["judge"] == "human") & (table["reference"] == "expert")].set_index("metric")
-    metrics = list(dict.fromkeys(sub["metric"]))
-    judges = list(dict.fromkeys(sub["judge"]))
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(metrics) * max(2, len(judges)) / 2 + 1.2))
-    colors = sns.color_palette("colorblind", len(judges))
-    for k, metric in enumerate(metrics):
+    metrics = [m for m in metrics if m in set(sub["metric"])]
+    first = sub[sub["metric"] == metrics[0]].set_index("judge")["estimate"]
+    judges = sorted(dict.fromkeys(sub["judge"]), key=lambda j: -first.get(j, -np.inf))
+    kinds = sub.drop_duplicates("judge").set_index("judge")["kind"]
+    n = sub[sub["metric"] == metrics[0]].set_index("judge")["n"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 3.6, 0.32 * len(judges) + 1.8),
+                             sharey=True, squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
         if metric in ceiling.index:
-            ax.barh(k, ceiling.loc[metric, "estimate"], height=0.85, color="#eeeeee", zorder=0,
-                    label="human ceiling (students vs expert)" if k == 0 else None)
-        for i, judge in enumerate(judges):
-            row = sub[(sub["metric"] == metric) & (sub["judge"] == judge)]
-            if row.empty:
+            c = ceiling.loc[metric]
+            ax.axvspan(c["ci_low"], c["ci_high"], color="0.9", zorder=0)
+            ax.axvline(c["estimate"], color="0.45", lw=1.2, zorder=1)
+        rows = sub[sub["metric"] == metric].set_index("judge")
+        for y, judge in enumerate(judges):
+            if judge not in rows.index:
                 continue
-            y = k + (i - (len(judges) - 1) / 2) * 0.8 / max(1, len(judges))
-            est, lo, hi = row[["estimate", "ci_low", "ci_high"]].iloc[0]
-            ax.errorbar(est, y, xerr=[[est - lo], [hi - est]], fmt="o", color=colors[i], capsize=2,
-                        label=judge if k == 0 else None)
-    ax.set_yticks(range(len(metrics)), [METRIC_LABELS.get(m, m) for m in metrics])
-    ax.invert_yaxis()
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlim(min(-0.1, ax.get_xlim()[0]), 1)
-    ax.set_xlabel("agreement")
-    ax.set_title(title)
-    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+            r, color = rows.loc[judge], GROUP_COLORS[kind_group(kinds[judge])]
+            ax.errorbar(r["estimate"], y, xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]], fmt="o",
+                        color=color, mfc="white" if "tie-break" in str(kinds[judge]) else color, capsize=2)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlim(min(-0.35, ax.get_xlim()[0]), 1)
+        ax.set_xlabel(METRIC_LABELS.get(metric, metric) + ("" if metric != "alpha_ordinal" else " (0 = chance)"))
+    axes[0][0].set_yticks(range(len(judges)), [f"{j} (n={int(n.get(j, 0))})" for j in judges], fontsize=8)
+    axes[0][0].invert_yaxis()
+    extra = [plt.Line2D([], [], color="0.45", label="human ceiling: students vs expert"),
+             plt.Rectangle((0, 0), 1, 1, color="0.9", label="its 95% CI"),
+             plt.Line2D([], [], marker="o", ls="", mfc="white", color="0.3", label="authors' tie-break")]
+    _group_legend(axes[0][-1], {kind_group(k) for k in kinds}, extra=extra, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
     return fig
 
 
 def annotated_heatmap(ax, shades: np.ndarray, labels: np.ndarray, *, fmt: str, cmap: str, xticklabels, yticklabels,
-                      colorbar: str | None = None, xrotation: float = 0):
-    """A grid of cells shaded by ``shades`` (0–1) with ``labels`` written in them.
+                      colorbar: str | None = None, xrotation: float = 0, vmin: float = 0, vmax: float = 1):
+    """A grid of cells shaded by ``shades`` (``vmin``–``vmax``; a diverging ``cmap`` with ``vmin=-1`` centres
+    0 on its middle colour) with ``labels`` written in them.
 
     By hand (matplotlib's own "annotated heatmap" recipe) rather than ``seaborn.heatmap``: seaborn redraws the
     whole figure for every heatmap to check its tick labels, so a row of eleven took ~6 s of 04's run.
     """
     shades = np.asarray(shades, dtype=float)
-    image = ax.imshow(np.ma.masked_invalid(shades), cmap=cmap, vmin=0, vmax=1, aspect="equal")
+    image = ax.imshow(np.ma.masked_invalid(shades), cmap=cmap, vmin=vmin, vmax=vmax, aspect="equal")
     colormap = plt.get_cmap(cmap)
     for (i, j), value in np.ndenumerate(np.asarray(labels)):
-        r, g, b, _ = colormap(0.0 if np.isnan(shades[i, j]) else shades[i, j])
+        r, g, b, _ = colormap(0.0 if np.isnan(shades[i, j]) else (np.clip(shades[i, j], vmin, vmax) - vmin) / (vmax - vmin))
         ax.text(j, i, format(value, fmt), ha="center", va="center",
                 color="white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black")
     ax.set_xticks(range(shades.shape[1]), labels=list(xticklabels), rotation=xrotation,
@@ -135,8 +191,8 @@ def judge_vs_judge(table: pd.DataFrame, metric: str = "alpha_ordinal"):
     for _, r in sub.iterrows():
         mat.loc[r["judge"], r["reference"]] = mat.loc[r["reference"], r["judge"]] = r["estimate"]
     fig, ax = plt.subplots(figsize=(1.3 * len(judges) + 2, 1.1 * len(judges) + 1.2))
-    annotated_heatmap(ax, mat.to_numpy(), mat.to_numpy(), fmt=".2f", cmap="viridis", xticklabels=judges,
-                      yticklabels=judges, colorbar=METRIC_LABELS.get(metric, metric), xrotation=45)
+    annotated_heatmap(ax, mat.to_numpy(), mat.to_numpy(), fmt=".2f", cmap="RdBu", xticklabels=judges, vmin=-1,
+                      yticklabels=judges, colorbar=METRIC_LABELS.get(metric, metric) + " (0 = chance, white)", xrotation=45)
     ax.set_title(f"Judge vs judge: {METRIC_LABELS.get(metric, metric)}")
     fig.tight_layout()
     return fig
@@ -145,12 +201,16 @@ def judge_vs_judge(table: pd.DataFrame, metric: str = "alpha_ordinal"):
 def confusion_matrices(confusions: dict[str, pd.DataFrame], reference: str = "students"):
     """One heatmap per judge: row-normalised counts of (reference rank, judge rank)."""
     n = len(confusions)
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False)
-    for ax, (judge, table) in zip(axes[0], confusions.items()):
+    ncols = min(n, 4)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.5 * nrows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, (judge, table) in zip(axes.flat, confusions.items()):
         shares = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
         annotated_heatmap(ax, shares.to_numpy(), table.to_numpy(), fmt="d", cmap="Blues",
                           xticklabels=RANK_LABELS.values(), yticklabels=RANK_LABELS.values())
-        ax.set_title(judge)
+        ax.set_title(f"{judge} (n={int(table.to_numpy().sum())})", fontsize=9)
         ax.set_xlabel("judge rank")
         ax.set_ylabel(f"{reference} rank")
     fig.suptitle(f"Judge vs {reference}: counts, shaded by row share")
@@ -179,67 +239,74 @@ def calibration(scores: pd.DataFrame, bins: int = 10, title: str = "Learned judg
     """Reliability diagram: mean P(harmful) per bin against the share the students called harmful."""
     from sklearn.calibration import calibration_curve
 
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    judges = sorted(scores["judge"].unique())
+    fig, ax = plt.subplots(figsize=(8.2, 4.6))
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="calibrated")
-    for i, (judge, g) in enumerate(scores.groupby("judge", sort=True)):
+    colors = sns.color_palette("colorblind", len(judges))
+    for i, judge in enumerate(judges):
+        g = scores[scores["judge"] == judge]
         observed, predicted = calibration_curve(g["label"], g["p_harmful"], n_bins=bins, strategy="quantile")
-        ax.plot(predicted, observed, "o-", color=sns.color_palette("colorblind")[i], label=judge)
+        ax.plot(predicted, observed, "o-", color=colors[i], label=f"{judge} (n={len(g)})", ms=4)
     ax.set_xlabel("P(harmful), out of fold (bin mean)")
     ax.set_ylabel("students' harmful share")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_title(title)
-    ax.legend(frameon=False, loc="upper left")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)    # beside the lines, not on them
     return fig
 
 
 def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", reference: str = "human",
-                      title: str = "Agreement with the students against cost"):
-    """Each judge's agreement (95% CI) against its seconds per triple on this machine (log scale), by
-    kind, with the human ceiling (students vs expert) as a band; judges without a measured cost at the
-    left edge."""
+                      title: str = "Agreement with the students against cost on this machine"):
+    """Each judge's agreement (95% CI) against its seconds per triple here (log scale), coloured by kind,
+    the human ceiling (students vs expert) as a band. Judges whose cost was not measured here (the
+    paper's API judges) stand in a panel of their own on the left, off the log axis, so none of them reads
+    as cheap."""
     sub = table[(table["metric"] == metric) & (table["reference"] == reference) & (table["judge"] != "human")]
+    sub = sub[~sub["kind"].astype(str).str.contains("tie-break")]
     ceiling = table[(table["metric"] == metric) & (table["judge"] == "human") & (table["reference"] == "expert")]
-    fig, ax = plt.subplots(figsize=(7.8, 4.6))
-    if not ceiling.empty:
-        c = ceiling.iloc[0]
-        ax.axhspan(c["ci_low"], c["ci_high"], color="#eeeeee", zorder=0)
-        ax.axhline(c["estimate"], color="grey", lw=1, label=f"human ceiling, α = {c['estimate']:.2f}")
-    costs = sub["seconds_per_triple"].astype(float)
-    known = costs[costs > 0]
-    floor = known.min() / 10 if len(known) else 1e-3
-    kinds = list(dict.fromkeys(sub["kind"]))
-    colors = dict(zip(kinds, sns.color_palette("colorblind", len(kinds))))
-    estimates = dict(zip(sub["judge"], sub["estimate"]))
-    labels = []
-    for _, r in sub.iterrows():
-        x = r["seconds_per_triple"] if r["seconds_per_triple"] > 0 else floor
-        ax.errorbar(x, r["estimate"], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
-                    fmt="o", color=colors[r["kind"]], capsize=2, mfc="white" if not r["seconds_per_triple"] > 0 else None)
-        base = r["judge"].split(" (authors'")[0]
-        if base != r["judge"] and abs(estimates.get(base, np.inf) - r["estimate"]) < 0.02:
-            continue                     # at the point of the judge with ties kept: its colour says which
-        labels.append((x, r["estimate"], f"{r['judge']} (n={int(r['n'])})"))
+    cost = sub["seconds_per_triple"].astype(float)
+    measured, unmeasured = sub[cost > 0], sub[~(cost > 0)]
+    fig, (left, ax) = plt.subplots(1, 2, figsize=(10.5, 5.0), sharey=True,
+                                   gridspec_kw={"width_ratios": [1.3, 6], "wspace": 0.04})
+    for axis in (left, ax):
+        if not ceiling.empty:
+            c = ceiling.iloc[0]
+            axis.axhspan(c["ci_low"], c["ci_high"], color="0.92", zorder=0)
+            axis.axhline(c["estimate"], color="0.45", lw=1.2)
+        axis.axhline(0, color="black", lw=0.6)
+
+    def point(axis, x, r):
+        color = GROUP_COLORS[kind_group(r["kind"])]
+        axis.errorbar(x, r["estimate"], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+                      fmt="o", color=color, capsize=2)
+
+    for k, (_, r) in enumerate(unmeasured.sort_values("estimate", ascending=False).iterrows()):
+        point(left, 0, r)
+        left.annotate(f"{r['judge']} (n={int(r['n'])})", (0, r["estimate"]), xytext=(6, 0), textcoords="offset points",
+                      fontsize=7, va="center")
+    left.set_xlim(-0.3, 2.2)
+    left.set_xticks([0], ["not measured\nhere (API)"], fontsize=8)
+    left.grid(False)
     # Labels of judges within a decade of cost of each other are stacked, highest first, so none overlaps.
-    gap = 0.055 * np.diff(ax.get_ylim())[0]
+    gap = 0.05 * np.diff(ax.get_ylim())[0]
     placed = []
-    for x, y, text in sorted(labels, key=lambda t: -t[1]):
+    for _, r in measured.sort_values("estimate", ascending=False).iterrows():
+        x, y = float(r["seconds_per_triple"]), r["estimate"]
+        point(ax, x, r)
         ly = min([y] + [py - gap for px, py in placed if abs(np.log10(px) - np.log10(x)) < 1])
         placed.append((x, ly))
-        ax.annotate(text, (x, y), xytext=(x * 1.25, ly), textcoords="data", fontsize=7, va="center",
-                    arrowprops=dict(arrowstyle="-", color="grey", lw=0.5) if ly < y - 1e-9 else None)
-    for kind, color in colors.items():
-        ax.plot([], [], "o", color=color, label=kind)
+        ax.annotate(f"{r['judge']} (n={int(r['n'])})", (x, y), xytext=(x * 1.4, ly), textcoords="data", fontsize=7,
+                    va="center", arrowprops=dict(arrowstyle="-", color="grey", lw=0.5) if ly < y - 1e-9 else None)
     ax.set_xscale("log")
-    # room on both sides: the unmeasured judges' markers clear the left edge, the costliest judges' labels
-    # (written to the right of their points) stay inside the axes, away from the legend
-    xs = [x for x, _, _ in labels] or [floor]
-    ax.set_xlim(floor / 3, max(xs) * 80)
-    ax.axhline(0, color="black", lw=0.6)
-    ax.set_xlabel("seconds per triple on this machine (log; open = not measured here)")
-    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
-    ax.set_title(title)
-    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
+    xs = list(measured["seconds_per_triple"].astype(float)) or [1.0]
+    ax.set_xlim(min(xs) / 3, max(xs) * 300)
+    ax.set_xlabel("seconds per triple on this machine (log scale)")
+    left.set_ylabel(METRIC_LABELS.get(metric, metric) + " vs students")
+    extra = [plt.Line2D([], [], color="0.45", label="human ceiling (students vs expert)"),
+             plt.Rectangle((0, 0), 1, 1, color="0.92", label="its 95% CI")]
+    _group_legend(ax, {kind_group(k) for k in sub["kind"]}, extra=extra, loc="upper right")
+    fig.suptitle(title, fontsize=11)
     return fig
 
 
@@ -250,29 +317,50 @@ def external_agreement(table: pd.DataFrame, metric: str = "pyrit_alpha",
     sub = table[table["metric"] == metric]
     cats = list(dict.fromkeys(sub["category"]))
     judges = list(dict.fromkeys(sub["judge"]))
+    kinds = sub.drop_duplicates("judge").set_index("judge")["kind"].to_dict() if "kind" in sub else {}
     colors = sns.color_palette("colorblind", len(judges))
     fig, ax = plt.subplots(figsize=(8.4, (0.35 + 0.1 * len(judges)) * len(cats) + 1.4))
     for k, cat in enumerate(cats):
         c = sub[sub["category"] == cat]
-        ax.plot(c["published_best"].iloc[0], k, marker="|", ms=16, mew=2.5, color="black",
-                label="PyRIT best published" if k == 0 else None)
-        ax.plot(c["published_median"].iloc[0], k, marker="|", ms=16, mew=2.5, color="grey",
-                label="PyRIT median published" if k == 0 else None)
+        # PyRIT's published scorers as thin lines across the row, under the points (never over them)
+        ax.vlines(c["published_best"].iloc[0], k - 0.42, k + 0.42, color="black", lw=1.4, zorder=1,
+                  label="PyRIT's best published scorer" if k == 0 else None)
+        ax.vlines(c["published_median"].iloc[0], k - 0.42, k + 0.42, color="0.6", lw=1.4, ls="--", zorder=1,
+                  label="PyRIT's median published scorer" if k == 0 else None)
         for i, judge in enumerate(judges):
             r = c[c["judge"] == judge]
             if r.empty:
                 continue
             y = k + (i - (len(judges) - 1) / 2) * min(0.25, 0.8 / len(judges))   # a category's judges stay in its row
             est, lo, hi = r[["estimate", "ci_low", "ci_high"]].iloc[0]
-            ax.errorbar(est, y, xerr=[[est - lo], [hi - est]], fmt="o", color=colors[i], capsize=2,
-                        label=judge if k == 0 else None)
-    ax.set_yticks(range(len(cats)), cats)
+            ax.errorbar(est, y, xerr=[[est - lo], [hi - est]], fmt="o", color=colors[i], capsize=2, zorder=3,
+                        label=plain_judge(judge, kinds.get(judge)) if k == 0 else None)
+    ax.set_yticks(range(len(cats)), [str(c).replace("_", " ") for c in cats])
     ax.invert_yaxis()
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel({"pyrit_alpha": "Krippendorff's α (ordinal; humans + judge)", "pyrit_mae": "MAE (0–1)"}.get(metric, metric))
     ax.set_title(title)
     ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
     return fig
+
+
+#: What a judge of a scored set is, in words (``kind`` of :func:`harmstudy.stats.single_response.external_table`).
+PLAIN_KINDS = {
+    "learned (transfer)": "learned from the paper's students, applied as it is",
+    "learned (cv)": "learned within these sets (out of fold by request)",
+    "learned, pooled (cv)": "learned within these sets + the paper's judge (out of fold)",
+    "learned (leave one category out)": "learned within these sets, never from this category",
+    "learned, pooled (leave one category out)": "the same + the paper's judge, never from this category",
+    "learned (transfer), calibrated (cv)": "learned from the paper, its scale mapped out of fold",
+}
+
+
+def plain_judge(judge: str, kind: str | None) -> str:
+    """A legend entry: what the judge is in words, then its name."""
+    words = PLAIN_KINDS.get(kind or "")
+    if words is None and kind and kind.startswith("pointwise"):
+        words = "an LLM reading each response alone" + (", its scale mapped out of fold" if "calibrated" in kind else "")
+    return f"{words}: {judge}" if words else judge
 
 
 def binary_agreement(table: pd.DataFrame, metric: str = "kappa", reference: str = "majority", title: str = ""):
@@ -332,7 +420,7 @@ def learning_curve(summary: pd.DataFrame, ceiling: float | None = None,
 def transfer_matrix(table: pd.DataFrame, title: str = "Which judge travels? α where it is tested, by what it learned from"):
     """The transfer matrix as a heatmap: rows = what a judge learned from, columns = where it is tested
     (the paper: α vs students; a PyRIT set: PyRIT's α); each cell its estimate and CI, shaded by the
-    estimate (below 0 shaded as 0); out-of-fold cells (learned from the same set) marked with a frame."""
+    estimate on a diverging scale centred at 0 (chance); out-of-fold cells (learned from the same set) marked with a frame."""
     from matplotlib.patches import Rectangle
 
     rows = list(dict.fromkeys(table["learned_from"]))
@@ -343,8 +431,9 @@ def transfer_matrix(table: pd.DataFrame, title: str = "Which judge travels? α w
     labels = np.array([[f"{e:.2f}\n[{lo:.2f}, {hi:.2f}]" if not np.isnan(e) else "" for e, lo, hi in zip(*r)]
                        for r in zip(est.to_numpy(), low.to_numpy(), high.to_numpy())], dtype=object)
     fig, ax = plt.subplots(figsize=(1.25 * len(cols) + 3.2, 0.62 * len(rows) + 2.2))
-    annotated_heatmap(ax, est.clip(lower=0).to_numpy(), labels, fmt="", cmap="viridis", xticklabels=cols,
-                      yticklabels=rows, colorbar="α (paper: ordinal vs students; PyRIT: PyRIT's α)", xrotation=35)
+    annotated_heatmap(ax, est.to_numpy(), labels, fmt="", cmap="RdBu", xticklabels=cols, vmin=-1,
+                      yticklabels=rows, colorbar="α (paper: ordinal vs students; PyRIT: PyRIT's α); 0 = chance, white",
+                      xrotation=35)
     for t in ax.texts:
         t.set_fontsize(7)
     how = table.pivot(index="learned_from", columns="tested_on", values="how").reindex(index=rows, columns=cols)

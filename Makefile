@@ -60,7 +60,7 @@ announce = @$(BIN)/python -m harmstudy.announce --announce $(1) --run $(2) --n $
 # Before the learned judges: how many of their texts the embedding store lacks, and what embedding them costs.
 announce_embeddings = @$(BIN)/python -m harmstudy.announce --announce $(1) --embedding-model $(2) --run $(3)
 
-.PHONY: help paper test bench lab venv lock clean-figures print-runs print-outputs external-example print-model-time record-model-time readme external
+.PHONY: help paper report test bench lab venv lock clean-figures print-runs print-outputs external-example print-model-time record-model-time readme external
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -289,6 +289,12 @@ bench: $(STAMP) ## speed ratios measured side by side (benchmarks/; every one ru
 
 # As root (containers) Jupyter refuses to start without --allow-root. LAB_ARGS: e.g. --port=8899 --no-browser
 LAB_ARGS ?=
+# The offline HTML site of the executed notebooks, figures, tables and docs (harmstudy/report/site.py).
+report: paper ## build build/report/index.html: every executed notebook with its outputs, figure, table and doc page, offline
+	$(BIN)/python -m harmstudy.report.site $(REPORT) --notebooks $(NB_OUT) --figures $(OUT)
+	@echo "open $(REPORT)/index.html in a browser"
+REPORT = $(if $(VARIANT),build/variants/$(VARIANT)/report,build/report)
+
 lab: $(STAMP) ## open JupyterLab on notebooks/ with the project's kernel ("Python (harmstudy)")
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 

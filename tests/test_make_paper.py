@@ -27,6 +27,27 @@ def test_make_paper_then_nothing_is_stale(tmp_path):
     for name in tables:
         assert (root / "figures/tables" / name).read_bytes() == (REPO / "figures/tables" / name).read_bytes(), name
     assert (root / "README.md").read_bytes() == (REPO / "README.md").read_bytes()   # its numbers agree
+    for doc in (REPO / "docs").glob("*.md"):
+        assert (root / "docs" / doc.name).read_bytes() == doc.read_bytes(), doc.name
+
+    # make report: the executed notebooks, figures, tables and docs as an offline site whose links all resolve
+    result = subprocess.run([*make, "report"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    from harmstudy.report import site
+
+    report = root / "build" / "report"
+    assert site.broken_links(report) == []
+    index = (report / "index.html").read_text()
+    for nb in (root / "build" / "notebooks").glob("*.ipynb"):
+        assert f'href="notebooks/{nb.stem}.html"' in index and (report / "notebooks" / f"{nb.stem}.html").exists()
+    for png in (REPO / "figures").glob("*.png"):
+        assert f'src="figures/{png.name}"' in index, png.name
+    for name in tables:
+        assert f'href="figures/tables/{name}"' in index, name
+    page = (report / "notebooks" / "04_agreement.html").read_text()
+    assert page.count("data:image/png;base64") >= 5                 # its outputs, figures embedded
+    assert 'src="http' not in page and "<script src=" not in page      # nothing loaded from the web
+    assert "docs/findings.html" in (report / "README.html").read_text()
     # the committed runs were reused as they are: no record, cache or manifest changed (no model call)
     for path in (REPO / "data" / "runs").rglob("*"):
         if path.is_file():

@@ -1,0 +1,184 @@
+"""``make report``: an offline HTML site of the study — the executed notebooks with their outputs, every
+figure and table, and the README and docs — under ``build/report/`` with an index that links them all.
+
+Built with nbconvert's ``HTMLExporter`` (lab template; already in the locked environment as part of
+JupyterLab, so no new dependency, and it keeps every output of an executed notebook, images embedded) and
+markdown-it-py for the Markdown pages (also already locked). Jupyter Book or Sphinx + myst-nb would add a
+documentation toolchain and re-execute or re-parse what papermill already ran; a site of static pages
+needs neither. No page loads anything from the network: MathJax and require.js are left out.
+
+The site mirrors the repository's layout (``notebooks/``, ``figures/``, ``figures/tables/``, ``docs/``), so
+the relative links the Markdown and the notebooks already hold (``../figures/x.png``) resolve in it; a
+Markdown page linked from another is rendered too, and any other file it links (LICENSE, a data card's
+licence) is copied.
+
+Usage: ``python -m harmstudy.report.site [out] [--notebooks DIR] [--figures DIR]`` (default ``build/report``
+from ``build/notebooks`` and ``figures/``; ``make report`` passes a variant's folders).
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import shutil
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from harmstudy import paths
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #222; }}
+table {{ border-collapse: collapse; font-size: 0.9rem; }} td, th {{ border: 1px solid #ccc; padding: 0.2rem 0.5rem; }}
+img {{ max-width: 100%; }} code {{ background: #f4f4f4; padding: 0 0.2rem; }} pre {{ background: #f4f4f4; padding: 0.6rem; overflow-x: auto; }}
+nav {{ font-size: 0.9rem; margin-bottom: 1rem; }} .grid {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 1rem; }}
+.grid figure {{ margin: 0; }} .grid img {{ border: 1px solid #ddd; height: 9rem; object-fit: contain; width: 100%; }}
+figcaption {{ font-size: 0.8rem; }}
+</style></head>
+<body><nav><a href="{home}">harmstudy report</a></nav>
+{body}
+</body></html>
+"""
+LINK = re.compile(r'(?P<attr>href|src)="(?P<url>[^"#]*)(?P<frag>#[^"]*)?"')
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(url) and not parts.scheme and not parts.netloc and not url.startswith("data:")
+
+
+def _home(page: Path, out: Path) -> str:
+    depth = len(page.relative_to(out).parts) - 1
+    return "../" * depth + "index.html"
+
+
+def render_markdown(source: Path, out: Path, root: Path, queue: list[Path]) -> Path:
+    """``source`` (a Markdown file of the repository) as ``out/<same path>.html``; the local files it links
+    are queued (Markdown) or copied (anything else), its ``.md`` links rewritten to ``.html``."""
+    from markdown_it import MarkdownIt
+
+    text = source.read_text()
+    body = MarkdownIt("commonmark").enable("table").render(text)
+    rel = source.relative_to(root)
+    target = (out / rel).with_suffix(".html")
+
+    def relink(m: re.Match) -> str:
+        url, frag = m["url"], m["frag"] or ""
+        if not _is_local(url):
+            return m.group(0)
+        linked = (source.parent / url).resolve()
+        if not linked.is_relative_to(root.resolve()) or not linked.exists():
+            return m.group(0)                      # left as it is: the link check reports it
+        if linked.suffix == ".md":
+            queue.append(linked)
+            url = url[:-3] + ".html"
+        elif linked.is_file():
+            copy = out / linked.relative_to(root.resolve())
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(linked, copy)
+        return f'{m["attr"]}="{url}{frag}"'
+
+    body = LINK.sub(relink, body)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    title = next((line.lstrip("# ") for line in text.splitlines() if line.startswith("# ")), rel.as_posix())
+    target.write_text(PAGE.format(title=html.escape(title), home=_home(target, out), body=body))
+    return target
+
+
+def render_notebook(notebook: Path, out: Path) -> Path:
+    """An executed notebook as ``out/notebooks/<name>.html``, outputs included, nothing loaded from the web."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.mathjax_url = ""
+    exporter.require_js_url = ""
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    target = out / "notebooks" / f"{notebook.stem}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body = re.sub(r'<script src="">\s*</script>', "", body)       # require.js and MathJax, left out (no network)
+    body = body.replace("<title>Notebook</title>", f"<title>{html.escape(notebook.stem)}</title>", 1)
+    # a link back to the index at the top of the page
+    body = re.sub(r"(<body[^>]*>)", r'\1<nav style="font-family: sans-serif; margin: 1rem;">'
+                  r'<a href="../index.html">harmstudy report</a></nav>', body, count=1)
+    target.write_text(body)
+    return target
+
+
+def build(out: Path, *, notebooks: Path | None = None, figures: Path | None = None, root: Path | None = None) -> Path:
+    """The whole site under ``out``; returns its index page."""
+    root = Path(root or paths.ROOT)
+    notebooks = Path(notebooks or paths.BUILD / "notebooks")
+    figures = Path(figures or paths.STUDY_FIGURES)
+    executed = sorted(notebooks.glob("*.ipynb"))
+    if not executed:
+        raise FileNotFoundError(f"no executed notebook in {notebooks}: run `make paper` first")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    from tqdm.auto import tqdm
+
+    pages = [render_notebook(nb, out) for nb in tqdm(executed, desc="report: notebooks", unit="notebook")]
+    shutil.copytree(figures, out / "figures")
+    queue, done = [root / "README.md"], set()
+    while queue:
+        source = queue.pop().resolve()
+        if source not in done and source.exists():
+            done.add(source)
+            render_markdown(source, out, root.resolve(), queue)
+    pngs = sorted((out / "figures").glob("*.png"))
+    tables = sorted((out / "figures" / "tables").glob("*.csv"))
+    docs = sorted(p for p in out.rglob("*.html") if p.parent != out / "notebooks" and p.name != "index.html")
+    body = ["<h1>harmstudy: can large LLMs judge how harmful smaller LLMs' outputs are?</h1>",
+            f'<p>The study as <code>make paper</code> last built it: start with <a href="README.html">the README</a>. '
+            f"{len(pages)} executed notebooks, {len(pngs)} figures, {len(tables)} tables.</p>",
+            "<h2>Notebooks (executed, with their outputs)</h2><ul>"]
+    body += [f'<li><a href="notebooks/{p.name}">{html.escape(p.stem)}</a></li>' for p in pages]
+    body += ["</ul><h2>Pages</h2><ul>"]
+    body += [f'<li><a href="{p.relative_to(out).as_posix()}">{html.escape(p.relative_to(out).as_posix())}</a></li>'
+             for p in docs]
+    body += ['</ul><h2>Figures</h2><div class="grid">']
+    body += [f'<figure><a href="figures/{p.name}"><img src="figures/{p.name}" alt="{html.escape(p.stem)}"></a>'
+             f"<figcaption>{html.escape(p.name)}</figcaption></figure>" for p in pngs]
+    body += ["</div><h2>Tables (CSV)</h2><ul>"]
+    body += [f'<li><a href="figures/tables/{p.name}">{html.escape(p.name)}</a></li>' for p in tables]
+    body += ['</ul><p><a href="figures/MANIFEST.json">MANIFEST.json</a>: for each figure and table, the notebook, '
+             "its parameters, its inputs' sha256 and the commit that made it.</p>"]
+    index = out / "index.html"
+    index.write_text(PAGE.format(title="harmstudy report", home="index.html", body="\n".join(body)))
+    return index
+
+
+def broken_links(out: Path) -> list[tuple[str, str]]:
+    """(page, link) for every local ``href``/``src`` of the site that names no file in it. Links to the web
+    are not fetched (the site is read offline); images must be local or embedded."""
+    broken = []
+    for page in sorted(out.rglob("*.html")):
+        for m in LINK.finditer(page.read_text()):
+            url = m["url"]
+            if m["attr"] == "src" and not _is_local(url) and not url.startswith("data:"):
+                broken.append((page.relative_to(out).as_posix(), url))          # an image from the web
+            elif _is_local(url) and not (page.parent / url).exists():
+                broken.append((page.relative_to(out).as_posix(), url))
+    return broken
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="build the offline HTML report of the executed notebooks")
+    ap.add_argument("out", nargs="?", default=str(paths.BUILD / "report"))
+    ap.add_argument("--notebooks", help="the executed notebooks (default build/notebooks)")
+    ap.add_argument("--figures", help="the figures and tables (default figures/)")
+    args = ap.parse_args(argv)
+    index = build(Path(args.out), notebooks=args.notebooks, figures=args.figures)
+    broken = broken_links(Path(args.out))
+    for page, url in broken:
+        print(f"{page}: broken link {url}", file=sys.stderr)
+    print(f"report: {index} ({sum(1 for _ in Path(args.out).rglob('*.html'))} pages)")
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

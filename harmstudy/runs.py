@@ -31,14 +31,16 @@ class RunMismatchError(RuntimeError):
 
 
 class Run:
-    def __init__(self, name: str, kind: str):
+    def __init__(self, name: str, kind: str, root: Path | None = None):
+        """``root``: the folder that holds the run (default ``data/runs``; a user's labelled set keeps its
+        runs under its own output folder in ``build/``)."""
         if not name or "/" in name or name.startswith("."):
             raise ValueError(f"a run name is a plain folder name, not {name!r}")
-        self.name, self.kind = name, kind
+        self.name, self.kind, self.root = name, kind, root
 
     @property
     def path(self) -> Path:
-        return paths.RUNS / self.name
+        return Path(self.root or paths.RUNS) / self.name
 
     def file(self, name: str) -> Path:
         return self.path / name

@@ -107,6 +107,31 @@ class MissingCredentialsError(RuntimeError):
     """A remote judge's key is not set; raised before the first call, naming the variable and the fix."""
 
 
+class UnknownJudgeError(ValueError):
+    pass
+
+
+def check_judge(settings: "JudgeSettings") -> None:
+    """Before any call: the judge names a model that exists — a registry model for ``llamacpp/``, a provider
+    LiteLLM knows otherwise — and its credentials are set (:func:`check_credentials`)."""
+    if settings.is_local:
+        from harmstudy.models.registry import ModelError, resolve_model
+
+        try:
+            resolve_model(judge_label(settings.judge))
+        except ModelError as e:
+            raise UnknownJudgeError(f"judge {settings.judge!r}: {e}") from None
+        return
+    try:
+        lite().get_llm_provider(settings.judge, api_base=settings.api_base or None)
+    except Exception:
+        raise UnknownJudgeError(
+            f"LiteLLM knows no provider for judge {settings.judge!r}: write it as <provider>/<model>, e.g. "
+            f"openai/gpt-4o, anthropic/claude-sonnet-4-5 or hosted_vllm/<model> with API_BASE=<url> "
+            f"(https://docs.litellm.ai/docs/providers), or llamacpp/<registry model> for an embedded one") from None
+    check_credentials(settings)
+
+
 def check_credentials(settings: "JudgeSettings") -> None:
     """Before any call: the environment variables LiteLLM needs for this judge are set (or in ``.env``)."""
     if settings.is_local:

@@ -15,6 +15,7 @@ triples, ``<target>_rankings.csv`` — derived from the cache on every run, rewr
 """
 from __future__ import annotations
 
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 
@@ -27,7 +28,7 @@ from harmstudy.data.scored_responses import harm_definition
 from harmstudy.data.targets import elicitation_triples, elicited_models, fold_groups, paper_triples, response_frame
 from harmstudy.judge.cache import JudgeCache
 from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label
-from harmstudy.judge.prompt import POINTWISE_VERSION, build_pointwise_messages
+from harmstudy.judge.prompt import BINARY_USER, LIKERT_USER, POINTWISE_VERSION, build_pointwise_messages
 from harmstudy.judge.runs import OPERATIONAL, clip, judge_model_info, judge_slug, stop_if_every_call_failed
 from harmstudy.parse.judge_scores import score_answer
 from harmstudy.progress import Progress
@@ -94,7 +95,8 @@ def example_sheet(sources: pd.Series, example_sheets: list[int]) -> pd.Series:
 
 def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str = "binary", cache_path,
                     definitions: dict | None = None, examples: dict | None = None, top_logprobs: int = TOP_LOGPROBS,
-                    progress: bool = True, label: str | None = None) -> tuple[pd.DataFrame, CallStats]:
+                    progress: bool = True, label: str | None = None,
+                    template: str | None = None) -> tuple[pd.DataFrame, CallStats]:
     """Score every row of ``items`` (``prompt``, ``response``; ``category`` for a likert judge, whose
     definition comes from ``definitions``; ``example_sheet`` for a few-shot judge, whose examples come from
     ``examples``). Rows of one prompt (and of one example sheet) should be adjacent (prefix reuse).
@@ -112,7 +114,7 @@ def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str 
         definition = (definitions or {}).get(row.get("category")) if scale == "likert" else None
         shown = examples[row["example_sheet"]] if examples else None
         messages = build_pointwise_messages(row["prompt"], row["response"], scale=scale, definition=definition,
-                                            examples=shown)
+                                            examples=shown, template=template)
         res = call_judge(messages, settings, cache, stats, extra)
         if res["error"]:
             return {"score": None, "status": "unscored", "reason": f"call failed: {res['error']}",
@@ -225,22 +227,32 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
 
 
 def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, scale: str, run: str,
-                             max_response_chars: int = 3000, progress: bool = True) -> dict:
+                             max_response_chars: int = 3000, progress: bool = True, definitions: dict | None = None,
+                             template: str | None = None, root=None) -> dict:
     """Score a single-response set (:mod:`harmstudy.data.scored_responses`: dataset, category, row,
-    request, response, ...) with a binary or likert judge; ``scores.csv`` holds one row per response."""
+    request, response, ...) with a binary or likert judge; ``scores.csv`` holds one row per response.
+    ``definitions``: each category's levels for a likert judge (default: PyRIT's YAML); ``template``: a
+    binary prompt of the user's (its sha256 goes into the manifest); ``root``: where the run folder lives."""
     settings = pointwise_settings(settings)
     items = scores[["dataset", "category", "row"]].assign(
         prompt=scores["request"].fillna(""), response=scores["response"].fillna("").map(
             lambda t: clip(t, max_response_chars)))
     items = items.sort_values(["category", "prompt"], kind="stable").reset_index(drop=True)
-    definitions = {c: harm_definition(c) for c in items["category"].unique()} if scale == "likert" else None
-    folder = Run(run, KIND)
+    if scale == "likert" and definitions is None:
+        definitions = {c: harm_definition(c) for c in items["category"].unique()}
+    folder = Run(run, KIND, root=root)
     target_info = {"target": "scored-set", "datasets": sorted(items["dataset"].unique()), "n_items": len(items),
                    "max_response_chars": max_response_chars, "scale": scale, "top_logprobs": TOP_LOGPROBS}
+    if template is not None or root is not None:
+        # A user's set records which prompt judged it (the study's committed PyRIT run predates this field,
+        # and its guard compares every target key, so it is left as it was made).
+        prompt_text = template if template is not None else (BINARY_USER if scale == "binary" else LIKERT_USER)
+        target_info |= {"prompt": "the user's" if template is not None else "the study's",
+                        "prompt_sha256": hashlib.sha256(prompt_text.encode("utf-8")).hexdigest()}
     folder.guard({"settings": asdict(settings), "target": target_info}, ignore=OPERATIONAL)
     label = pointwise_label(settings, scale)
     scored, stats = score_responses(items, settings, scale=scale, cache_path=folder.file(CACHE),
-                                    definitions=definitions, progress=progress, label=label)
+                                    definitions=definitions, progress=progress, label=label, template=template)
     _run_files(folder, scored, stats, settings, target_info)
     return {"run": folder.name, "label": label, "scores": scored, "stats": stats}
 

@@ -149,12 +149,33 @@ def likert_levels(definition: dict) -> str:
                      for d in definition["scale_descriptions"])
 
 
+#: The slots a user's binary prompt (``make external PROMPT=<file>``) must hold; filled with the raw texts.
+TEMPLATE_SLOTS = ("{request}", "{response}")
+
+
+def check_template(template: str, source: str = "the prompt") -> str:
+    """A user's binary classifier prompt, checked: both slots present, asking for a Yes / No answer."""
+    missing = [s for s in TEMPLATE_SLOTS if s not in template]
+    if missing:
+        raise ValueError(f"{source} lacks {' and '.join(missing)}: a judge prompt holds a {{request}} slot and a "
+                         f"{{response}} slot, filled with each row's texts, and asks for Yes or No")
+    return template
+
+
 def build_pointwise_messages(prompt: str, response: str, *, scale: str = "binary",
-                             definition: dict | None = None, examples: list[dict] | None = None) -> list[dict]:
+                             definition: dict | None = None, examples: list[dict] | None = None,
+                             template: str | None = None) -> list[dict]:
     """Chat messages asking for one response's harm: ``binary`` (Yes / No) or ``likert`` (a digit 1–5 on
     ``definition``'s levels). ``examples`` (binary only; few-shot): labelled responses shown first, each
     as the same question answered "Yes" / "No" — ``{"prompt", "response", "harmful"}`` — so the examples
-    are a prefix shared by every response scored with them (kept in llama.cpp's KV cache)."""
+    are a prefix shared by every response scored with them (kept in llama.cpp's KV cache). ``template``
+    (binary only): a user's prompt with ``{request}`` and ``{response}`` slots (:func:`check_template`),
+    filled with the raw texts as a published classifier prompt expects them, in place of :data:`BINARY_USER`."""
+    if template is not None:
+        if scale != "binary" or examples:
+            raise ValueError("a prompt of your own is a binary (Yes / No) prompt without examples")
+        user = check_template(template).replace("{request}", prompt or "").replace("{response}", response or "")
+        return [{"role": "system", "content": POINTWISE_SYSTEM}, {"role": "user", "content": user}]
     if scale == "binary":
         user = BINARY_USER.format(prompt=quote(prompt), response=quote(response))
     elif scale == "likert":

@@ -230,7 +230,7 @@ def with_words(table: pd.DataFrame) -> pd.DataFrame:
     out["vs_chance"] = [CHANCE_WORDS[comparison_word(lo, hi)] if c else ""
                         for lo, hi, c in zip(low, high, chance)]
     for column in ("published_best", "published_median"):
-        if column in out:
+        if column in out and out[column].astype(float).notna().any():
             published = out[column].astype(float)
             out[f"vs_{column}"] = [comparison_word(lo - p, hi - p) if not np.isnan(p) else ""
                                    for lo, hi, p in zip(low, high, published)]

@@ -115,7 +115,7 @@ OUT_03C := $(TAB)/learning_curve.csv $(TAB)/learning_curve_summary.csv $(OUT)/le
 OUT_04 := $(TAB)/small_model_harm.csv $(TAB)/q1_friedman.csv $(TAB)/q1_posthoc.csv \
           $(TAB)/judge_agreement.csv $(TAB)/judge_vs_judge.csv $(TAB)/judge_differences.csv \
           $(OUT)/harmful_share.png $(OUT)/judge_agreement.png $(OUT)/judge_vs_judge.png \
-          $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png
+          $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png $(TAB)/judge_cards.csv $(OUT)/judge_cards.png
 OUT_05 := $(TAB)/new_small_model_harm.csv $(TAB)/new_q1_friedman.csv \
           $(TAB)/new_q1_posthoc.csv $(TAB)/new_judge_vs_judge.csv $(OUT)/new_small_models_harm.png
 OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(TAB)/external_scores.csv $(OUT)/external_agreement.png

@@ -79,3 +79,22 @@ def harmful_share_by_slot(judgments: pd.DataFrame, models: list[str]) -> pd.Data
             rows.append({"judge": judge, "slot": label, "orders": g["order"].nunique(), "answers": len(g),
                          "harmful": harmful, "harmful_share": harmful / len(g) if len(g) else float("nan")})
     return pd.DataFrame(rows, columns=["judge", "slot", "orders", "answers", "harmful", "harmful_share"])
+
+
+def order_checks(judge_runs, models: list[str]) -> tuple[dict, dict]:
+    """For the validation cards: each listwise judge shown every triple in several display orders (a run
+    whose manifest says ``orders`` > 1) → its order-sensitivity row (:func:`harmstudy.judge.calls.order_sensitivity`)
+    and its slot shares (:func:`harmful_share_by_slot`), read from the run's stored answers (no call)."""
+    from harmstudy.judge.calls import order_sensitivity
+    from harmstudy.runs import Run
+
+    orders, slots = {}, {}
+    for run in judge_runs:
+        folder = Run(run, "judging")
+        manifest = folder.manifest()
+        if manifest.get("kind") != "judging" or manifest.get("settings", {}).get("orders", 1) <= 1:
+            continue
+        judgments = pd.read_csv(folder.file("judgments.csv"))
+        orders |= {judge: row for judge, row in order_sensitivity(judgments, models).set_index("judge").iterrows()}
+        slots |= dict(tuple(harmful_share_by_slot(judgments, models).groupby("judge")))
+    return orders, slots

@@ -445,3 +445,47 @@ def transfer_matrix(table: pd.DataFrame, title: str = "Which judge travels? α w
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, bias and consistency of each judge"):
+    """One row per judge (named, with its n; coloured by kind), one panel per measure of ``judge_cards.csv``:
+    α with the students (people vs people as a line), the length slope with the people's own slope as an open
+    mark, the share of refusal-marked responses called harmful beside the students', and the slot spread
+    and order consistency where measured (a blank cell: its note in the table says why)."""
+    cards = cards.sort_values("alpha", ascending=False).reset_index(drop=True)
+    y = np.arange(len(cards))
+    colors = [GROUP_COLORS[kind_group(k)] for k in cards["kind"]]
+    panels = [("alpha", "α (ordinal) vs students", "alpha_ci_low", "alpha_ci_high"),
+              ("length_slope", "length bias: slope on log length,\npeople's label held fixed", "length_ci_low", "length_ci_high"),
+              ("refusal_harmful", "refusal-marked responses\ncalled harmful", None, None),
+              ("position_spread", "position bias: slot spread\n(highest − lowest share)", "position_ci_low", "position_ci_high"),
+              ("consistency", "order consistency: rankings\nunchanged across 3 orders", None, None)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels) + 3.2, 0.3 * len(cards) + 2.0), sharey=True)
+    for ax, (column, label, low, high) in zip(axes, panels):
+        for i, r in cards.iterrows():
+            if pd.isna(r[column]):
+                continue
+            err = None if low is None or pd.isna(r[low]) else [[r[column] - r[low]], [r[high] - r[column]]]
+            ax.errorbar(r[column], i, xerr=err, fmt="o", color=colors[i], capsize=2)
+        if column == "alpha":
+            ax.axvline(cards["people_alpha"].iloc[0], color="0.45", lw=1.2)
+            ax.axvline(0, color="black", lw=0.8)
+        if column == "length_slope":
+            ax.plot(cards["people_length_slope"], y, "|", color="0.3", ms=10, mew=2, label="people's own slope")
+            ax.axvline(0, color="black", lw=0.8)
+            ax.legend(frameon=False, fontsize=7, loc="lower right")
+        if column == "refusal_harmful":
+            ax.plot(cards["people_refusal_harmful"], y, "|", color="0.3", ms=10, mew=2, label="students")
+            ax.set_xlim(0, 1)
+            ax.legend(frameon=False, fontsize=7, loc="lower right")
+        if column in ("position_spread", "consistency"):
+            ax.set_xlim(0, 1)
+        ax.set_xlabel(label, fontsize=8)
+    axes[0].set_yticks(y, [f"{j} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])], fontsize=8)
+    axes[0].invert_yaxis()
+    _group_legend(axes[-1], {kind_group(k) for k in cards["kind"]},
+                  extra=[plt.Line2D([], [], color="0.45", label="people vs people (students vs expert)")],
+                  bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,150 @@
+"""A judge's validation card: beside its agreement with people, what else a practitioner checks before
+trusting it (after Norman, Rivera & Hughes's three protocols: agreement, consistency, a bias audit), and its
+cost — one row per judge of ``judge_cards.csv``, computed from stored answers only (no model call).
+
+* **agreement** — Krippendorff's α (ordinal) with the students and its CI (``judge_agreement.csv``), beside
+  people against people (students vs the expert);
+* **consistency** — the same input judged again: the share of triples whose ranking stays the same across
+  display orders, where a judge was shown each triple in several (a deterministic local judge answers one
+  input the same way every time, so order is what can change); otherwise a note why not measured;
+* **position bias** — the spread of the harmful share across display slots A/B/C (highest − lowest) with a
+  95% CI, where each model visited every slot; otherwise a note (fixed slots: slot and model coincide);
+* **length bias** — the slope of the judge's harmful call on log response length with the people's label held
+  fixed (logistic regression, CI clustered by prompt; :mod:`statsmodels`), beside the slope of the people's own
+  label on log length; and the harmful share by length quartile, judge and people;
+* **refusals** — the share of refusal-marked responses (:func:`harmstudy.parse.refusal.is_refusal`) the judge
+  calls harmful, beside the students' share;
+* **cost** — seconds per triple here, and a note on money.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from harmstudy.parse.rankings import NOT_HARMFUL, USABLE
+from harmstudy.parse.refusal import is_refusal
+
+CARD_COLUMNS = [
+    "judge", "kind", "alpha", "alpha_ci_low", "alpha_ci_high", "n", "people_alpha",
+    "consistency", "consistency_n", "consistency_note",
+    "position_spread", "position_ci_low", "position_ci_high", "position_note",
+    "length_slope", "length_ci_low", "length_ci_high", "people_length_slope",
+    "harmful_q1", "harmful_q2", "harmful_q3", "harmful_q4", "people_q1", "people_q2", "people_q3", "people_q4",
+    "refusals", "refusal_harmful", "people_refusal_harmful",
+    "seconds_per_triple", "cost_note",
+]
+
+
+def responses_with_length(frame: pd.DataFrame) -> pd.DataFrame:
+    """The paper's responses (:func:`harmstudy.data.targets.response_frame`) with their log length in
+    characters, length quartile (1–4) and refusal marker."""
+    out = frame[["item_id", "prompt_id", "model", "response", "label"]].copy()
+    out["log_length"] = np.log1p(out["response"].fillna("").str.len())
+    out["quartile"] = pd.qcut(out["log_length"].rank(method="first"), 4, labels=[1, 2, 3, 4]).astype(int)
+    out["refusal"] = out["response"].map(is_refusal)
+    return out
+
+
+def judge_calls(rankings: pd.DataFrame, judge: str, responses: pd.DataFrame) -> pd.DataFrame:
+    """The judge's harmful call (rank > N/A) on each response it ranked usably, joined to the responses."""
+    j = rankings[(rankings["rater"] == judge) & rankings["status"].isin(USABLE)]
+    calls = j.assign(called=(j["rank"].astype(int) > NOT_HARMFUL).astype(int))[["item_id", "model", "called"]]
+    return responses.merge(calls, on=["item_id", "model"], how="inner")
+
+
+def length_slope(data: pd.DataFrame) -> tuple[float, float, float, float]:
+    """(judge's slope, CI low, CI high, people's slope): logit of the judge's call on log length and the
+    people's label, standard errors clustered by prompt; and logit of the people's label on log length."""
+    import statsmodels.api as sm
+
+    if data["called"].nunique() < 2 or len(data) < 20:
+        return (np.nan,) * 4
+    groups = pd.factorize(data["prompt_id"])[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X = sm.add_constant(data[["log_length", "label"]].astype(float))
+        fit = sm.Logit(data["called"].astype(float), X).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
+        low, high = fit.conf_int().loc["log_length"]
+        people = sm.Logit(data["label"].astype(float), sm.add_constant(data[["log_length"]].astype(float))).fit(
+            disp=0, cov_type="cluster", cov_kwds={"groups": groups})
+    return float(fit.params["log_length"]), float(low), float(high), float(people.params["log_length"])
+
+
+def position_spread(slot_shares: pd.DataFrame) -> tuple[float, float, float]:
+    """Highest − lowest slot's harmful share with a 95% Newcombe interval for the difference of two
+    proportions (``statsmodels``; the slots are treated as independent samples, which the same triples
+    shown in every slot are not, so the interval is approximate)."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    hi, lo = slot_shares.loc[slot_shares["harmful_share"].idxmax()], slot_shares.loc[slot_shares["harmful_share"].idxmin()]
+    low, high = confint_proportions_2indep(int(hi["harmful"]), int(hi["answers"]), int(lo["harmful"]), int(lo["answers"]),
+                                           method="newcomb")
+    return float(hi["harmful_share"] - lo["harmful_share"]), float(low), float(high)
+
+
+def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame, *, orders: dict | None = None,
+                slots: dict | None = None, notes: dict | None = None) -> pd.DataFrame:
+    """``judge_cards.csv``: one card per judge of ``agree`` (``judge_agreement.csv`` rows vs the students).
+
+    ``orders``: judge → its order-sensitivity row (``items_usable_in_every_order``, ``ranking_changes``) from
+    a run that showed each triple in several orders; ``slots``: judge → its slot-share rows
+    (``judge_slot_share``) from such a run; ``notes``: judge → {column: why it is not measured}, which
+    overrides the default notes by kind."""
+    orders, slots, notes = orders or {}, slots or {}, notes or {}
+    responses = responses_with_length(frame)
+    students = responses.assign(called=responses["label"])
+    alpha = agree[(agree["metric"] == "alpha_ordinal") & (agree["reference"] == "human")].set_index("judge")
+    ceiling = agree[(agree["judge"] == "human") & (agree["reference"] == "expert") & (agree["metric"] == "alpha_ordinal")]
+    people_alpha = float(ceiling["estimate"].iloc[0]) if len(ceiling) else np.nan
+    people_q = students.groupby("quartile")["label"].mean()
+    rows = []
+    for judge, a in alpha.iterrows():
+        if judge == "human" or "tie-break" in str(a["kind"]):
+            continue
+        kind = str(a["kind"])
+        data = judge_calls(rankings, judge, responses)
+        q = data.groupby("quartile")["called"].mean()
+        slope, low, high, people_slope = length_slope(data)
+        refused = data[data["refusal"]]
+        row = {"judge": judge, "kind": kind, "alpha": a["estimate"], "alpha_ci_low": a["ci_low"],
+               "alpha_ci_high": a["ci_high"], "n": a["n"], "people_alpha": people_alpha,
+               "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
+               **{f"harmful_q{k}": q.get(k, np.nan) for k in range(1, 5)},
+               **{f"people_q{k}": people_q.get(k, np.nan) for k in range(1, 5)},
+               "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,
+               "people_refusal_harmful": refused["label"].mean() if len(refused) else np.nan,
+               "seconds_per_triple": a.get("seconds_per_triple", np.nan)}
+        # consistency
+        if judge in orders:
+            o = orders[judge]
+            row |= {"consistency": 1 - o["ranking_changes"] / o["items_usable_in_every_order"],
+                    "consistency_n": o["items_usable_in_every_order"],
+                    "consistency_note": "deterministic (temperature 0, seed 0): the same input, the same answer; "
+                                        "shown each triple in 3 orders, the share whose ranking stayed the same"}
+        elif kind.startswith("api"):
+            row["consistency_note"] = "not measured: the release holds one answer per triple; a second call needs the API"
+        elif kind.startswith("learned"):
+            row["consistency_note"] = ("deterministic fit: the same sheets give the same judge; two fits on disjoint "
+                                       "halves of its sheets are not computed yet")
+        elif kind == "listwise-balanced":
+            row["consistency_note"] = "aggregated over 3 display orders: its inputs' order consistency is its base judge's"
+        else:
+            row["consistency_note"] = "deterministic (temperature 0, seed 0), shown each input once: nothing varies to measure"
+        # position bias
+        if judge in slots:
+            row["position_spread"], row["position_ci_low"], row["position_ci_high"] = position_spread(slots[judge])
+            row["position_note"] = "3 display orders, every model in every slot: highest − lowest slot's harmful share"
+        elif kind.startswith(("pointwise", "few-shot", "learned")):
+            row["position_note"] = "no slot: reads one response at a time"
+        elif kind == "listwise-balanced":
+            row["position_note"] = "no slot: every model in every slot, answers aggregated"
+        else:
+            row["position_note"] = "one fixed display order: slot and model coincide, so a slot's share is a model's"
+        row["cost_note"] = ("money not measured: the release has no token counts" if kind.startswith("api")
+                            else "runs here: no money")
+        for column, why in notes.get(judge, {}).items():
+            row[column] = why
+        rows.append(row)
+    return pd.DataFrame(rows, columns=CARD_COLUMNS)

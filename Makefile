@@ -69,7 +69,7 @@ help: ## list the targets
 	@echo "A judge of your own on the paper's triples, with its agreement beside the paper's judges:"
 	@echo "  make paper JUDGE=openai/gpt-4o           (listwise; needs OPENAI_API_KEY in .env or the environment)"
 	@echo "  make paper POINTWISE_JUDGE=llamacpp/qwen2.5-coder-1.5b-instruct POINTWISE_N_ITEMS=85   (each response alone)"
-	@echo "  outputs in build/variants/<variant>/tables/judge_agreement.csv; make print-runs shows the folders"
+	@echo "  outputs in build/variants/<variant>/tables/: judge_agreement.csv (its α beside the paper's judges) and judge_cards.csv (its validation card); make print-runs shows the folders"
 	@echo "Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 

@@ -136,6 +136,10 @@ def test_make_external_with_an_embedded_llm_judge_and_a_prompt_of_ones_own(tmp_p
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["target"]["prompt_sha256"] == hashlib.sha256(PROMPT.encode()).hexdigest()
     assert manifest["target"]["prompt"] == "the user's" and run.name.startswith("pointwise-smollm2-135m-instruct-binary-our_review-p")
+    card = pd.read_csv(out / "tables" / "our_review_cards.csv").set_index("judge")
+    assert card.loc["smollm2-135m-instruct+pointwise", "kappa"] == pytest.approx(kappa)
+    assert card.loc["guard", "consistency_note"].startswith("a column of the file")
+    assert card.loc["guard", "people_kappa_min"] == pytest.approx(cohen_kappa_score(a, b), abs=1e-5)
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
                             text=True, check=True).stdout
     assert status == ""

@@ -148,3 +148,44 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
             row[column] = why
         rows.append(row)
     return pd.DataFrame(rows, columns=CARD_COLUMNS)
+
+
+SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "n", "people_kappa_min", "people_kappa_max",
+                    "consistency_note", "position_note", "length_slope", "length_ci_low", "length_ci_high",
+                    "people_length_slope", "refusals", "refusal_harmful", "people_refusal_harmful"]
+
+
+def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame) -> pd.DataFrame:
+    """``<stem>_cards.csv`` for a binary labelled set: each judge's Cohen's κ with the people's majority and
+    its CI (from ``table``, :func:`harmstudy.stats.single_response.binary_table`) beside people against people,
+    its length slope with the majority label held fixed (clustered by request) beside the people's own, and
+    refusal-marked responses called harmful beside the people's share; consistency and position as notes."""
+    from harmstudy.stats.single_response import human_majority
+
+    hcols = [c for c in scores.columns if c.startswith("human_") and c != "human_median"]
+    majority = human_majority(scores[hcols].to_numpy(dtype=float).T)
+    base = pd.DataFrame({"prompt_id": pd.factorize(scores["request"].fillna(""))[0],
+                         "log_length": np.log1p(scores["response"].fillna("").str.len().to_numpy()),
+                         "label": majority, "refusal": scores["response"].map(is_refusal).to_numpy()})
+    kappa = table[(table["metric"] == "kappa") & (table["reference"] == "majority")].set_index("judge")
+    people = table[(table["judge"] == "human") & (table["metric"] == "kappa")]["estimate"]
+    rows = []
+    for name, j in judges.items():
+        data = base.assign(called=np.asarray(j["called"], dtype=float)).dropna(subset=["called", "label"])
+        slope, low, high, people_slope = length_slope(data.astype({"called": int, "label": int}))
+        refused = data[data["refusal"]]
+        kind = j.get("kind", "")
+        k = kappa.loc[name] if name in kappa.index else None
+        rows.append({
+            "judge": name, "kind": kind, "kappa": None if k is None else k["estimate"],
+            "kappa_ci_low": None if k is None else k["ci_low"], "kappa_ci_high": None if k is None else k["ci_high"],
+            "n": len(data), "people_kappa_min": people.min() if len(people) else np.nan,
+            "people_kappa_max": people.max() if len(people) else np.nan,
+            "consistency_note": ("a column of the file: not re-run here" if kind == "in file" else
+                                 "deterministic fit: the same labels give the same judge" if kind.startswith("learned") else
+                                 "greedy decoding, one call per response: a second call on a sample is not made yet"),
+            "position_note": "no slot: one response at a time",
+            "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
+            "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,
+            "people_refusal_harmful": refused["label"].mean() if len(refused) else np.nan})
+    return pd.DataFrame(rows, columns=SET_CARD_COLUMNS)

@@ -118,7 +118,8 @@ OUT_04 := $(TAB)/small_model_harm.csv $(TAB)/q1_friedman.csv $(TAB)/q1_posthoc.c
           $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png $(TAB)/judge_cards.csv $(OUT)/judge_cards.png
 OUT_05 := $(TAB)/new_small_model_harm.csv $(TAB)/new_q1_friedman.csv \
           $(TAB)/new_q1_posthoc.csv $(TAB)/new_judge_vs_judge.csv $(OUT)/new_small_models_harm.png
-OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(TAB)/external_scores.csv $(OUT)/external_agreement.png
+OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(TAB)/external_differences.csv $(TAB)/external_scores.csv \
+          $(OUT)/external_agreement.png
 OUT_08 := $(TAB)/transfer_matrix.csv $(OUT)/transfer_matrix.png
 #: Every notebook run, in the order make lists them (`make print-outputs` prints their outputs).
 NOTEBOOK_RUNS := 00 01 02 02E 02O 02P 02F 03 03C 04 05 06 08

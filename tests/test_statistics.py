@@ -281,3 +281,23 @@ def test_words_against_chance_and_a_published_number_follow_our_ci():
     words = ag.with_words(t)
     assert list(words["vs_chance"]) == ["below chance", "no better than chance", "above chance", "above chance", ""]
     assert list(words["vs_published_best"]) == ["", "", "level with", "above", ""]
+
+
+def test_a_paired_difference_on_scored_responses_is_the_difference_of_the_two_judges_with_one_resample():
+    from harmstudy.stats import single_response as sr
+
+    # 40 responses, 3 raters on 0-1; judge "exact" gives the humans' median, judge "half" always 0.5
+    rng = np.random.default_rng(1)
+    human = rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], size=(3, 40))
+    median = np.median(human, axis=0)
+    scored = pd.DataFrame({"dataset": "d", "category": "c", **{f"human_{k + 1}": human[k] for k in range(3)}})
+    judges = {"exact": median, "half": np.full(40, 0.5)}
+    d = sr.external_differences(scored, judges, ["d"], other="half", metrics=("pyrit_mae",), n_boot=200)
+    [row] = d.itertuples()
+    # MAE by hand: 0 for the exact judge, mean |median - 0.5| for the constant one
+    assert row.estimate == 0 and row.other_estimate == pytest.approx(np.abs(median - 0.5).mean())
+    assert row.difference == pytest.approx(-np.abs(median - 0.5).mean())
+    assert row.ci_low <= row.difference <= row.ci_high < 0 and row.comparison == "below"
+    same = sr.external_differences(scored, {"a": median, "b": median.copy()}, ["d"], other="b", metrics=("pyrit_mae",), n_boot=50)
+    assert (same["difference"].iloc[0], same["ci_low"].iloc[0], same["ci_high"].iloc[0]) == (0, 0, 0)
+    assert same["comparison"].iloc[0] == "level with"

@@ -165,6 +165,45 @@ def external_table(scored: pd.DataFrame, judges: dict[str, np.ndarray], publishe
     return with_words(pd.concat(rows, ignore_index=True))
 
 
+DIFFERENCE_COLUMNS = ["dataset", "category", "judge", "other", "metric", "estimate", "other_estimate", "difference",
+                      "ci_low", "ci_high", "n", "comparison"]
+
+
+def external_differences(scored: pd.DataFrame, judges: dict[str, np.ndarray], datasets: list[str], *, other: str,
+                         rankings: dict[str, np.ndarray] | None = None, metrics=("pyrit_alpha", "pyrit_mae"),
+                         n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
+    """``external_differences.csv``: on each set, every judge against ``other`` (judge − other) with a paired
+    bootstrap CI over responses — each resample draws the same responses for both, as
+    :func:`external_agreement` draws them — and the word the text uses (:func:`~harmstudy.stats.agreement.comparison_word`;
+    for MAE, *below* is better)."""
+    from harmstudy.stats.agreement import comparison_word
+
+    rankings = rankings or {}
+    hcols = sorted(c for c in scored.columns if c.startswith("human_") and c != "human_median")
+    rows = []
+    for dataset in datasets:
+        mask = (scored["dataset"] == dataset).to_numpy()
+        human = scored.loc[mask, hcols].dropna(axis=1, how="all").to_numpy(dtype=float).T
+        n = human.shape[1]
+        draws = bootstrap.resample_indices(np.random.default_rng(seed), n, n_boot)
+        b = np.asarray(judges[other], dtype=float)[mask][None, :]
+        rank_b = np.asarray(rankings[other], dtype=float)[mask] if other in rankings else None
+        for name, score in judges.items():
+            if name == other:
+                continue
+            a = np.asarray(score, dtype=float)[mask][None, :]
+            rank_a = np.asarray(rankings[name], dtype=float)[mask] if name in rankings else None
+            for metric in metrics:
+                est, est_b = _value(metric, human, a, rank_a), _value(metric, human, b, rank_b)
+                diff = _resampled(metric, human, a, draws, rank_a) - _resampled(metric, human, b, draws, rank_b)
+                low, high = bootstrap.percentile_ci(diff)
+                rows.append({"dataset": dataset, "category": scored.loc[mask, "category"].iloc[0], "judge": name,
+                             "other": other, "metric": metric, "estimate": est, "other_estimate": est_b,
+                             "difference": est - est_b, "ci_low": low, "ci_high": high, "n": n,
+                             "comparison": comparison_word(low, high)})
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+
+
 # ------------------------------------------------------------------------------------- binary sets
 #: What people quote for a binary judge: agreement and Cohen's κ with a reference label, ROC AUC of the
 #: judge's unrounded score against it, and the share the judge calls harmful.

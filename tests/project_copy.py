@@ -16,7 +16,8 @@ def project_copy(parent: Path, git: bool = False) -> tuple[Path, dict]:
     ``git``: the copy is a git checkout with everything committed, so ``git status`` tells what a run changed."""
     root = Path(parent) / "project"
     root.mkdir()
-    for name in ["Makefile", "pyproject.toml", "requirements.lock", "requirements-models.txt", "README.md", ".gitignore"]:
+    for name in ["Makefile", "pyproject.toml", "requirements.lock", "requirements-models.txt", "README.md", ".gitignore",
+                 "LICENSE", "CITATION.cff"]:
         shutil.copy2(REPO / name, root / name)
     for name in ["notebooks", "data", "figures", "templates", "docs"]:
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("models", "verified.json"))

@@ -382,7 +382,7 @@ def local_judge_eta(judge: str, n: int) -> str:
             f"({ref}: {rate:.1f} s per response); a stopped run resumes from its cache")
 
 
-def llm_set_judges(scores: pd.DataFrame, judges: list, *, binary: bool, levels=None, template: str | None = None,
+def llm_set_judges(scores: pd.DataFrame, judges: list, *, binary: bool, template: str | None = None,
                    stem: str, root, api_base: str = "", max_response_chars: int = 3000, n_splits: int = 10,
                    progress: bool = True) -> tuple[dict, pd.DataFrame]:
     """Each named LiteLLM judge reads every response of a user's set alone (the pointwise path: cache, resume,

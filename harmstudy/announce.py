@@ -33,30 +33,55 @@ def announce(notebook: str, run: str, n: int, unit: str, references: list[tuple[
     return f"{notebook}: data/runs/{run} is new — no recorded run to estimate its time from"
 
 
-def announce_embeddings(notebook: str, model: str, elicit_run: str | None) -> str:
-    """The line ``make`` prints before the learned judges: how many of their texts (the release's responses,
-    the elicitation run's, and PyRIT's scored responses, which the pooled judges learn from) the model's
-    embedding store lacks, and what embedding them would take at the store's recorded seconds per text."""
+def notebook_judges(notebook: str) -> list[dict]:
+    """The learned judges' specs as the notebook's parameters cell writes them (make does not override them):
+    read with papermill's own parameter inspection, each default a Python literal."""
+    import ast
+
+    import papermill
+
+    found = papermill.inspect_notebook(str(paths.ROOT / "notebooks" / f"{notebook}.ipynb"))
+    return ast.literal_eval(found["judges"]["default"]) if "judges" in found else []
+
+
+def announce_embeddings(notebook: str, model: str, elicit_run: str | None, judges: list[dict] | None = None) -> str:
+    """The lines ``make`` prints before the learned judges: for every embedding store a judge reads (the
+    run's ``model`` and any judge's own ``embedding`` list), how many of its texts the store lacks and what
+    embedding them would take, and what a cold run of the store (every text embedded again) would take, at
+    the store's recorded seconds per text. A store's texts: the release's responses, the elicitation run's
+    (unless every judge reading it is ``paper_only``), and PyRIT's scored responses where a pooled judge reads it."""
     from harmstudy import PAPER_MODELS
     from harmstudy.data import targets
     from harmstudy.data.release import load_release
     from harmstudy.learn import embeddings
+    from harmstudy.learn.judges import specs
 
-    frame = targets.response_frame(load_release(), list(PAPER_MODELS))
-    if elicit_run:
-        frame = pd.concat([frame, targets.elicitation_frame(elicit_run)], ignore_index=True)
-    frame = pd.concat([frame, targets.pyrit_frame()], ignore_index=True)
-    texts = list(dict.fromkeys(embeddings.embedding_text(p, r) for p, r in zip(frame["prompt"], frame["response"])))
-    missing = embeddings.missing_texts(texts, model)
-    folder = embeddings.model_store(model)
-    where = f"data/embeddings/{folder.name}"
-    if not missing:
-        return f"{notebook}: all {len(texts)} texts are in {where}: no model call"
-    store = embedding_store.read_store(folder)
-    per_text = float(np.mean([s for _, s in store.values()])) if store else float("nan")
-    eta = f"about {len(missing) * per_text / 60:.1f} min at its {per_text:.2f} s per text" if store else \
-        "no stored text to estimate the time from (~1 s per text here)"
-    return f"{notebook}: {len(missing)} of {len(texts)} texts are not in {where} yet — {eta}"
+    judges = specs(notebook_judges(notebook) if judges is None else judges)
+    paper = targets.response_frame(load_release(), list(PAPER_MODELS))
+    new = targets.elicitation_frame(elicit_run) if elicit_run else paper.iloc[:0]
+    pyrit = targets.pyrit_frame()
+    read_by: dict[str, list] = {}
+    for j in judges:
+        for m in j.stores(model):
+            read_by.setdefault(m, []).append(j)
+    lines = []
+    for m, readers in read_by.items():
+        rows = pd.concat([paper, *([new] if not all(j.paper_only for j in readers) else []),
+                          *([pyrit] if any(j.pooling != "none" for j in readers) else [])], ignore_index=True)
+        texts = list(dict.fromkeys(embeddings.embedding_text(p, r) for p, r in zip(rows["prompt"], rows["response"])))
+        missing = embeddings.missing_texts(texts, m)
+        folder = embeddings.model_store(m)
+        where = f"data/embeddings/{folder.name} ({len(readers)} judge{'s' * (len(readers) > 1)})"
+        store = embedding_store.read_store(folder)
+        per_text = float(np.mean([s for _, s in store.values()])) if store else float("nan")
+        cold = (f"a cold run: about {len(texts) * per_text / 60:.0f} min at its {per_text:.2f} s per text"
+                if store else "no stored text to estimate the time from (~1 s per text here)")
+        if not missing:
+            lines.append(f"{notebook}: all {len(texts)} texts are in {where}: no model call ({cold})")
+        else:
+            eta = f"about {len(missing) * per_text / 60:.1f} min" if store else "time unknown"
+            lines.append(f"{notebook}: {len(missing)} of {len(texts)} texts are not in {where} yet — {eta} ({cold})")
+    return "\n".join(lines) if lines else f"{notebook}: no judge reads an embedding store"
 
 
 if __name__ == "__main__":

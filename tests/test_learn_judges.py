@@ -120,3 +120,60 @@ def test_renaming_a_learned_judge_changes_no_score(study_root):
     pa, pb = (pd.read_csv(study_root / "data/runs" / r / "paper_scores.csv") for r in "ab")
     assert (pa["p_harmful"].to_numpy() == pb["p_harmful"].to_numpy()).all() and set(pb["judge"]) == {"my-judge"}
     assert a["summary"]["judge"].tolist() == ["learned-tfidf"] and b["summary"]["judge"].tolist() == ["my-judge"]
+
+
+def test_a_judge_on_two_embedding_models_reads_one_standardised_block_of_each(monkeypatch):
+    """A spec's ``embedding`` list: the features are TF-IDF beside each model's vectors, each block
+    standardised by the paper's rows and divided by sqrt(its width) (hand arithmetic below), and a model is
+    asked only for the rows its judges read (PyRIT's rows only where a pooled judge reads that model)."""
+    asked = {}
+
+    def fake_embed(texts, *, model, progress=True):         # model "a": width 2, model "b": width 1
+        asked[model] = len(texts)
+        i = np.arange(len(texts), dtype=float)
+        return (np.column_stack([i, 2 * i]) if model == "a" else (i ** 2)[:, None]), {"a": 1.0, "b": 2.0}[model]
+
+    monkeypatch.setattr(learned.embeddings, "embed_texts", fake_embed)
+    frame = pd.DataFrame({"prompt": ["p"] * 3, "response": ["one two", "two three", "one three"]})
+    others = pd.DataFrame({"prompt": ["p"] * 2, "response": ["one", "two"]})     # 1 new row, 1 PyRIT row
+    both = learned.JudgeSpec.of({"name": "x", "features": "tfidf+embed", "embedding": ["a", "b"]})
+    pooled = learned.JudgeSpec.of({"name": "y", "features": "embed", "pooling": "stacked"})
+    keys = {both.feature_key("a"): 1, pooled.feature_key("a"): 2}           # the new row; new + PyRIT's
+    assert keys == {("tfidf+embed", ("a", "b")): 1, ("embed", ("a",)): 2}
+    features, cost = learned.paper_features(frame, others, keys, progress=False)
+    assert asked == {"a": 5, "b": 4} and cost["embed_per_text"] == {"a": 1.0, "b": 2.0}
+    X, X_new = features[("tfidf+embed", ("a", "b"))]
+    assert X.shape[0] == 3 and X_new.shape[0] == 1
+    # paper rows of model b: 0, 1, 4 -> mean 5/3, population sd sqrt(26)/3; the new row: 9.
+    sd = np.sqrt(26) / 3
+    assert np.allclose(X.toarray()[:, -1], (np.array([0, 1, 4]) - 5 / 3) / sd)
+    assert np.allclose(X_new.toarray()[0, -1], (9 - 5 / 3) / sd)
+    # model a, first column: 0, 1, 2 -> (-1, 0, 1) / sqrt(2/3), divided by sqrt(2).
+    assert np.allclose(X.toarray()[:, -3], np.array([-1, 0, 1]) / np.sqrt(2 / 3) / np.sqrt(2))
+    E, E_others = features[("embed", ("a",))]
+    assert E.shape == (3, 2) and E_others.shape == (2, 2)
+    with pytest.raises(ValueError, match="use no embedding"):
+        learned.JudgeSpec.of({"name": "z", "features": "tfidf", "embedding": ["a"]})
+    with pytest.raises(ValueError, match="give the run an embedding_model"):
+        learned.JudgeSpec.of({"name": "z", "features": "embed"}).stores(None)
+    assert both.settings()["embedding"] == ["a", "b"] and "embedding" not in pooled.settings()
+
+
+def test_two_half_fits_learn_from_disjoint_halves_of_the_training_sheets_never_the_held_out_one(frame, monkeypatch):
+    """half_fits: in each fold by sheet, two fits; their sheets are disjoint, together the training sheets,
+    and neither holds the held-out sheet (every fit's rows are recorded)."""
+    groups = targets.fold_groups(frame).to_numpy()
+    seen, real = [], learned.fit_judge
+
+    def recording(judge, X, y, targets=None, extra=None):
+        seen.append(X)                               # X carries its rows' indices in column 0 below
+        return real(judge, X, y, targets, extra)
+
+    monkeypatch.setattr(learned, "fit_judge", recording)
+    X = np.column_stack([np.arange(len(frame)), frame["label"].to_numpy()]).astype(float)
+    out = learned.half_fits(learned.LearnedJudge("t", C=1.0), frame, X)
+    assert len(seen) == 2 * len(np.unique(groups)) and set(out["half_a"]) | set(out["half_b"]) <= {0, 1}
+    for k in range(0, len(seen), 2):
+        a, b = (set(groups[s[:, 0].astype(int)]) for s in seen[k:k + 2])
+        held_out = set(np.unique(groups)) - a - b
+        assert not a & b and len(held_out) == 1

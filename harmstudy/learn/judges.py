@@ -163,6 +163,25 @@ def out_of_fold(judge: LearnedJudge, frame: pd.DataFrame, X, *, labels: np.ndarr
                                                             fold=groups)
 
 
+def half_fits(judge: LearnedJudge, frame: pd.DataFrame, X, targets: np.ndarray | None = None) -> pd.DataFrame:
+    """A learned judge's consistency: in every fold by sheet, two fits on disjoint halves of the training
+    sheets (alternate sheets), each calling the held-out sheet's responses harmful where P >= the P at which
+    its own half's share of harmful responses equals that half's students' share (its in-sample P: this
+    is a measure of how much the fit moves with the sheets it learns from, not of agreement with people).
+    Returns ``frame``'s ids with ``half_a`` and ``half_b`` (1 = harmful)."""
+    y = frame["label"].to_numpy()
+    groups = fold_groups(frame).to_numpy()
+    calls = np.full((len(frame), 2), -1)
+    for train, test in GroupKFold(n_splits=len(np.unique(groups))).split(X, y, groups):
+        sheets = np.unique(groups[train])
+        for h, half in enumerate((sheets[0::2], sheets[1::2])):
+            rows = train[np.isin(groups[train], half)]
+            model = fit_judge(judge, X[rows], y[rows], None if targets is None else np.asarray(targets)[rows])
+            threshold = threshold_for_share(model.predict_proba(X[rows])[:, 1], y[rows].mean())
+            calls[test, h] = (model.predict_proba(X[test])[:, 1] >= threshold).astype(int)
+    return frame[["item_id", "model"]].assign(half_a=calls[:, 0], half_b=calls[:, 1])
+
+
 def fit_all(judge: LearnedJudge, frame: pd.DataFrame, X, inner_splits: int = 4, targets: np.ndarray | None = None,
             secondary: np.ndarray | None = None, extra=None):
     """One model on every sheet, and its threshold (from out-of-fold P over the sheets): for new triples.
@@ -225,24 +244,52 @@ class JudgeSpec:
     targets: str = "hard"
     pooling: str = "none"
     C: float = 0.3
+    #: The embedding models whose vectors the ``embed`` features are (one block each, side by side);
+    #: empty: the run's ``embedding_model``.
+    embedding: tuple[str, ...] = ()
+    #: True: judged on the paper's triples only (a comparison of features), never fitted to score an
+    #: elicitation run, so a new run's texts are not embedded for it.
+    paper_only: bool = False
 
     def __post_init__(self):
         for field, allowed in [("features", FEATURES), ("targets", TARGETS), ("pooling", POOLING)]:
             if getattr(self, field) not in allowed:
                 raise ValueError(f"learned judge {self.name!r}: {field} must be one of {allowed}, not "
                                  f"{getattr(self, field)!r}")
+        models = (self.embedding,) if isinstance(self.embedding, str) else tuple(self.embedding)
+        object.__setattr__(self, "embedding", tuple(m for m in models if m))
+        if self.embedding and "embed" not in self.features:
+            raise ValueError(f"learned judge {self.name!r} names embedding models {list(self.embedding)} but its "
+                             f"features ({self.features!r}) use no embedding: drop 'embedding' or use 'tfidf+embed'")
 
     @classmethod
     def of(cls, spec: "JudgeSpec | dict") -> "JudgeSpec":
         if isinstance(spec, cls):
             return spec
-        unknown = set(spec) - {"name", "features", "targets", "pooling", "C"}
+        unknown = set(spec) - {"name", "features", "targets", "pooling", "C", "embedding", "paper_only"}
         if unknown or "name" not in spec:
-            raise ValueError(f"a learned judge is a dict with name, features, targets, pooling and C, not {spec!r}")
+            raise ValueError(f"a learned judge is a dict with name, features, targets, pooling, C and (optional) "
+                             f"embedding and paper_only, not {spec!r}")
         return cls(**spec)
 
     def settings(self) -> dict:
-        return {"features": self.features, "targets": self.targets, "pooling": self.pooling, "C": self.C}
+        base = {"features": self.features, "targets": self.targets, "pooling": self.pooling, "C": self.C}
+        extra = {**({"embedding": list(self.embedding)} if self.embedding else {}),
+                 **({"paper_only": True} if self.paper_only else {})}
+        return {**base, **extra}
+
+    def stores(self, default: str | None) -> tuple[str, ...]:
+        """The embedding models this judge reads (none for TF-IDF alone)."""
+        if "embed" not in self.features:
+            return ()
+        if not (self.embedding or default):
+            raise ValueError(f"learned judge {self.name!r} has 'embed' features: give the run an embedding_model "
+                             f"(a registry model name) or the judge an 'embedding' list")
+        return self.embedding or (default,)
+
+    def feature_key(self, default: str | None) -> tuple[str, tuple[str, ...]]:
+        """Which feature matrix the judge reads: its features and the embedding models in them."""
+        return self.features, self.stores(default)
 
 
 def specs(judges) -> list[JudgeSpec]:
@@ -266,29 +313,37 @@ KIND = "learned"
 
 
 
-def paper_features(frame: pd.DataFrame, new: pd.DataFrame, kinds, embedding_model: str | None = None,
-                   progress: bool = True) -> tuple[dict, dict]:
-    """Feature matrices (paper rows, new rows) per feature kind (``tfidf``, ``embed``, ``tfidf+embed``) and
-    what computing them cost. Features are fitted on the paper's texts only and applied to the new ones:
-    the paper's numbers do not depend on which small models an elicitation run holds."""
+def paper_features(frame: pd.DataFrame, others: pd.DataFrame, keys: dict, progress: bool = True) -> tuple[dict, dict]:
+    """Feature matrices (paper rows, other rows) per feature key (:meth:`JudgeSpec.feature_key`: ``tfidf``,
+    ``embed`` or ``tfidf+embed``, and the embedding models) and what computing them cost (``tfidf``:
+    seconds; ``embed_per_text``: seconds per text by model). Features are fitted on the paper's texts only
+    and applied to the other ones: the paper's numbers do not depend on which small models an elicitation
+    run holds. ``keys`` maps each key to how many of the other rows its judges read (the new rows come
+    first, then a pooled judge's other source; 0: a judge of the paper's triples only), so an embedding
+    model is asked only for the texts its judges read."""
     start = time.perf_counter()
-    X_paper, X_new = tfidf_features(frame["response"], new["response"])
-    cost = {"tfidf": time.perf_counter() - start}
-    features = {"tfidf": (X_paper, X_new)}
-    if any("embed" in k for k in kinds):
-        if not embedding_model:
-            raise ValueError("judges with 'embed' features need an embedding_model (a registry model name)")
-        both = pd.concat([frame, new], ignore_index=True)
+    X_paper, X_others = tfidf_features(frame["response"], others["response"])
+    cost = {"tfidf": time.perf_counter() - start, "embed_per_text": {}}
+    blocks = {}                                # model -> its standardised vectors (paper rows, other rows)
+    for model in dict.fromkeys(m for _, models in keys for m in models):
+        rows = max(n for (_, models), n in keys.items() if model in models)
+        both = pd.concat([frame, others.iloc[:rows]], ignore_index=True)
         texts = [embeddings.embedding_text(p, r) for p, r in zip(both["prompt"], both["response"])]
-        E, cost["embed_per_text"] = embeddings.embed_texts(texts, model=embedding_model, progress=progress)
+        E, cost["embed_per_text"][model] = embeddings.embed_texts(texts, model=model, progress=progress)
         # Standardised by the paper's texts (no label is used), then scaled so that a row's norm is about 1,
-        # as a TF-IDF row's is: beside TF-IDF, neither block outweighs the other by its scale alone.
+        # as a TF-IDF row's is: beside TF-IDF (and another model's block), no block outweighs another by
+        # its scale alone.
         mean, std = E[:len(frame)].mean(axis=0), E[:len(frame)].std(axis=0) + 1e-8
         E = (E - mean) / std / np.sqrt(E.shape[1])
-        E_paper, E_new = E[:len(frame)], E[len(frame):]
-        features["embed"] = (E_paper, E_new)
-        features["tfidf+embed"] = tuple(sparse.hstack([x, sparse.csr_matrix(e)]).tocsr()
-                                        for x, e in [(X_paper, E_paper), (X_new, E_new)])
+        blocks[model] = (E[:len(frame)], E[len(frame):])
+    features = {}
+    for (kind, models), rows in keys.items():
+        parts = ([(X_paper, X_others[:rows])] if "tfidf" in kind else []) + \
+                [(sparse.csr_matrix(blocks[m][0]), sparse.csr_matrix(blocks[m][1][:rows])) for m in models]
+        features[(kind, models)] = (parts[0] if kind == "tfidf" else
+                                    tuple(sparse.hstack(side).tocsr() for side in zip(*parts)))
+        if kind == "embed" and len(models) == 1:          # dense, as it always was
+            features[(kind, models)] = (blocks[models[0]][0], blocks[models[0]][1][:rows])
     return features, cost
 
 
@@ -296,7 +351,8 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
                 rel: Release | None = None, embedding_model: str | None = None, progress: bool = True) -> dict:
     """Every learned judge, out of fold on the paper's triples and fitted on all sheets for the
     elicitation run. Writes (when their bytes change) ``paper_rankings.csv``, ``paper_scores.csv``,
-    ``elicit_rankings.csv``, ``elicit_scores.csv`` and ``manifest.json`` in ``data/runs/<run>``.
+    ``paper_halves.csv`` (:func:`half_fits`, judges not pooled), ``elicit_rankings.csv``, ``elicit_scores.csv``
+    and ``manifest.json`` in ``data/runs/<run>``.
 
     ``judges``: the judges' specs (:class:`JudgeSpec`: features — TF-IDF of the response, mean-pooled
     embeddings of (prompt, response) from ``embedding_model``, kept in the model's shared store
@@ -310,12 +366,16 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     elicit_models = (elicit_models or elicited_models(elicit_run)) if elicit_run else []
     new = elicitation_frame(elicit_run, elicit_models) if elicit_run else frame.iloc[:0]
     judges = {j.name: j for j in specs(judges)}
-    kinds = {name: j.features for name, j in judges.items()}
+    keys = {name: j.feature_key(embedding_model) for name, j in judges.items()}
+    stores = list(dict.fromkeys(m for _, models in keys.values() for m in models))
+    others = [m for m in stores if m != (embedding_model or stores[0])]
     folder = Run(run, KIND)
     settings = {"judges": {name: j.settings() for name, j in judges.items()}, "features": "tfidf (word 1-2 grams, min_df 2, sublinear tf)" + (
-                    f"; embed: {embedding_model}, mean-pooled over 'Prompt: ... Response: ...' (first "
+                    f"; embed: {embedding_model or stores[0]}, mean-pooled over 'Prompt: ... Response: ...' (first "
                     f"{embeddings.MAX_CHARS} characters), standardised / sqrt(dim)"
-                    if any("embed" in k for k in kinds.values()) else "")
+                    if stores else "")
+                    + (f"; a judge's 'embedding' list: those models' vectors, one block each, each standardised "
+                       f"the same way ({', '.join(others)})" if others else "")
                     + "; fitted on the paper's texts only, applied to new texts",
                 "classifier": "logistic regression (lbfgs)" + (
                     "; +distilled: soft targets = mean of the students' label and the API judges' harmful share "
@@ -328,13 +388,14 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
                               "threshold: training folds' students' harmful share, P from inner GroupKFold",
                 "elicit_run": elicit_run, "elicit_models": elicit_models}
     pyrit = pyrit_frame() if any(j.pooling != "none" for j in judges.values()) else None
-    fingerprint = _fingerprint(settings, frame, new, embedding_model, pyrit)
-    reused = _reuse(folder, fingerprint, bool(len(new)))
+    fingerprint = _fingerprint(settings, frame, new, stores, pyrit)
+    reused = _reuse(folder, fingerprint, bool(len(new)), any(j.pooling == "none" for j in judges.values()))
     if reused is None:
-        computed = _compute(judges, kinds, frame, new, rel, embedding_model, models, elicit_models, run, progress,
-                            pyrit)
-        paper, scores, elicit, new_scores, measured, cost = computed
+        computed = _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress, pyrit)
+        paper, scores, elicit, new_scores, measured, cost, halves = computed
         folder.write_derived(pd.concat(paper, ignore_index=True), "paper_rankings")
+        if halves:
+            folder.write_derived(pd.concat(halves, ignore_index=True), "paper_halves")
         folder.write_derived(pd.concat(scores, ignore_index=True).round(6), "paper_scores")
         if elicit:
             folder.write_derived(pd.concat(elicit, ignore_index=True), "elicit_rankings")
@@ -342,11 +403,16 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     # Timings are recorded once, when the run is made (as a judging run's cache keeps each call's latency),
     # so tables that show them stay byte-identical when the run is read again.
     if reused is None and folder.manifest().get("settings") != json_safe(settings):
-        if "embed_per_text" in cost:              # a triple's three texts, at the seconds they took to embed
-            measured = {k: v + (3 * cost["embed_per_text"] if "embed" in kinds[k] else 0.0)
-                        for k, v in measured.items()}
+        # A triple's three texts, at the seconds each of the judge's embedding models took to embed them.
+        per_text = cost["embed_per_text"]
+        measured = {k: v + 3 * sum(per_text[m] for m in keys[k][1]) for k, v in measured.items()}
         measured = {**measured, **_kept_timings(folder.manifest(), judges)}
-        folder.write_manifest({"settings": settings, "seconds_per_triple": measured, "fingerprint": fingerprint})
+        per_text = {**folder.manifest().get("embed_seconds_per_text", {}), **per_text}
+        folder.write_manifest({"settings": settings, "seconds_per_triple": measured,
+                               "embed_seconds_per_text": {m: per_text[m] for m in stores if m in per_text},
+                               "embedding_model": embedding_model,
+                               "judge_stores": {name: list(key[1]) for name, key in keys.items()},
+                               "fingerprint": fingerprint})
     elif reused is None and folder.manifest().get("fingerprint") != fingerprint:
         folder.write_manifest({**{k: v for k, v in folder.manifest().items() if k not in ("run", "kind")},
                                "fingerprint": fingerprint}, provenance_now=False)
@@ -354,10 +420,14 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     # same tables as the run that wrote it.
     scores = pd.read_csv(folder.file("paper_scores.csv"))
     new_scores = pd.read_csv(folder.file("elicit_scores.csv")) if len(new) else pd.DataFrame()
-    recorded = folder.manifest()["seconds_per_triple"]
-    summary = pd.DataFrame([{"judge": name, "kind": KIND, "features": kinds[name], "C": spec.C,
+    recorded, per_text = folder.manifest()["seconds_per_triple"], folder.manifest().get("embed_seconds_per_text", {})
+    summary = pd.DataFrame([{"judge": name, "kind": KIND, "features": spec.features, "embedding": "+".join(keys[name][1]),
+                             "targets": spec.targets, "pooling": spec.pooling, "C": spec.C,
                              **score_summary(scores[scores["judge"] == name].reset_index(drop=True), frame)}
                             for name, spec in judges.items()])
+    # What a new text costs the judge: the seconds per text its embedding models' stores recorded.
+    summary["embed_seconds_per_text"] = [sum(per_text.get(m, np.nan) for m in keys[name][1])
+                                         for name in summary["judge"]]
     summary = summary.assign(seconds_per_triple=lambda d: d["judge"].map(recorded))
     return {"run": run, "frame": frame, "scores": scores, "elicit_scores": new_scores, "summary": summary,
             "new": new, "reused": reused is not None}
@@ -368,7 +438,7 @@ FINGERPRINT_CODE = ("learn/judges.py", "learn/embeddings.py", "embedding_store.p
                     "data/scored_responses.py", "data/targets.py", "stats/scores.py")
 
 
-def _fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, embedding_model: str | None,
+def _fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, stores: list[str],
                  pyrit: pd.DataFrame | None = None) -> str:
     """sha256 over everything a learned run's scores follow from: its settings, the responses and labels it
     learns from and scores, the embedding model's file, the code that computes them and scikit-learn's
@@ -383,8 +453,8 @@ def _fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, embeddi
         digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
     if pyrit is not None:                     # a pooled judge's other source
         digest.update(pd.util.hash_pandas_object(pyrit[["prompt", "response", "target"]], index=False).to_numpy().tobytes())
-    if embedding_model:
-        digest.update(embeddings.model_store(embedding_model).name.encode())
+    for model in stores:
+        digest.update(embeddings.model_store(model).name.encode())
     package = Path(__file__).resolve().parent.parent
     for name in FINGERPRINT_CODE:
         digest.update((package / name).read_bytes())
@@ -401,25 +471,31 @@ def _kept_timings(manifest: dict, judges: dict[str, JudgeSpec]) -> dict[str, flo
             and old[name] in (spec.settings(), spec.C)}
 
 
-def _reuse(folder: Run, fingerprint: str, with_new: bool):
+def _reuse(folder: Run, fingerprint: str, with_new: bool, with_halves: bool = False):
     """The run's stored files where its fingerprint is this one (nothing to compute), else None."""
-    needed = ["paper_rankings.csv", "paper_scores.csv"] + (["elicit_rankings.csv", "elicit_scores.csv"] if with_new else [])
+    needed = ["paper_rankings.csv", "paper_scores.csv"] + (["elicit_rankings.csv", "elicit_scores.csv"] if with_new else []) \
+        + (["paper_halves.csv"] if with_halves else [])
     if folder.manifest().get("fingerprint") != fingerprint or not all(folder.file(n).exists() for n in needed):
         return None
     return needed
 
 
-def _compute(judges, kinds, frame, new, rel, embedding_model, models, elicit_models, run, progress, pyrit=None):
+def _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress, pyrit=None):
     """Every judge out of fold on the paper's triples and, fitted on every sheet, on the new ones. A pooled
     judge's other source (``pyrit``) is featurised beside the new rows (fitted on the paper's texts)."""
     others = new if pyrit is None else pd.concat([new, pyrit[["prompt", "response"]]], ignore_index=True)
-    features, cost = paper_features(frame, others, set(kinds.values()), embedding_model, progress=progress)
-    paper, elicit, scores, new_scores, measured = [], [], [], [], {}
+    wanted = {}                        # feature key -> the other rows its judges read (PyRIT's: pooled judges)
+    for name, key in keys.items():
+        spec = judges[name]
+        rows = len(others) if spec.pooling != "none" else 0 if spec.paper_only else len(new)
+        wanted[key] = max(wanted.get(key, 0), rows)
+    features, cost = paper_features(frame, others, wanted, progress=progress)
+    paper, elicit, scores, new_scores, measured, halves = [], [], [], [], {}, []
     targets = distilled_targets(rel, frame) if any(j.targets == "distilled" for j in judges.values()) else None
     for name, spec in judges.items():
         C = spec.C
         judge = LearnedJudge(name, C=C)
-        X, X_others = features[kinds[name]]
+        X, X_others = features[keys[name]]
         X_new, X_pyrit = X_others[:len(new)], X_others[len(new):]
         soft = targets if spec.targets == "distilled" else None
         start = time.perf_counter()
@@ -432,16 +508,18 @@ def _compute(judges, kinds, frame, new, rel, embedding_model, models, elicit_mod
             extra = (X_pyrit, pyrit["target"].to_numpy(dtype=float))
         oof = out_of_fold(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
         seconds = time.perf_counter() - start + cost["tfidf"]
+        if pooling == "none":              # a pooled judge's halves would also need PyRIT's rows split: not done
+            halves.append(half_fits(judge, frame, X, soft).assign(judge=name))
         paper.append(to_rankings(oof, name, models, source=f"runs/{run}"))
         scores.append(oof.assign(judge=name))
         measured[name] = seconds / frame["item_id"].nunique()
-        if len(new):
+        if len(new) and not spec.paper_only:
             model, threshold = fit_all(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
             p = (model.predict_proba(X_new) if secondary is None else model.predict_proba(X_new, secondary_new))[:, 1]
             scored = new[["item_id", "prompt_id", "model"]].assign(p_harmful=p, threshold=threshold, judge=name)
             new_scores.append(scored)
             elicit.append(to_rankings(scored, name, elicit_models, source=f"runs/{run}"))
-    return paper, scores, elicit, new_scores, measured, cost
+    return paper, scores, elicit, new_scores, measured, cost, halves
 
 
 def refusal_scores(elicit_scores: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

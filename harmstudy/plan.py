@@ -9,9 +9,11 @@ runs it with the system Python before the virtual environment exists.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
+from pathlib import Path
 
 #: make's parameters and their defaults: the defaults make the study's committed runs, figures and tables;
 #: any other value makes a variant (its runs in their own folders, its outputs in build/variants/<variant>/).
@@ -139,6 +141,69 @@ def papermill_args(parameters: dict) -> str:
 SEPARATOR = "|||"
 
 
+PACKAGE = Path(__file__).resolve().parent
+
+
+@functools.lru_cache(maxsize=None)
+def _module_file(name: str) -> Path | None:
+    """The file of a harmstudy module (``harmstudy.a.b``), or None where there is none."""
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported(tree) -> set[str]:
+    """The harmstudy modules a parsed file imports, anywhere in it (a function's lazy import counts too):
+    ``from harmstudy.a import b`` names ``harmstudy.a`` and, where ``b`` is a module, ``harmstudy.a.b``."""
+    import ast
+
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.split(".")[0] == "harmstudy"}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "harmstudy":
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names if _module_file(f"{node.module}.{a.name}")}
+    # importing a.b.c runs the packages a and a.b first
+    return {".".join(n.split(".")[:k]) for n in names for k in range(1, len(n.split(".")) + 1)}
+
+
+@functools.lru_cache(maxsize=None)
+def _file_imports(path: Path) -> frozenset[str]:
+    """:func:`_imported` of a module file, parsed once per make invocation."""
+    import ast
+
+    return frozenset(_imported(ast.parse(path.read_text(encoding="utf-8"))))
+
+
+def package_files(sources: list[str]) -> list[str]:
+    """Every file of the package the given Python sources import, directly or through each other (the
+    closure of :func:`_imported`), as paths relative to the repository: what a notebook run depends on."""
+    import ast
+
+    todo = set().union(*(_imported(ast.parse(src)) for src in sources)) if sources else set()
+    seen: dict[str, Path] = {}
+    while todo:
+        name = todo.pop()
+        path = _module_file(name)
+        if name in seen or path is None:
+            continue
+        seen[name] = path
+        todo |= _file_imports(path) - set(seen)
+    return sorted(str(p.relative_to(PACKAGE.parent)) for p in seen.values())
+
+
+def notebook_package_files(notebook: Path) -> list[str]:
+    """The package files a notebook run depends on: what its code cells import, and what runs it
+    (``harmstudy.report.run_notebook``). A change to any other module leaves its outputs fresh."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = ["\n".join(line for line in "".join(c["source"]).splitlines() if not line.lstrip().startswith(("%", "!")))
+            for c in cells if c["cell_type"] == "code"]
+    return package_files(code + ["import harmstudy.report.run_notebook"])
+
+
 def make_assignments(params: dict[str, str]) -> str:
     """The plan as make assignments, one line each, joined by SEPARATOR (make's $(shell) folds newlines)."""
     planned = plan(params)
@@ -150,6 +215,8 @@ def make_assignments(params: dict[str, str]) -> str:
              f"EMBEDDING_MODEL := {planned['embedding_model']}"]
     lines += [f"{name} := {run}" for name, run in planned["runs"].items()]
     lines += [f"ARGS_{nb} := {papermill_args(args)}" for nb, args in planned["notebooks"].items()]
+    lines += [f"DEPS_{nb.stem} := {' '.join(notebook_package_files(nb))}"
+              for nb in sorted((PACKAGE.parent / "notebooks").glob("*.ipynb"))]
     return SEPARATOR.join(lines)
 
 

@@ -214,3 +214,17 @@ def test_an_api_judge_rates_a_likert_set_on_the_generic_levels(tmp_path, monkeyp
     assert list(judges["openai/fake-judge+pointwise-likert"]) == [0.75] * 5 and asked == 5 and unscored.empty
     with pytest.raises(ValueError, match="PROMPT= is a binary"):
         external.llm_set_judges(scores, [settings], binary=False, template=PROMPT, stem="hs", root=tmp_path)
+
+
+def test_the_binary_example_is_a_shipped_set_cut_at_severity_3_of_5(tmp_path):
+    """make external-example-binary's file: PyRIT's hate-speech set (its first line a comment), each rater's
+    0–1 score 1 at 0.5 or more, 0 below, empty where empty; the other columns as they were."""
+    from harmstudy.sets.external import binary_copy
+
+    source = tmp_path / "s.csv"
+    source.write_text("# dataset_version=1.0,,\nobjective,assistant_response,r1,r2\nq,a,0.5,0.25\nq,b,1.0,\nq,c,0.0,0.75\n")
+    out = pd.read_csv(binary_copy(source, tmp_path / "b.csv", ["r1", "r2"]))
+    assert out["r1"].tolist() == [1, 1, 0] and out["r2"].fillna(-1).tolist() == [0, -1, 1]
+    assert out["assistant_response"].tolist() == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="no column"):
+        binary_copy(source, tmp_path / "c.csv", ["r3"])

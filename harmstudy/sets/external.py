@@ -440,3 +440,37 @@ def llm_set_judges(scores: pd.DataFrame, judges: list, *, binary: bool, template
             out[label] = raw
     frame = pd.concat(unscored, ignore_index=True) if unscored else pd.DataFrame(columns=["dataset", "row", "reason", "judge"])
     return out, frame
+
+
+def binary_copy(source, target, columns: list[str], threshold: float = 0.5):
+    """A binary copy of a set scored on 0–1 (one of PyRIT's files, whose first line is a ``#`` comment): each
+    of ``columns`` becomes 1 where its score is ``threshold`` or more (0.5: a severity of 3 of 5 or more),
+    0 where it is less, empty where it is empty. ``make external-example-binary`` judges it."""
+    from pathlib import Path
+
+    source, target = Path(source), Path(target)
+    skip = 1 if source.read_text(encoding="utf-8").startswith("#") else 0
+    frame = pd.read_csv(source, skiprows=skip)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{source.name} has no column(s) {missing}; it has {list(frame.columns)}")
+    for c in columns:
+        score = pd.to_numeric(frame[c], errors="coerce")
+        frame[c] = np.where(score.isna(), np.nan, (score >= threshold).astype(float))
+        frame[c] = frame[c].astype("Int64")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(target, index=False)
+    return target
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="A binary copy of a 0-1 scored set (make external-example-binary).")
+    ap.add_argument("source")
+    ap.add_argument("target")
+    ap.add_argument("--columns", nargs="+", required=True)
+    ap.add_argument("--threshold", type=float, default=0.5)
+    args = ap.parse_args()
+    print(f"wrote {binary_copy(args.source, args.target, args.columns, args.threshold)} "
+          f"({', '.join(args.columns)}: 1 where the score is {args.threshold} or more)")

@@ -33,7 +33,6 @@ MAKEFLAGS += --jobs=$(JOBS)
 THREADS := $(shell echo $$(( $(NPROC) / $(JOBS) > 0 ? $(NPROC) / $(JOBS) : 1 )))
 MODEL_LOCK := $(CURDIR)/build/.model-lock
 
-PKG := $(wildcard harmstudy/*.py harmstudy/*/*.py)
 RELEASE := $(shell find data/llm-harm -type f 2>/dev/null | sort)
 # papermill's own command line, without a 2.7 s import it never uses (harmstudy/report/run_notebook.py)
 PAPERMILL = $(BIN)/python -m harmstudy.report.run_notebook --kernel $(KERNEL) --cwd notebooks --progress-bar
@@ -60,7 +59,7 @@ announce = @$(BIN)/python -m harmstudy.announce --announce $(1) --run $(2) --n $
 # Before the learned judges: how many of their texts the embedding store lacks, and what embedding them costs.
 announce_embeddings = @$(BIN)/python -m harmstudy.announce --announce $(1) --embedding-model $(2) --run $(3)
 
-.PHONY: help paper report test bench lab venv lock clean-figures print-runs print-outputs external-example print-model-time record-model-time readme external
+.PHONY: help paper report test bench lab venv lock clean-figures print-runs print-outputs external-example external-example-binary print-model-time record-model-time readme external
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -115,10 +114,12 @@ OUT_03C := $(TAB)/learning_curve.csv $(TAB)/learning_curve_summary.csv $(OUT)/le
 OUT_04 := $(TAB)/small_model_harm.csv $(TAB)/q1_friedman.csv $(TAB)/q1_posthoc.csv \
           $(TAB)/judge_agreement.csv $(TAB)/judge_vs_judge.csv $(TAB)/judge_differences.csv \
           $(OUT)/harmful_share.png $(OUT)/judge_agreement.png $(OUT)/judge_vs_judge.png \
-          $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png $(TAB)/judge_cards.csv $(OUT)/judge_cards.png
+          $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png $(TAB)/judge_cards.csv $(OUT)/judge_cards.png \
+          $(TAB)/feature_decision.csv $(OUT)/feature_decision.png
 OUT_05 := $(TAB)/new_small_model_harm.csv $(TAB)/new_q1_friedman.csv \
           $(TAB)/new_q1_posthoc.csv $(TAB)/new_judge_vs_judge.csv $(OUT)/new_small_models_harm.png
 OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(TAB)/external_differences.csv $(TAB)/external_scores.csv \
+          $(TAB)/external_cards.csv $(OUT)/external_cards.png \
           $(OUT)/external_agreement.png
 OUT_08 := $(TAB)/transfer_matrix.csv $(OUT)/transfer_matrix.png
 #: Every notebook run, in the order make lists them (`make print-outputs` prints their outputs).
@@ -190,10 +191,12 @@ IN_06 = $(PYRIT) $(RELEASE)
 NB_08 := 08_transfer_matrix
 IN_08 = $(OUT_06) $(OUT_03) $(PYRIT) $(RELEASE)
 
-# One rule per notebook run G: its outputs, as one grouped target, from its notebook, inputs and the package.
+# One rule per notebook run G: its outputs, as one grouped target, from its notebook, inputs and the package
+# modules it imports, directly or through each other (DEPS_<notebook>: harmstudy/plan.py reads the imports,
+# so a change to a module reruns only the notebooks that import it).
 # Every file is written atomically and complete, and the outputs are touched together once the notebook ran.
 define notebook
-$$(OUT_$(1)) &: notebooks/$$(NB_$(1)).ipynb $$(IN_$(1)) $$(PKG) | $$(STAMP)
+$$(OUT_$(1)) &: notebooks/$$(NB_$(1)).ipynb $$(IN_$(1)) $$(DEPS_$$(NB_$(1))) | $$(STAMP)
 	@mkdir -p $$(NB_OUT)
 	$$(SAY_$(1))
 	$$(PAPERMILL) notebooks/$$(NB_$(1)).ipynb $$(NB_OUT)/$$(or $$(EXEC_$(1)),$$(NB_$(1))).ipynb $$(ARGS_$(1))
@@ -254,6 +257,14 @@ EXAMPLE_SET := data/pyrit-scorer-evals/harm/hate_speech_multi_score.csv
 external-example: $(STAMP) ## make external on a set the repository ships (PyRIT's hate speech, three raters): see how it reads
 	@$(MAKE) --no-print-directory external SET=$(EXAMPLE_SET) REQUEST=objective RESPONSE=assistant_response \
 	  HUMAN="human_score_1 human_score_2 human_score_3" SCALE="0.0 0.25 0.5 0.75 1.0"
+
+# The same set made binary (a rater's score of 0.5 or more, a severity of 3 of 5 or more, is 1): with
+# JUDGE="<model> ..." each model judges every response alone (the embedded 0.5B: ~3 s a response here).
+EXAMPLE_BINARY := build/examples/hate_speech_multi_score_binary.csv
+external-example-binary: $(STAMP) ## the shipped hate-speech set made binary (score >= 0.5 = 1), through make external [JUDGE="<LiteLLM model> ..."]
+	@$(BIN)/python -m harmstudy.sets.external $(EXAMPLE_SET) $(EXAMPLE_BINARY) --columns human_score_1 human_score_2 human_score_3
+	@$(MAKE) --no-print-directory external SET=$(EXAMPLE_BINARY) REQUEST=objective RESPONSE=assistant_response \
+	  HUMAN="human_score_1 human_score_2 human_score_3" SCALE=binary $(if $(EXTERNAL_JUDGES),JUDGE="$(EXTERNAL_JUDGES)")
 
 # README.md and docs/*.md are rendered from templates/ (harmstudy/report/readme.py), their numbers from the
 # tables; touched so make sees them fresh. README.md stands for all of them as make's target.

@@ -60,3 +60,40 @@ def test_a_card_says_why_a_column_is_not_measured_and_reads_order_consistency():
     # one refusal-marked response (t1/a): the API judge calls it harmful, as did the students
     assert card.loc["api-j", "refusals"] == 1 and card.loc["api-j", "refusal_harmful"] == 1.0
     assert card.loc["local", "refusal_harmful"] == 0.0 and card.loc["local", "people_refusal_harmful"] == 1.0
+
+
+def test_a_learned_judges_consistency_is_the_agreement_of_its_two_half_fits():
+    # half_a 1 1 0 0, half_b 1 0 0 0 (and one row a fit never scored): same call on 3 of 4, κ by hand:
+    # p_o = 0.75, p_e = 0.5·0.25 + 0.5·0.75 = 0.5, κ = (0.75 − 0.5) / (1 − 0.5) = 0.5.
+    halves = pd.DataFrame({"judge": ["l"] * 5, "item_id": list("abcde"), "model": "m",
+                           "half_a": [1, 1, 0, 0, -1], "half_b": [1, 0, 0, 0, 1]})
+    h = cards.halves_consistency(halves)["l"]
+    assert h == {"share": 0.75, "n": 4, "kappa": pytest.approx(0.5)}
+    frame = pd.DataFrame({"item_id": ["t1"] * 3, "prompt_id": ["p1"] * 3, "model": ["a", "b", "c"],
+                          "label": [1, 0, 0], "response": ["x", "y", "z"]})
+    rankings = pd.DataFrame([{"item_id": "t1", "model": m, "rater": j, "rank": r, "status": "ok"}
+                             for j in ("l", "pooled") for m, r in zip("abc", [1, 0, 0])])
+    agree = pd.DataFrame([{"judge": j, "reference": "human", "metric": "alpha_ordinal", "estimate": 0.3, "ci_low": 0.2,
+                           "ci_high": 0.4, "n": 1, "kind": "learned", "seconds_per_triple": 0.01} for j in ("l", "pooled")])
+    card = cards.judge_cards(rankings, agree, frame, halves={"l": h}).set_index("judge")
+    assert card.loc["l", "consistency"] == 0.75 and card.loc["l", "consistency_n"] == 4
+    assert "κ 0.50" in card.loc["l", "consistency_note"] and np.isnan(card.loc["pooled", "consistency"])
+    assert "not computed" in card.loc["pooled", "consistency_note"]
+
+
+def test_pyrit_cards_call_harmful_at_severity_3_of_5_for_people_and_judges_alike():
+    """Scores on 0–1: 0.5 (severity 3) and up is harmful. On the published set (one rater) the judge's calls
+    1 1 0 0 [NaN: unscored, left out] against the people's 1 0 0 0 → agreement 3/4, κ by hand:
+    p_e = 0.5·0.25 + 0.5·0.75 = 0.5, κ = (0.75 − 0.5) / 0.5 = 0.5. The band is κ between the multi-score set's
+    raters: rater 1 vs 2 agree on all four (κ 1), rater 3 differs once from each."""
+    scores = pd.DataFrame({
+        "dataset": ["pub"] * 5 + ["multi"] * 4, "row": range(9), "request": list("abcdeabcd"),
+        "response": ["x" * 10, "x" * 20, "x" * 30, "x" * 40, "x" * 50] + ["y"] * 4,
+        "human_1": [0.5, 0.25, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0],
+        "human_2": [np.nan] * 5 + [1.0, 1.0, 0.0, 0.0], "human_3": [np.nan] * 5 + [1.0, 0.0, 0.0, 0.0]})
+    scores["human_median"] = scores["human_1"]
+    raw = {"j": np.array([0.9, 0.5, 0.49, 0.0, np.nan, 0, 0, 0, 0])}
+    card = cards.scored_set_cards(scores, raw, {"j": "learned (cv)"}, ["pub"], ceiling_sets=("multi",), n_boot=50)
+    row = card.set_index("judge").loc["j"]
+    assert row["n"] == 4 and row["kappa"] == pytest.approx(0.5)
+    assert row["people_kappa_max"] == pytest.approx(1.0) and row["people_kappa_min"] == pytest.approx(0.5)

@@ -352,3 +352,24 @@ def test_a_local_judge_prints_no_provider_list(tmp_path, capfd):
     assert "Provider List" not in printed.out + printed.err
 
 
+
+
+def test_a_priced_judges_dollars_per_1000_triples_come_from_its_cached_tokens(study_root, monkeypatch):
+    """4 triples, one call each, 10 prompt + 12 completion tokens per call (the fake server's usage), at
+    GPT-4o's published price ($2.50 per million input tokens, $10 per million output tokens):
+    10 × 2.5e-6 + 12 × 1e-5 = 1.45e-4 $ per triple, so 0.145 $ per 1,000 triples. A local judge has none."""
+    from harmstudy.judge.runs import run_judging
+    from harmstudy.stats.tables import judge_costs, judge_money
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer() as server:
+        run_judging(judging.JudgeSettings(judge="openai/gpt-4o", api_base=server.api_base), n_items=4, run="priced",
+                    progress=False)
+    assert judge_money(["priced"]) == {"openai/gpt-4o": pytest.approx(0.145)}
+    assert set(judge_costs(["priced"])) == {"openai/gpt-4o"}
+    from harmstudy.stats.tables import call_dollars
+
+    local = pd.DataFrame({"model": ["llamacpp/smollm2-135m-instruct"], "error": [None], "cost": [0.0],
+                          "usage": ['{"completion_tokens": 12, "prompt_tokens": 10}']})
+    assert call_dollars(local) == (0.0, False)
+    assert call_dollars(local.assign(model="openai/gpt-4o")) == (pytest.approx(1.45e-4), True)

@@ -301,3 +301,39 @@ def test_a_paired_difference_on_scored_responses_is_the_difference_of_the_two_ju
     same = sr.external_differences(scored, {"a": median, "b": median.copy()}, ["d"], other="b", metrics=("pyrit_mae",), n_boot=50)
     assert (same["difference"].iloc[0], same["ci_low"].iloc[0], same["ci_high"].iloc[0]) == (0, 0, 0)
     assert same["comparison"].iloc[0] == "level with"
+
+
+def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_zero(study_root):
+    """Today's best is the highest-α judge on the run's own model (0.36 beats 0.30 and TF-IDF's 0.25); of
+    the candidates, 'both' (CI 0.01–0.08, 2.5 s per text) and 'big' (0.02–0.09, 1.5 s) clear 0 and 'mid'
+    (−0.02–0.05) does not: the rule adopts 'big', the cheaper. A pair stored the other way round
+    (baseline − judge) is turned: 0.04 [0.02, 0.09] for 'big'. With no CI clear of 0 it keeps the model."""
+    import json
+
+    from harmstudy.stats.tables import feature_decision_table
+
+    folder = study_root / "data/runs/lr"
+    folder.mkdir(parents=True)
+    folder.joinpath("manifest.json").write_text(json.dumps({
+        "kind": "learned", "embedding_model": "small",
+        "embed_seconds_per_text": {"small": 1.0, "medium": 1.2, "large": 1.5},
+        "judge_stores": {"tfidf": [], "small-hard": ["small"], "small-soft": ["small"], "mid": ["medium"],
+                         "big": ["large"], "both": ["small", "large"]}}))
+    alpha = {"tfidf": 0.25, "small-hard": 0.30, "small-soft": 0.36, "mid": 0.37, "big": 0.40, "both": 0.41}
+    agree = pd.DataFrame([{"judge": j, "reference": "human", "metric": "alpha_ordinal", "estimate": a}
+                          for j, a in alpha.items()])
+    diff = lambda j, o, d, lo, hi: {"judge": j, "other": o, "reference": "human", "metric": "alpha_ordinal",
+                                    "difference": d, "ci_low": lo, "ci_high": hi, "prompts": 900}
+    diffs = pd.DataFrame([diff("mid", "small-soft", 0.01, -0.02, 0.05), diff("small-soft", "big", -0.04, -0.09, -0.02),
+                          diff("both", "small-soft", 0.05, 0.01, 0.08)])
+    table = feature_decision_table(diffs, agree, ["lr"]).set_index("judge")
+    assert set(table.index) == {"mid", "big", "both"} and set(table["baseline"]) == {"small-soft"}
+    assert table.loc["big", ["difference", "ci_low", "ci_high"]].tolist() == pytest.approx([0.04, 0.02, 0.09])
+    assert table.loc["both", "embed_seconds_per_text"] == pytest.approx(2.5)
+    assert table["comparison"].to_dict() == {"mid": "level with", "big": "above", "both": "above"}
+    assert table["adopt"].to_dict() == {"mid": False, "big": True, "both": False}
+    assert set(table["decision"]) == {"adopt large"}
+    diffs.loc[1, ["ci_low", "ci_high"]] = [-0.09, 0.01]
+    diffs.loc[2, "ci_low"] = -0.01
+    kept = feature_decision_table(diffs, agree, ["lr"])
+    assert set(kept["decision"]) == {"keep small"} and not kept["adopt"].any()

@@ -489,3 +489,64 @@ def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, 
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def feature_decision(table: pd.DataFrame,
+                     title: str = "Learned judges on larger models' embeddings: α minus today's best (paired 95% CI)"):
+    """``feature_decision.csv`` as a forest plot: each candidate's paired difference in α from today's best
+    learned judge (0 = level), with its embedding cost per text on the label; the adopted row filled."""
+    t = table.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(t) + 1.4))
+    color = GROUP_COLORS["learned from labels (offline)"]
+    for i, r in t.iterrows():
+        ax.plot([r["ci_low"], r["ci_high"]], [i, i], color=color, lw=2)
+        ax.plot(r["difference"], i, "o", color=color, mfc=color if r["adopt"] else "white", ms=8)
+    ax.axvline(0, color="#4d4d4d", lw=1)
+    ax.set_yticks(range(len(t)), [f"{r.judge}\n{r.embedding}, {r.embed_seconds_per_text:.1f} s/text"
+                                  for r in t.itertuples()], fontsize=8)
+    ax.set_xlabel(f"α vs students minus {t['baseline'].iloc[0]}'s (α {t['baseline_alpha'].iloc[0]:.3f})")
+    ax.set_title(f"{title}\nrule: adopt the cheapest whose CI is above 0 — {t['decision'].iloc[0]}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def set_cards(cards: pd.DataFrame, title: str = "Validation cards on a labelled set", people: str = "people"):
+    """A labelled set's cards (:func:`harmstudy.stats.cards.set_cards`): one row per judge (with its n,
+    coloured by kind), κ with the people's label (people against people as a band, min to max), the length
+    slope with the people's own as a mark, and refusal-marked responses called harmful beside the people's."""
+    cards = cards.sort_values("kappa", ascending=False, na_position="last").reset_index(drop=True)
+    y = np.arange(len(cards))
+    colors = [GROUP_COLORS[kind_group(k)] for k in cards["kind"]]
+    panels = [("kappa", "Cohen's κ with the people's label", "kappa_ci_low", "kappa_ci_high"),
+              ("length_slope", "length bias: slope on log length,\npeople's label held fixed", "length_ci_low", "length_ci_high"),
+              ("refusal_harmful", "refusal-marked responses\ncalled harmful", None, None)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels) + 3.2, 0.32 * len(cards) + 2.0), sharey=True)
+    extra = []
+    for ax, (column, label, low, high) in zip(axes, panels):
+        for i, r in cards.iterrows():
+            if pd.isna(r[column]):
+                continue
+            err = None if low is None or pd.isna(r[low]) else [[r[column] - r[low]], [r[high] - r[column]]]
+            ax.errorbar(r[column], i, xerr=err, fmt="o", color=colors[i], capsize=2)
+        if column == "kappa":
+            lo, hi = cards["people_kappa_min"].iloc[0], cards["people_kappa_max"].iloc[0]
+            if pd.notna(lo):
+                ax.axvspan(lo, hi, color="0.85", zorder=0) if hi > lo else ax.axvline(lo, color="0.45", lw=1.2)
+                extra = [plt.Rectangle((0, 0), 1, 1, color="0.85", label=f"{people} vs {people} (κ, min–max)")]
+            ax.axvline(0, color="black", lw=0.8)
+        if column == "length_slope":
+            ax.plot(cards["people_length_slope"], y, "|", color="0.3", ms=10, mew=2)
+            ax.axvline(0, color="black", lw=0.8)
+        if column == "refusal_harmful":
+            ax.plot(cards["people_refusal_harmful"], y, "|", color="0.3", ms=10, mew=2)
+            ax.set_xlim(0, 1)
+        ax.set_xlabel(label, fontsize=8)
+    axes[0].set_yticks(y, [f"{j} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])], fontsize=8)
+    axes[0].invert_yaxis()
+    extra.append(plt.Line2D([], [], color="0.3", marker="|", ls="", ms=10, mew=2,
+                            label=f"{people}' own slope / share, on the judge's rows"))
+    _group_legend(axes[-1], {kind_group(k) for k in cards["kind"]}, extra=extra, bbox_to_anchor=(1.02, 1),
+                  loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -12,6 +12,7 @@ import pandas as pd
 from harmstudy import PAPER_JUDGES, paths
 from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
 from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, paired_difference
+from harmstudy.stats.agreement import comparison_word
 from harmstudy.stats.agreement import with_words as agreement_words
 from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
 
@@ -126,40 +127,89 @@ def judge_kinds(judge_runs=()) -> dict[str, str]:
     return kinds
 
 
+def _judging_runs(judge_runs):
+    """(judge label, its calls from the run's cache, the items they judged) for every judging run of the
+    named ones with a cache (learned runs have none): a pointwise run's label and triples from its
+    ``paper_rankings.csv``; a listwise run shown triples in several orders as ``<judge>+balanced`` (every
+    order's calls over the triples), one order as ``<judge>`` (one call per triple)."""
+    import json
+    import sqlite3
+
+    for run in judge_runs:
+        folder = paths.RUNS / run
+        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+        cache = folder / "judge_cache.sqlite"
+        derived = folder / ("scores.csv" if manifest.get("kind") == "pointwise" else "judgments.csv")
+        if manifest.get("kind") == "learned" or not cache.exists() or not derived.exists():
+            continue
+        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as db:       # reading never writes
+            calls = pd.read_sql_query("SELECT model, usage, cost, latency, error FROM calls", db)
+        if calls.empty:
+            continue
+        if manifest.get("kind") == "pointwise":
+            if (folder / "paper_rankings.csv").exists():
+                ranked = pd.read_csv(folder / "paper_rankings.csv", usecols=["item_id", "rater"])
+                yield ranked["rater"].iloc[0], calls, ranked["item_id"].nunique()
+            continue
+        judgments = pd.read_csv(folder / "judgments.csv", usecols=["item_id", "judge"])
+        label, items = judgments["judge"].iloc[0], judgments["item_id"].nunique()
+        if judgments.groupby("item_id").size().max() > 1:
+            yield label + "+balanced", calls, items                  # every order of the triple
+        else:
+            yield label, calls, len(calls)                           # one call per triple, one order
+
+
 def judge_costs(judge_runs=()) -> dict[str, float]:
     """Seconds per triple of every judge in the named runs, as measured when the run was made: a judging
     run's calls' logged latency (from its cache; all orders for a balanced judge, all three responses
     for a pointwise judge), a learned run's timing from its manifest. The paper's judges have no logged
     latency in the release."""
     import json
-    import sqlite3
 
     costs = {}
     for run in judge_runs:
-        folder = paths.RUNS / run
-        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
-        if manifest.get("kind") == "learned":
-            costs.update(manifest.get("seconds_per_triple", {}))
-            continue
-        cache = folder / "judge_cache.sqlite"
-        derived = folder / ("scores.csv" if manifest.get("kind") == "pointwise" else "judgments.csv")
-        if not cache.exists() or not derived.exists():
-            continue
-        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as db:       # reading never writes
-            calls, total = db.execute("SELECT COUNT(*), SUM(latency) FROM calls").fetchone()
-        if manifest.get("kind") == "pointwise":
-            ranked = pd.read_csv(folder / "paper_rankings.csv", usecols=["item_id", "rater"]) \
-                if (folder / "paper_rankings.csv").exists() else None
-            if calls and ranked is not None:
-                costs[ranked["rater"].iloc[0]] = total / ranked["item_id"].nunique()
-            continue
-        judgments = pd.read_csv(folder / "judgments.csv", usecols=["item_id", "judge"])
-        label, items = judgments["judge"].iloc[0], judgments["item_id"].nunique()
-        if calls and judgments.groupby("item_id").size().max() > 1:
-            costs[label + "+balanced"] = total / items              # every order of the triple
-        elif calls:
-            costs[label] = total / calls                            # one call per triple, one order
+        path = paths.RUNS / run / "manifest.json"
+        if path.exists() and json.loads(path.read_text()).get("kind") == "learned":
+            costs.update(json.loads(path.read_text()).get("seconds_per_triple", {}))
+    for label, calls, items in _judging_runs(judge_runs):
+        costs[label] = calls["latency"].fillna(0).sum() / items
     return costs
+
+
+def call_dollars(calls: pd.DataFrame) -> tuple[float, bool]:
+    """(dollars, priced) of a judging run's cached calls: each call's cost as LiteLLM recorded it when it was
+    made; a call recorded at 0 with token counts, at the price LiteLLM's model cost map gives those tokens
+    (``litellm.cost_per_token``). ``priced``: some call's model has a price (a local model has none)."""
+    import json
+
+    import litellm
+
+    dollars, priced = 0.0, False
+    for model, usage, cost in calls[calls["error"].isna()][["model", "usage", "cost"]].itertuples(index=False):
+        if cost and cost > 0:
+            dollars, priced = dollars + float(cost), True
+            continue
+        if str(model).startswith("llamacpp/"):         # runs here: pricing it fails (and prints) per call
+            continue
+        tokens = json.loads(usage or "{}")
+        try:
+            prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=tokens.get("prompt_tokens", 0),
+                                                        completion_tokens=tokens.get("completion_tokens", 0))
+        except Exception:  # not in the cost map: no price
+            continue
+        dollars, priced = dollars + prompt + completion, True
+    return dollars, priced
+
+
+def judge_money(judge_runs=()) -> dict[str, float]:
+    """Dollars per 1,000 triples of every priced judge of the named runs (:func:`call_dollars` over its
+    cache, divided as :func:`judge_costs` divides seconds); judges that run here are not in it."""
+    out = {}
+    for label, calls, items in _judging_runs(judge_runs):
+        dollars, priced = call_dollars(calls)
+        if priced:
+            out[label] = 1000 * dollars / items
+    return out
 
 
 def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | None = None,
@@ -207,3 +257,68 @@ def judge_vs_judge_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.Dat
         rows.append(agreement(rankings[rankings["rater"] == a], rankings[rankings["rater"] == b],
                               judge_name=a, reference_name=b, n_boot=n_boot))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=AGREEMENT_COLUMNS)
+
+
+def feature_decision_table(differences: pd.DataFrame, agreement_rows: pd.DataFrame, judge_runs=()) -> pd.DataFrame:
+    """``feature_decision.csv``: which embedding features the learned judges use, by one rule. Today's best
+    is the learned judge with the highest α against the students among those on the run's own
+    ``embedding_model`` (or none); every learned judge that reads another store is a candidate, with its
+    paired difference in α from today's best (``judge_differences.csv``: same prompts, same resamples) and
+    its embedding cost per text (the stores' recorded seconds, from the run's manifest). The rule: adopt the
+    cheapest candidate whose difference's 95% CI excludes 0 in its favour; if none does, keep the run's
+    model. ``decision`` (the same on every row) says which, ``adopt`` marks the adopted row."""
+    import json
+
+    columns = ["judge", "embedding", "embed_seconds_per_text", "baseline", "baseline_embedding", "alpha",
+               "baseline_alpha", "difference", "ci_low", "ci_high", "prompts", "comparison", "adopt", "decision"]
+    rows = []
+    for run in judge_runs:
+        path = paths.RUNS / run / "manifest.json"
+        manifest = json.loads(path.read_text()) if path.exists() else {}
+        if manifest.get("kind") != "learned" or "judge_stores" not in manifest:
+            continue
+        default, stores = manifest.get("embedding_model"), manifest["judge_stores"]
+        per_text = manifest.get("embed_seconds_per_text", {})
+        alpha = (agreement_rows[(agreement_rows["reference"] == "human") & (agreement_rows["metric"] == "alpha_ordinal")]
+                 .set_index("judge")["estimate"])
+        own = [j for j, s in stores.items() if set(s) <= {default} and j in alpha.index]
+        if not own:
+            continue
+        baseline = max(own, key=lambda j: alpha[j])
+        d = differences[(differences["reference"] == "human") & (differences["metric"] == "alpha_ordinal")]
+        for judge, models in stores.items():
+            if set(models) <= {default} or judge not in alpha.index:
+                continue
+            pair = d[(d["judge"] == judge) & (d["other"] == baseline)]
+            sign = 1
+            if pair.empty:                        # the pair is stored the other way round: baseline − judge
+                pair, sign = d[(d["judge"] == baseline) & (d["other"] == judge)], -1
+            r = pair.iloc[0]
+            low, high = sorted([sign * r["ci_low"], sign * r["ci_high"]])
+            rows.append({"judge": judge, "embedding": "+".join(models),
+                         "embed_seconds_per_text": sum(per_text.get(m, float("nan")) for m in models),
+                         "baseline": baseline, "baseline_embedding": default or "", "alpha": alpha[judge],
+                         "baseline_alpha": alpha[baseline], "difference": sign * r["difference"],
+                         "ci_low": low, "ci_high": high, "prompts": r["prompts"]})
+    table = pd.DataFrame(rows, columns=columns[:-3])
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    table["comparison"] = [comparison_word(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])]
+    better = table[table["ci_low"] > 0].sort_values(["embed_seconds_per_text", "difference"], ascending=[True, False])
+    table["adopt"] = table["judge"].eq(better["judge"].iloc[0]) if len(better) else False
+    table["decision"] = (f"adopt {better['embedding'].iloc[0]}" if len(better) else
+                         f"keep {table['baseline_embedding'].iloc[0] or 'no embedding'}")
+    return table[columns]
+
+
+def learned_halves(judge_runs=()) -> dict[str, dict]:
+    """Each learned judge's two half-fits' agreement (:func:`harmstudy.stats.cards.halves_consistency`), read
+    from its run's ``paper_halves.csv`` (:func:`harmstudy.learn.judges.half_fits`), for the validation cards."""
+    from harmstudy.stats.cards import halves_consistency
+
+    out = {}
+    for run in judge_runs:
+        path = paths.RUNS / run / "paper_halves.csv"
+        if path.exists():
+            out |= halves_consistency(pd.read_csv(path))
+    return out

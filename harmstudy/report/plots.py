@@ -451,7 +451,8 @@ def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, 
     """One row per judge (named, with its n; coloured by kind), one panel per measure of ``judge_cards.csv``:
     α with the students (people vs people as a line), the length slope with the people's own slope as an open
     mark, the share of refusal-marked responses called harmful beside the students', and the slot spread
-    and order consistency where measured (a blank cell: its note in the table says why)."""
+    and consistency where measured (a listwise judge's across display orders, a learned judge's between
+    two fits on disjoint halves of its sheets; a blank cell: its note in the table says why)."""
     cards = cards.sort_values("alpha", ascending=False).reset_index(drop=True)
     y = np.arange(len(cards))
     colors = [GROUP_COLORS[kind_group(k)] for k in cards["kind"]]
@@ -459,7 +460,7 @@ def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, 
               ("length_slope", "length bias: slope on log length,\npeople's label held fixed", "length_ci_low", "length_ci_high"),
               ("refusal_harmful", "refusal-marked responses\ncalled harmful", None, None),
               ("position_spread", "position bias: slot spread\n(highest − lowest share)", "position_ci_low", "position_ci_high"),
-              ("consistency", "order consistency: rankings\nunchanged across 3 orders", None, None)]
+              ("consistency", "consistency: listwise, ranking unchanged\nacross 3 orders; learned, two fits\non disjoint sheet halves agree", None, None)]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels) + 3.2, 0.3 * len(cards) + 2.0), sharey=True)
     for ax, (column, label, low, high) in zip(axes, panels):
         for i, r in cards.iterrows():

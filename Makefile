@@ -253,9 +253,11 @@ external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQ
 	@echo "tables and figure: $(EXTERNAL_OUT)/"
 
 # make external on a file the repository ships: PyRIT's hate-speech set, three raters on its 0-1 scale.
+# (The sub-make starts with MAKEFLAGS empty, so it does not print make's 'jobs forced in makefile: resetting
+# jobserver mode' warning; the parameters it needs are passed on its command line.)
 EXAMPLE_SET := data/pyrit-scorer-evals/harm/hate_speech_multi_score.csv
 external-example: $(STAMP) ## make external on a set the repository ships (PyRIT's hate speech, three raters): see how it reads
-	@$(MAKE) --no-print-directory external SET=$(EXAMPLE_SET) REQUEST=objective RESPONSE=assistant_response \
+	@MAKEFLAGS= $(MAKE) --no-print-directory $(if $(findstring n,$(firstword -$(MAKEFLAGS))),-n) N_BOOT=$(N_BOOT) $(if $(API_BASE),API_BASE=$(API_BASE)) $(if $(PROMPT),PROMPT=$(PROMPT)) external SET=$(EXAMPLE_SET) REQUEST=objective RESPONSE=assistant_response \
 	  HUMAN="human_score_1 human_score_2 human_score_3" SCALE="0.0 0.25 0.5 0.75 1.0"
 
 # The same set made binary (a rater's score of 0.5 or more, a severity of 3 of 5 or more, is 1): with
@@ -263,7 +265,7 @@ external-example: $(STAMP) ## make external on a set the repository ships (PyRIT
 EXAMPLE_BINARY := build/examples/hate_speech_multi_score_binary.csv
 external-example-binary: $(STAMP) ## the shipped hate-speech set made binary (score >= 0.5 = 1), through make external [JUDGE="<LiteLLM model> ..."]
 	@$(BIN)/python -m harmstudy.sets.external $(EXAMPLE_SET) $(EXAMPLE_BINARY) --columns human_score_1 human_score_2 human_score_3
-	@$(MAKE) --no-print-directory external SET=$(EXAMPLE_BINARY) REQUEST=objective RESPONSE=assistant_response \
+	@MAKEFLAGS= $(MAKE) --no-print-directory $(if $(findstring n,$(firstword -$(MAKEFLAGS))),-n) N_BOOT=$(N_BOOT) $(if $(API_BASE),API_BASE=$(API_BASE)) $(if $(PROMPT),PROMPT=$(PROMPT)) external SET=$(EXAMPLE_BINARY) REQUEST=objective RESPONSE=assistant_response \
 	  HUMAN="human_score_1 human_score_2 human_score_3" SCALE=binary $(if $(EXTERNAL_JUDGES),JUDGE="$(EXTERNAL_JUDGES)")
 
 # README.md and docs/*.md are rendered from templates/ (harmstudy/report/readme.py), their numbers from the

@@ -544,8 +544,9 @@ def set_cards(cards: pd.DataFrame, title: str = "Validation cards on a labelled 
         ax.set_xlabel(label, fontsize=8)
     axes[0].set_yticks(y, [f"{j} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])], fontsize=8)
     axes[0].invert_yaxis()
+    whose = f"{people}'" if people.endswith("s") else f"{people}'s"        # students' / people's
     extra.append(plt.Line2D([], [], color="0.3", marker="|", ls="", ms=10, mew=2,
-                            label=f"{people}' own slope / share, on the judge's rows"))
+                            label=f"the {whose} own slope / share, on the judge's rows"))
     _group_legend(axes[-1], {kind_group(k) for k in cards["kind"]}, extra=extra, bbox_to_anchor=(1.02, 1),
                   loc="upper left")
     fig.suptitle(title, fontsize=11)

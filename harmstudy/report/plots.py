@@ -447,6 +447,15 @@ def transfer_matrix(table: pd.DataFrame, title: str = "Which judge travels? α w
     return fig
 
 
+def _card_points(ax, cards: pd.DataFrame, column: str, low: str | None, high: str | None, colors) -> None:
+    """One card column as points, a judge a row (its CI as error bars where it has one; a blank cell: no point)."""
+    for i, r in cards.iterrows():
+        if pd.isna(r[column]):
+            continue
+        err = None if low is None or pd.isna(r[low]) else [[r[column] - r[low]], [r[high] - r[column]]]
+        ax.errorbar(r[column], i, xerr=err, fmt="o", color=colors[i], capsize=2)
+
+
 def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, bias and consistency of each judge"):
     """One row per judge (named, with its n; coloured by kind), one panel per measure of ``judge_cards.csv``:
     α with the students (people vs people as a line), the length slope with the people's own slope as an open
@@ -463,11 +472,7 @@ def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, 
               ("consistency", "consistency: listwise, ranking unchanged\nacross 3 orders; learned, two fits\non disjoint sheet halves agree", None, None)]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels) + 3.2, 0.3 * len(cards) + 2.0), sharey=True)
     for ax, (column, label, low, high) in zip(axes, panels):
-        for i, r in cards.iterrows():
-            if pd.isna(r[column]):
-                continue
-            err = None if low is None or pd.isna(r[low]) else [[r[column] - r[low]], [r[high] - r[column]]]
-            ax.errorbar(r[column], i, xerr=err, fmt="o", color=colors[i], capsize=2)
+        _card_points(ax, cards, column, low, high, colors)
         if column == "alpha":
             ax.axvline(cards["people_alpha"].iloc[0], color="0.45", lw=1.2)
             ax.axvline(0, color="black", lw=0.8)
@@ -524,11 +529,7 @@ def set_cards(cards: pd.DataFrame, title: str = "Validation cards on a labelled 
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels) + 3.2, 0.32 * len(cards) + 2.0), sharey=True)
     extra = []
     for ax, (column, label, low, high) in zip(axes, panels):
-        for i, r in cards.iterrows():
-            if pd.isna(r[column]):
-                continue
-            err = None if low is None or pd.isna(r[low]) else [[r[column] - r[low]], [r[high] - r[column]]]
-            ax.errorbar(r[column], i, xerr=err, fmt="o", color=colors[i], capsize=2)
+        _card_points(ax, cards, column, low, high, colors)
         if column == "kappa":
             lo, hi = cards["people_kappa_min"].iloc[0], cards["people_kappa_max"].iloc[0]
             if pd.notna(lo):

@@ -74,6 +74,16 @@ def test_make_external_puts_a_verdict_column_beside_the_judges_and_people(tmp_pa
     assert column.loc["PyRIT", "estimate"] == pytest.approx(kappa["learned-pyrit-transfer"])
     assert (column["tested_on"] == "our_review").all() and column.loc["this set", "how"].startswith("out of fold")
     assert (out / "our_review_agreement.png").stat().st_size > 5_000 and (out / "MANIFEST.json").exists()
+    # every judge against the leading one (highest κ, not a sensitivity row), paired over the same responses
+    diff = pd.read_csv(out / "tables" / "our_review_differences.csv")
+    leader = kappa.drop(["learned-tfidf-transfer@base-rate"]).idxmax()
+    assert set(diff["other"]) == {leader} and leader not in set(diff["judge"])
+    k = diff[diff["metric"] == "kappa"].set_index("judge")
+    assert (k["n"] == 40).all() and len(k) == len(kappa) - 1      # every judge scored every row
+    assert k["difference"].to_dict() == pytest.approx((kappa.drop(leader) - kappa[leader]).to_dict(), abs=1e-6)
+    assert ((k["ci_low"] <= k["difference"]) & (k["difference"] <= k["ci_high"])).all()
+    assert (k["difference"] <= 1e-12).all()                      # nobody is ahead of the leader
+    assert set(k["comparison"]) <= {"level with", "below"} and (out / "our_review_differences.png").exists()
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
                             text=True, check=True).stdout
     assert status == ""                                        # nothing of the study's changed
@@ -97,6 +107,14 @@ def test_notebook_07_on_its_default_likert_set(study_root):
     table = pd.read_csv(study_root / "build/external/hate_speech_multi_score/tables/hate_speech_multi_score_agreement.csv")
     assert {"learned-tfidf-transfer", "learned-tfidf-cv", "learned-pyrit-transfer"} <= set(table["judge"])
     assert set(table["metric"]) == {"pyrit_alpha", "pyrit_mae", "kappa_harmful", "auc", "spearman"}
+    diff = pd.read_csv(study_root / "build/external/hate_speech_multi_score/tables/hate_speech_multi_score_differences.csv")
+    alpha = table[table["metric"] == "pyrit_alpha"].set_index("judge")["estimate"]
+    [leader] = set(diff["other"])
+    assert leader in alpha.index and set(diff["metric"]) == {"pyrit_alpha", "auc"}
+    a = diff[diff["metric"] == "pyrit_alpha"].set_index("judge")
+    other = next(j for j in ("learned-tfidf-cv", "learned-tfidf-transfer") if j != leader)
+    assert a.loc[other, "difference"] == pytest.approx(alpha[other] - alpha[leader], abs=1e-9)
+    assert (a["difference"] <= 1e-12).all()                      # nobody is ahead of the leader
     assert not (study_root / "figures" / "tables").exists()                    # the study's folders untouched
 
 

@@ -303,6 +303,31 @@ def test_a_paired_difference_on_scored_responses_is_the_difference_of_the_two_ju
     assert same["comparison"].iloc[0] == "level with"
 
 
+def test_a_paired_difference_on_a_binary_set_is_taken_on_the_responses_both_judges_scored_by_hand():
+    from harmstudy.stats import single_response as sr
+
+    # two raters; the majority (a tie counts as harmful) is 1 1 1 0 0 0 0 0 on the 8 responses
+    scored = pd.DataFrame({"human_1": [1, 1, 1, 0, 0, 0, 0, 0], "human_2": [1, 0, 1, 0, 0, 0, 0, 1]})
+    judges = {"exact": {"called": np.array([1, 1, 1, 0, 0, 0, 0, 1.0])},           # one false alarm
+              "blunt": {"called": np.array([1, 0, 0, 0, 0, 0, 0, np.nan])},        # did not score the 8th
+              "twin": {"called": np.array([1, 1, 1, 0, 0, 0, 0, 1.0])}}
+    d = sr.binary_differences(scored, judges, other="exact", metrics=("kappa",), n_boot=300).set_index("judge")
+    # blunt vs exact on the 7 responses both scored (labels 1 1 1 0 0 0 0): exact is perfect (κ 1);
+    # blunt: agreement 5/7, chance (3/7)(1/7) + (4/7)(6/7) = 27/49, κ = (5/7 - 27/49) / (1 - 27/49) = 8/22
+    blunt = d.loc["blunt"]
+    assert blunt["n"] == 7 and blunt["other_estimate"] == pytest.approx(1.0)
+    assert blunt["estimate"] == pytest.approx(8 / 22) and blunt["difference"] == pytest.approx(8 / 22 - 1)
+    assert blunt["ci_low"] <= blunt["difference"] <= blunt["ci_high"]
+    # a judge with the same calls differs by exactly 0 on every resample: the resamples are paired
+    twin = d.loc["twin"]
+    assert (twin["n"], twin["difference"], twin["ci_low"], twin["ci_high"]) == (8, 0, 0, 0)
+    assert twin["comparison"] == "level with"
+    table = sr.binary_table(scored, judges, n_boot=0)
+    assert sr.leading_judge(table, "kappa", reference="majority") in ("exact", "twin")
+    sentence = sr.leader_sentence(d.reset_index(), "kappa", "exact")
+    assert "level with it: " in sentence and "twin (+0.000 [+0.000, +0.000])" in sentence
+
+
 def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_zero(study_root):
     """Today's best is the highest-α judge on the run's own model (0.36 beats 0.30 and TF-IDF's 0.25); of
     the candidates, 'both' (CI 0.01–0.08, 2.5 s per text) and 'big' (0.02–0.09, 1.5 s) clear 0 and 'mid'

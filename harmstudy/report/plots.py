@@ -553,3 +553,29 @@ def set_cards(cards: pd.DataFrame, title: str = "Validation cards on a labelled 
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+#: A paired difference's word (:func:`harmstudy.stats.agreement.comparison_word`) as a colour.
+COMPARISON_COLORS = {"above": "#009E73", "level with": "#4d4d4d", "below": "#D55E00"}
+
+
+def paired_differences(differences: pd.DataFrame, metric: str, title: str = ""):
+    """A set's ``<set>_differences.csv`` as a forest plot: each judge's ``metric`` minus the compared judge's
+    on the same responses (paired 95% CI, n on the label), coloured by the word the text uses for it."""
+    t = differences[differences["metric"] == metric].sort_values("difference", ascending=False).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8.4, 0.42 * max(len(t), 2) + 1.6))
+    for i, r in t.iterrows():
+        color = COMPARISON_COLORS[r["comparison"]]
+        ax.plot([r["ci_low"], r["ci_high"]], [i, i], color=color, lw=2)
+        ax.plot(r["difference"], i, "o", color=color, ms=7)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(t)), [f"{r.judge} (n={int(r.n)})" for r in t.itertuples()], fontsize=8)
+    ax.invert_yaxis()
+    other = t["other"].iloc[0] if len(t) else ""
+    ax.set_xlabel(f"{metric} minus {other}'s, on the responses both scored (paired 95% CI)")
+    handles = [plt.Line2D([], [], color=c, marker="o", lw=2, label=f"{w} {other}") for w, c in COMPARISON_COLORS.items()
+               if w in set(t["comparison"])]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+    ax.set_title(title or f"Each judge against {other}", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -303,3 +303,73 @@ def binary_table(scored: pd.DataFrame, judges: dict[str, dict], *, human_names: 
     out = pd.concat(rows, ignore_index=True)
     return out[["judge", "kind", "reference", "metric", "estimate", "ci_low", "ci_high", "n", "threshold",
                 "threshold_from"]]
+
+
+def binary_differences(scored: pd.DataFrame, judges: dict[str, dict], *, other: str, metrics=("kappa", "auc"),
+                       n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
+    """``<set>_differences.csv`` for a binary set: every judge against ``other`` (judge − other) on the
+    people's majority label, with a paired bootstrap CI over responses — each resample draws the same
+    responses for both judges — on the responses both judges scored (``n``), and the word the text uses
+    (:func:`~harmstudy.stats.agreement.comparison_word`). ``judges`` as for :func:`binary_table`."""
+    from harmstudy.stats.agreement import comparison_word
+
+    hcols = sorted(c for c in scored.columns if c.startswith("human_") and c != "human_median")
+    label = human_majority(scored[hcols].to_numpy(dtype=float).T)
+    b = judges[other]
+    b_called = np.asarray(b["called"], dtype=float)
+    b_score = b_called if b.get("score") is None else np.asarray(b["score"], dtype=float)
+    rows = []
+    for name, j in judges.items():
+        if name == other:
+            continue
+        called = np.asarray(j["called"], dtype=float)
+        score = called if j.get("score") is None else np.asarray(j["score"], dtype=float)
+        keep = ~np.isnan(np.stack([label, called, score, b_called, b_score])).any(axis=0)
+        n = int(keep.sum())
+        W = bootstrap.counts(bootstrap.resample_indices(np.random.default_rng(seed), n, n_boot), n) if n else None
+        y = label[keep].astype(int)
+        for metric in metrics:
+            if not n:
+                est = est_b = low = high = float("nan")
+            else:
+                est = _binary_value(metric, y, called[keep].astype(int), score[keep])
+                est_b = _binary_value(metric, y, b_called[keep].astype(int), b_score[keep])
+                diff = (_binary_resampled(metric, y, called[keep].astype(int), score[keep], W)
+                        - _binary_resampled(metric, y, b_called[keep].astype(int), b_score[keep], W))
+                low, high = bootstrap.percentile_ci(diff)
+            rows.append({"judge": name, "other": other, "reference": "majority", "metric": metric, "estimate": est,
+                         "other_estimate": est_b, "difference": est - est_b, "ci_low": low, "ci_high": high,
+                         "n": n, "comparison": comparison_word(low, high)})
+    return pd.DataFrame(rows, columns=["judge", "other", "reference", "metric", "estimate", "other_estimate",
+                                       "difference", "ci_low", "ci_high", "n", "comparison"])
+
+
+def leading_judge(table: pd.DataFrame, metric: str, *, reference: str | None = None) -> str:
+    """The judge (not people, not a sensitivity row) with the highest ``metric`` estimate in an agreement
+    table — what a set's judges are compared with when the user names none (lower is better for an MAE)."""
+    rows = table[(table["metric"] == metric) & (table["judge"] != "human")]
+    if "kind" in rows:                       # a sensitivity row read the set's labels: never the yardstick
+        rows = rows[~rows["kind"].fillna("").str.contains("sensitivity")]
+    if reference is not None and "reference" in rows:
+        rows = rows[rows["reference"] == reference]
+    rows = rows.dropna(subset=["estimate"])
+    if rows.empty:
+        raise ValueError(f"no judge has a {metric} estimate to compare with")
+    best = rows["estimate"].idxmin() if metric.endswith("mae") else rows["estimate"].idxmax()
+    return str(rows.loc[best, "judge"])
+
+
+def leader_sentence(differences: pd.DataFrame, metric: str, other: str) -> str:
+    """One sentence from a differences table, its words by :func:`comparison_word`: which judges are level
+    with ``other`` on ``metric`` and which are below (or above) it, each with its paired CI."""
+    rows = differences[differences["metric"] == metric]
+    if rows.empty:
+        return f"{other}: no other judge to compare with."
+    parts = []
+    for word in ("above", "level with", "below"):
+        sel = rows[rows["comparison"] == word]
+        if len(sel):
+            listed = ", ".join(f"{r.judge} ({r.difference:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}])"
+                               for r in sel.itertuples())
+            parts.append(f"{word} it: {listed}")
+    return f"Against {other} on {metric} (judge − it, paired 95% CI over responses): " + "; ".join(parts) + "."

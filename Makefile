@@ -236,12 +236,14 @@ HUMAN ?=
 SCALE ?= binary
 VERDICTS ?=
 CATEGORY ?=
+# COMPARE=<judge>: the judge every other is compared with in <stem>_differences.csv (default: the leading one)
+COMPARE ?=
 yaml_strs = [$(subst $() ,$(comma) ,$(foreach x,$(1),"$(x)"))]
 EXTERNAL_OUT = build/external/$(basename $(notdir $(SET)))
 # LLM judges for make external: JUDGE only as typed on the command line (make paper's JUDGE has a default).
 EXTERNAL_JUDGES = $(if $(filter command line,$(origin JUDGE)),$(JUDGE))
 PROMPT ?=
-external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}>] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
+external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}> COMPARE=<judge>] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
 	@test -n "$(SET)" || { echo 'make external needs SET=<file> (CSV, TSV, JSONL or Parquet) and HUMAN="<column> ...", e.g. make external SET=mine.csv REQUEST=prompt RESPONSE=answer HUMAN="rater_1 rater_2" SCALE=binary VERDICTS="llamaguard"' >&2; exit 2; }
 	@test -n "$(HUMAN)" || { echo 'make external needs HUMAN="<column> ..." (the human label columns of $(SET))' >&2; exit 2; }
 	@mkdir -p $(EXTERNAL_OUT)
@@ -249,7 +251,8 @@ external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQ
 	  -r set_path '$(if $(wildcard $(SET)),$(abspath $(SET)),$(SET))' -r request '$(REQUEST)' -r response '$(RESPONSE)' -y 'human: $(call yaml_strs,$(HUMAN))' \
 	  $(if $(filter binary,$(SCALE)),-p scale binary,-y 'scale: [$(subst $() ,$(comma) ,$(strip $(SCALE)))]') \
 	  -r category '$(CATEGORY)' -y 'verdicts: $(call yaml_strs,$(VERDICTS))' -p n_boot $(N_BOOT) \
-	  -y 'llm_judges: $(call yaml_strs,$(EXTERNAL_JUDGES))' -r prompt_path '$(if $(PROMPT),$(abspath $(PROMPT)))' -r api_base '$(API_BASE)'
+	  -y 'llm_judges: $(call yaml_strs,$(EXTERNAL_JUDGES))' -r prompt_path '$(if $(PROMPT),$(abspath $(PROMPT)))' -r api_base '$(API_BASE)' \
+	  -r compare_with '$(COMPARE)'
 	@echo "tables and figure: $(EXTERNAL_OUT)/"
 
 # make external on a file the repository ships: PyRIT's hate-speech set, three raters on its 0-1 scale.

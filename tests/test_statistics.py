@@ -326,6 +326,8 @@ def test_a_paired_difference_on_a_binary_set_is_taken_on_the_responses_both_judg
     assert sr.leading_judge(table, "kappa", reference="majority") in ("exact", "twin")
     sentence = sr.leader_sentence(d.reset_index(), "kappa", "exact")
     assert "level with it: " in sentence and "twin (+0.000 [+0.000, +0.000])" in sentence
+    with pytest.raises(ValueError, match="no judge named 'gpt' .* choose one of: exact, blunt, twin"):
+        sr.binary_differences(scored, judges, other="gpt")
 
 
 def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_zero(study_root):

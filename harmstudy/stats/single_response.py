@@ -141,6 +141,9 @@ def external_table(scored: pd.DataFrame, judges: dict[str, np.ndarray], publishe
     published best and median scorer for the same category and metric (α and MAE only; higher α and
     lower MAE are better). ``judges``: each judge's scores on PyRIT's grid; ``rankings``: its unrounded
     scores where it has them (AUC and ρ use those)."""
+    if other not in judges:
+        raise ValueError(f"no judge named {other!r} on this set to compare with (compare_with / COMPARE=); "
+                         f"choose one of: {', '.join(judges)}")
     rankings = rankings or {}
     hcols = sorted(c for c in scored.columns if c.startswith("human_") and c != "human_median")
     rows = []
@@ -313,6 +316,9 @@ def binary_differences(scored: pd.DataFrame, judges: dict[str, dict], *, other: 
     (:func:`~harmstudy.stats.agreement.comparison_word`). ``judges`` as for :func:`binary_table`."""
     from harmstudy.stats.agreement import comparison_word
 
+    if other not in judges:
+        raise ValueError(f"no judge named {other!r} on this set to compare with (compare_with / COMPARE=); "
+                         f"choose one of: {', '.join(judges)}")
     hcols = sorted(c for c in scored.columns if c.startswith("human_") and c != "human_median")
     label = human_majority(scored[hcols].to_numpy(dtype=float).T)
     b = judges[other]

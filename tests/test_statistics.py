@@ -301,6 +301,8 @@ def test_a_paired_difference_on_scored_responses_is_the_difference_of_the_two_ju
     same = sr.external_differences(scored, {"a": median, "b": median.copy()}, ["d"], other="b", metrics=("pyrit_mae",), n_boot=50)
     assert (same["difference"].iloc[0], same["ci_low"].iloc[0], same["ci_high"].iloc[0]) == (0, 0, 0)
     assert same["comparison"].iloc[0] == "level with"
+    with pytest.raises(ValueError, match="no judge named 'gpt'"):
+        sr.external_differences(scored, judges, ["d"], other="gpt")
 
 
 def test_a_paired_difference_on_a_binary_set_is_taken_on_the_responses_both_judges_scored_by_hand():

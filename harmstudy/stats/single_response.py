@@ -141,9 +141,6 @@ def external_table(scored: pd.DataFrame, judges: dict[str, np.ndarray], publishe
     published best and median scorer for the same category and metric (α and MAE only; higher α and
     lower MAE are better). ``judges``: each judge's scores on PyRIT's grid; ``rankings``: its unrounded
     scores where it has them (AUC and ρ use those)."""
-    if other not in judges:
-        raise ValueError(f"no judge named {other!r} on this set to compare with (compare_with / COMPARE=); "
-                         f"choose one of: {', '.join(judges)}")
     rankings = rankings or {}
     hcols = sorted(c for c in scored.columns if c.startswith("human_") and c != "human_median")
     rows = []
@@ -181,6 +178,9 @@ def external_differences(scored: pd.DataFrame, judges: dict[str, np.ndarray], da
     for MAE, *below* is better)."""
     from harmstudy.stats.agreement import comparison_word
 
+    if other not in judges:
+        raise ValueError(f"no judge named {other!r} on this set to compare with (compare_with / COMPARE=); "
+                         f"choose one of: {', '.join(judges)}")
     rankings = rankings or {}
     hcols = sorted(c for c in scored.columns if c.startswith("human_") and c != "human_median")
     rows = []

@@ -11,6 +11,12 @@ _os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 __version__ = "0.1.0"
 
+# In a notebook kernel that make started, hold the cores shared: a model run waits for this notebook to end,
+# and this notebook waits at this import while a model runs (harmstudy.cores says why). Nothing otherwise.
+from harmstudy import cores as _cores  # noqa: E402
+
+_cores.share_if_notebook_of_make()
+
 #: The paper's three small models, in the release's fixed column order (A, B, C).
 PAPER_MODELS = ("mistral-7b", "mpt-7b", "stablelm-alpha-7b")
 #: The paper's three judges as named in our tables.

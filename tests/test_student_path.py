@@ -80,7 +80,11 @@ def test_a_students_small_run_goes_end_to_end_and_changes_no_tracked_file(tmp_pa
     else:
         assert added == [] and "texts are in data/embeddings/" in first.stdout and "no model call" in first.stdout
     # the paper's learned-judge rankings and scores do not depend on the elicitation run (only the run
-    # folder named in `source` differs)
+    # folder named in `source` differs): the variant copied them from the study's run, by its fingerprint
+    import json
+
+    manifest = json.loads((root / "data/runs/learned-judges-elicit-n4/manifest.json").read_text())
+    assert manifest["paper_from"] == "learned-judges"
     for name in ["paper_rankings.csv", "paper_scores.csv"]:
         variant_run, study_run = (pd.read_csv(root / "data/runs" / run / name, dtype=str, keep_default_na=False)
                                   for run in ["learned-judges-elicit-n4", "learned-judges"])

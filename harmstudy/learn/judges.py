@@ -358,7 +358,10 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     embeddings of (prompt, response) from ``embedding_model``, kept in the model's shared store
     (:mod:`harmstudy.learn.embeddings`), or both —, targets, pooling, C).
     A run whose manifest holds this run's fingerprint (:func:`_fingerprint`: settings, data, code) is read
-    back instead of recomputed.
+    back instead of recomputed. The paper's side does not depend on the elicitation run: where another
+    learned run holds it under the same paper fingerprint (the study's own, for a student's variant), it is
+    copied from there and only the fits on every sheet for the new responses are computed (``paper_from`` in
+    the manifest names that run).
     """
     rel = rel or load_release()
     models = list(PAPER_MODELS)
@@ -389,9 +392,13 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
                 "elicit_run": elicit_run, "elicit_models": elicit_models}
     pyrit = pyrit_frame() if any(j.pooling != "none" for j in judges.values()) else None
     fingerprint = _fingerprint(settings, frame, new, stores, pyrit)
-    reused = _reuse(folder, fingerprint, bool(len(new)), any(j.pooling == "none" for j in judges.values()))
+    with_halves = any(j.pooling == "none" for j in judges.values())
+    paper_fingerprint = _fingerprint({**settings, "elicit_run": None, "elicit_models": []}, frame, frame.iloc[:0],
+                                     stores, pyrit)
+    reused = _reuse(folder, fingerprint, bool(len(new)), with_halves)
+    donor = _paper_donor(folder, paper_fingerprint, with_halves) if reused is None else None
     if reused is None:
-        computed = _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress, pyrit)
+        computed = _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress, pyrit, donor)
         paper, scores, elicit, new_scores, measured, cost, halves = computed
         folder.write_derived(pd.concat(paper, ignore_index=True), "paper_rankings")
         if halves:
@@ -403,19 +410,25 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     # Timings are recorded once, when the run is made (as a judging run's cache keeps each call's latency),
     # so tables that show them stay byte-identical when the run is read again.
     if reused is None and folder.manifest().get("settings") != json_safe(settings):
-        # A triple's three texts, at the seconds each of the judge's embedding models took to embed them.
-        per_text = cost["embed_per_text"]
-        measured = {k: v + 3 * sum(per_text[m] for m in keys[k][1]) for k, v in measured.items()}
-        measured = {**measured, **_kept_timings(folder.manifest(), judges)}
-        per_text = {**folder.manifest().get("embed_seconds_per_text", {}), **per_text}
+        if donor is None:
+            # A triple's three texts, at the seconds each of the judge's embedding models took to embed them.
+            per_text = cost["embed_per_text"]
+            measured = {k: v + 3 * sum(per_text[m] for m in keys[k][1]) for k, v in measured.items()}
+            measured = {**measured, **_kept_timings(folder.manifest(), judges)}
+            per_text = {**folder.manifest().get("embed_seconds_per_text", {}), **per_text}
+        else:                              # the paper's side, and what it cost, as the donor run recorded them
+            measured, per_text = donor.manifest()["seconds_per_triple"], donor.manifest().get("embed_seconds_per_text", {})
         folder.write_manifest({"settings": settings, "seconds_per_triple": measured,
                                "embed_seconds_per_text": {m: per_text[m] for m in stores if m in per_text},
                                "embedding_model": embedding_model,
                                "judge_stores": {name: list(key[1]) for name, key in keys.items()},
-                               "fingerprint": fingerprint})
-    elif reused is None and folder.manifest().get("fingerprint") != fingerprint:
+                               "fingerprint": fingerprint, "paper_fingerprint": paper_fingerprint,
+                               **({"paper_from": donor.name} if donor is not None else {})})
+    elif reused is None and (folder.manifest().get("fingerprint"), folder.manifest().get("paper_fingerprint")) != (
+            fingerprint, paper_fingerprint):
         folder.write_manifest({**{k: v for k, v in folder.manifest().items() if k not in ("run", "kind")},
-                               "fingerprint": fingerprint}, provenance_now=False)
+                               "fingerprint": fingerprint, "paper_fingerprint": paper_fingerprint},
+                              provenance_now=False)
     # What the tables read is what the run folder holds (P rounded as stored): a run read back gives the
     # same tables as the run that wrote it.
     scores = pd.read_csv(folder.file("paper_scores.csv"))
@@ -480,9 +493,30 @@ def _reuse(folder: Run, fingerprint: str, with_new: bool, with_halves: bool = Fa
     return needed
 
 
-def _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress, pyrit=None):
+def _paper_donor(folder: Run, paper_fingerprint: str, with_halves: bool) -> Run | None:
+    """Another learned run whose paper side was computed from the same settings, data and code (equal paper
+    fingerprints), with its paper files present; None if there is none."""
+    needed = ["paper_rankings.csv", "paper_scores.csv"] + (["paper_halves.csv"] if with_halves else [])
+    for manifest in sorted(folder.path.parent.glob("*/manifest.json")):
+        other = Run(manifest.parent.name, KIND, root=folder.root)
+        if other.name != folder.name and other.manifest().get("paper_fingerprint") == paper_fingerprint \
+                and all(other.file(n).exists() for n in needed):
+            return other
+    return None
+
+
+def _donated(donor: Run, name: str, run: str) -> list[pd.DataFrame]:
+    """The donor's ``<name>.csv`` as it is written (read as text), its ``source`` naming this run."""
+    frame = pd.read_csv(donor.file(f"{name}.csv"), dtype=str, keep_default_na=False)
+    if "source" in frame.columns:
+        frame["source"] = f"runs/{run}"
+    return [frame]
+
+
+def _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress, pyrit=None, donor: Run | None = None):
     """Every judge out of fold on the paper's triples and, fitted on every sheet, on the new ones. A pooled
-    judge's other source (``pyrit``) is featurised beside the new rows (fitted on the paper's texts)."""
+    judge's other source (``pyrit``) is featurised beside the new rows (fitted on the paper's texts).
+    With a ``donor`` run (:func:`_paper_donor`) the paper's side is its files, and only the new rows are scored."""
     others = new if pyrit is None else pd.concat([new, pyrit[["prompt", "response"]]], ignore_index=True)
     wanted = {}                        # feature key -> the other rows its judges read (PyRIT's: pooled judges)
     for name, key in keys.items():
@@ -506,19 +540,23 @@ def _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress
             secondary_new = source.predict_proba(X_new)[:, 1] if len(new) else None
         elif pooling == "naive":
             extra = (X_pyrit, pyrit["target"].to_numpy(dtype=float))
-        oof = out_of_fold(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
-        seconds = time.perf_counter() - start + cost["tfidf"]
-        if pooling == "none":              # a pooled judge's halves would also need PyRIT's rows split: not done
-            halves.append(half_fits(judge, frame, X, soft).assign(judge=name))
-        paper.append(to_rankings(oof, name, models, source=f"runs/{run}"))
-        scores.append(oof.assign(judge=name))
-        measured[name] = seconds / frame["item_id"].nunique()
+        if donor is None:
+            oof = out_of_fold(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
+            seconds = time.perf_counter() - start + cost["tfidf"]
+            if pooling == "none":          # a pooled judge's halves would also need PyRIT's rows split: not done
+                halves.append(half_fits(judge, frame, X, soft).assign(judge=name))
+            paper.append(to_rankings(oof, name, models, source=f"runs/{run}"))
+            scores.append(oof.assign(judge=name))
+            measured[name] = seconds / frame["item_id"].nunique()
         if len(new) and not spec.paper_only:
             model, threshold = fit_all(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
             p = (model.predict_proba(X_new) if secondary is None else model.predict_proba(X_new, secondary_new))[:, 1]
             scored = new[["item_id", "prompt_id", "model"]].assign(p_harmful=p, threshold=threshold, judge=name)
             new_scores.append(scored)
             elicit.append(to_rankings(scored, name, elicit_models, source=f"runs/{run}"))
+    if donor is not None:
+        paper, scores = _donated(donor, "paper_rankings", run), _donated(donor, "paper_scores", run)
+        halves = _donated(donor, "paper_halves", run) if donor.file("paper_halves.csv").exists() else []
     return paper, scores, elicit, new_scores, measured, cost, halves
 
 

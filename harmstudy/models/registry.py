@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harmstudy import files, paths
+from harmstudy import cores, files, paths
 
 #: LiteLLM provider prefix under which registry models are served in-process (``llamacpp/<name>``).
 PROVIDER = "llamacpp"
@@ -184,8 +184,7 @@ def verify_file(spec: ModelSpec, path: Path) -> str:
 THREADS_ENV = "HARMSTUDY_THREADS"
 #: A lock file: while it is set, one process at a time computes with a model (``make paper`` sets it, as it
 #: runs notebooks side by side; two models on the same cores are slower than one after the other).
-MODEL_LOCK_ENV = "HARMSTUDY_MODEL_LOCK"
-_held_lock = None
+MODEL_LOCK_ENV = cores.MODEL_LOCK_ENV
 
 
 def default_threads() -> int:
@@ -199,22 +198,9 @@ def default_threads() -> int:
 
 def hold_model_lock() -> None:
     """If ``$HARMSTUDY_MODEL_LOCK`` names a file, wait until no other process holds it, then hold it until
-    this process ends (the operating system releases it then, even after a crash). Without it: nothing."""
-    global _held_lock
-    path = os.environ.get(MODEL_LOCK_ENV, "").strip()
-    if not path or _held_lock is not None:
-        return
-    import fcntl
-    import sys
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a")                       # noqa: SIM115 - kept open: the lock lives with the handle
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print(f"waiting for another notebook's model run to finish (lock {path}) ...", file=sys.stderr, flush=True)
-        fcntl.flock(handle, fcntl.LOCK_EX)
-    _held_lock = handle
+    this process ends (the operating system releases it then, even after a crash). Without it: nothing.
+    See :mod:`harmstudy.cores`: notebooks beside a model run wait for it, and it waits for them."""
+    cores.hold_exclusive()
 
 
 def load_llama(name_or_spec: str | ModelSpec, *, n_ctx: int | None = None, n_threads: int | None = None,

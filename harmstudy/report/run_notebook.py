@@ -15,6 +15,7 @@ takes its default class from ``jupyter_client.AsyncKernelManager`` when it start
 pointed at a subclass here (before papermill runs, in this process only).
 """
 import atexit
+import os
 import shutil
 import sys
 import tempfile
@@ -24,6 +25,8 @@ sys.modules.setdefault("rfc3987_syntax", None)      # `import rfc3987_syntax` no
 
 import jupyter_client  # noqa: E402
 from traitlets import CaselessStrEnum  # noqa: E402
+
+from harmstudy import cores  # noqa: E402
 
 
 class LocalSocketKernelManager(jupyter_client.AsyncKernelManager):
@@ -39,6 +42,10 @@ class LocalSocketKernelManager(jupyter_client.AsyncKernelManager):
 
 
 jupyter_client.AsyncKernelManager = LocalSocketKernelManager
+
+# The kernel this process starts shares the cores with the notebooks beside it (harmstudy.cores); it checks
+# that its parent is this process, so a `!make` typed inside that kernel does not inherit the role.
+os.environ[cores.RUNNER_ENV] = str(os.getpid())
 
 from papermill.cli import papermill  # noqa: E402
 

@@ -42,7 +42,7 @@ def cache_rows(path: Path) -> dict:
 
 def test_a_students_small_run_goes_end_to_end_and_changes_no_tracked_file(tmp_path):
     root, env = project_copy(tmp_path, git=True)
-    params = ["N_PROMPTS=4", "N_ITEMS=6", f"JUDGE={SMOL}"]
+    params = ["N_PROMPTS=4", "N_ITEMS=6", f"JUDGE={SMOL}", "N_BOOT=100"]
     runs = printed_runs(root, env, *params)
     variant = root / runs["outputs"].split(" ")[0]
     assert variant.parent == root / "build" / "variants"

@@ -262,6 +262,15 @@ def test_a_paired_difference_is_taken_on_the_prompts_both_judges_ranked_by_hand(
     itself = ag.paired_difference(other, other, ref, judge_name="B", other_name="B", reference_name="g1", n_boot=200)
     assert (itself["difference"] == 0).all() and (itself["ci_low"] == 0).all() and (itself["ci_high"] == 0).all()
     assert set(itself["comparison"]) == {"level with"}
+    # the table of every pair aligns each judge once and restricts it to the prompts both ranked: the same
+    # numbers (the same 4 prompts, the same resamples)
+    from harmstudy.stats import tables
+
+    table = tables.judge_differences_table(pd.concat([ref, same, other], ignore_index=True), n_boot=200)
+    row = table[(table["reference"] == "human") & (table["metric"] == "alpha_ordinal")].iloc[0]
+    assert (row["judge"], row["other"], row["prompts"]) == ("A", "B", 4)
+    assert row["other_estimate"] == pytest.approx(by_lib)
+    assert row[["ci_low", "ci_high"]].tolist() == out.set_index("metric").loc["alpha_ordinal", ["ci_low", "ci_high"]].tolist()
 
 
 def test_the_comparison_word_follows_the_difference_ci_alone():

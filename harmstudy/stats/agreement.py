@@ -41,6 +41,23 @@ class Pairs:
     judge_status: np.ndarray   # status strings
     reference_status: np.ndarray
     n_prompts: int
+    items: np.ndarray | None = None   # each pair's item_id
+
+
+def restrict(pairs: Pairs, items) -> Pairs:
+    """The pairs of ``items`` only: what :func:`align_pairs` gives on the judge's rows of those items (the
+    same rows in the same order, prompts numbered again by first appearance)."""
+    keep = np.isin(pairs.items, list(items))
+    pids = pairs.items[keep]
+    codes, uniques = pd.factorize(pids)
+    return Pairs(prompt_index=codes, judge=pairs.judge[keep], reference=pairs.reference[keep],
+                 judge_status=pairs.judge_status[keep], reference_status=pairs.reference_status[keep],
+                 n_prompts=len(uniques), items=pids)
+
+
+def usable_items(judge: pd.DataFrame) -> set:
+    """The items a judge ranked usably."""
+    return set(judge.loc[judge["status"].isin(USABLE), "item_id"])
 
 
 def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame) -> Pairs:
@@ -63,7 +80,7 @@ def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame) -> Pairs:
     jmat = jw.loc[pids].astype("Float64").fillna(-1).to_numpy(dtype=int)
     return Pairs(prompt_index=codes, judge=jmat, reference=rw.to_numpy(dtype=int),
                  judge_status=jstatus.loc[pids].to_numpy(), reference_status=rstatus.loc[rw.index].to_numpy(),
-                 n_prompts=len(uniques))
+                 n_prompts=len(uniques), items=np.asarray(pids))
 
 
 # ------------------------------------------------------------------------------- per-pair statistics
@@ -244,10 +261,19 @@ def paired_difference(judge: pd.DataFrame, other: pd.DataFrame, reference: pd.Da
     difference of their agreement (judge − other) with a paired percentile bootstrap: every resample draws
     the same prompts for both judges (as :func:`agreement` draws them, by ``seed``), so the CI is that of the
     difference itself, not two intervals side by side. One row per metric (:data:`DIFFERENCE_COLUMNS`)."""
-    both = (set(judge.loc[judge["status"].isin(USABLE), "item_id"])
-            & set(other.loc[other["status"].isin(USABLE), "item_id"]))
+    both = usable_items(judge) & usable_items(other)
     a = align_pairs(judge[judge["item_id"].isin(both)], reference)
     b = align_pairs(other[other["item_id"].isin(both)], reference)
+    return paired_difference_of_pairs(a, b, judge_name=judge_name, other_name=other_name,
+                                      reference_name=reference_name, n_boot=n_boot, seed=seed, metrics=metrics)
+
+
+def paired_difference_of_pairs(a: Pairs, b: Pairs, *, judge_name: str, other_name: str, reference_name: str,
+                               n_boot: int = N_BOOT, seed: int = SEED,
+                               metrics=("alpha_ordinal", "kappa_harmful")) -> pd.DataFrame:
+    """:func:`paired_difference` of two judges already aligned with the reference on the same prompts (each
+    judge aligned once and :func:`restrict` ed to the prompts both ranked usably: the table of every pair
+    of judges aligns each judge once, not once per pair)."""
     if not np.array_equal(a.reference, b.reference) or not np.array_equal(a.prompt_index, b.prompt_index):
         raise AssertionError("two judges on the same prompts must align with the same reference pairs")
     usable = np.isin(a.reference_status, USABLE)

@@ -11,7 +11,8 @@ import pandas as pd
 
 from harmstudy import PAPER_JUDGES, paths
 from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
-from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, paired_difference
+from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, align_pairs
+from harmstudy.stats.agreement import paired_difference_of_pairs, restrict, usable_items
 from harmstudy.stats.agreement import comparison_word
 from harmstudy.stats.agreement import with_words as agreement_words
 from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
@@ -244,9 +245,15 @@ def judge_differences_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.
     judges = [j for j in judges_of(rankings) if not j.endswith(TIE_BREAK_SUFFIX)]
     references = {"human": rankings[rankings["rater_kind"] == "student"],
                   "expert": rankings[rankings["rater_kind"] == "expert"]}
-    rows = [paired_difference(rankings[rankings["rater"] == a], rankings[rankings["rater"] == b], ref,
-                              judge_name=a, other_name=b, reference_name=name, n_boot=n_boot)
-            for a, b in combinations(judges, 2) for name, ref in references.items()]
+    # each judge aligned with each reference once (aligning is most of the cost), then per pair restricted to
+    # the prompts both ranked usably: the same pairs agreement.paired_difference aligns
+    frames = {j: rankings[rankings["rater"] == j] for j in judges}
+    usable = {j: usable_items(frame) for j, frame in frames.items()}
+    aligned = {(j, name): align_pairs(frame, ref) for j, frame in frames.items() for name, ref in references.items()}
+    rows = [paired_difference_of_pairs(restrict(aligned[a, name], usable[a] & usable[b]),
+                                       restrict(aligned[b, name], usable[a] & usable[b]),
+                                       judge_name=a, other_name=b, reference_name=name, n_boot=n_boot)
+            for a, b in combinations(judges, 2) for name in references]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=DIFFERENCE_COLUMNS)
 
 

@@ -47,7 +47,7 @@ class Pairs:
 def restrict(pairs: Pairs, items) -> Pairs:
     """The pairs of ``items`` only: what :func:`align_pairs` gives on the judge's rows of those items (the
     same rows in the same order, prompts numbered again by first appearance)."""
-    keep = np.isin(pairs.items, list(items))
+    keep = pd.Index(pairs.items).isin(list(items))        # a hash lookup (np.isin sorts object arrays)
     pids = pairs.items[keep]
     codes, uniques = pd.factorize(pids)
     return Pairs(prompt_index=codes, judge=pairs.judge[keep], reference=pairs.reference[keep],

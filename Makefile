@@ -23,10 +23,10 @@ endif
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 1738886400
 
-# Notebooks that do not depend on each other run side by side (`make paper JOBS=1`: one at a time), but
-# only one of them at a time computes with a model, on every core (the others wait at their first model
-# load: harmstudy.models.registry.hold_model_lock); two models on the same cores are slower than one after
-# the other. BLAS gets cores / JOBS threads per notebook.
+# Notebooks that do not depend on each other run side by side (`make paper JOBS=1`: one at a time), but a
+# notebook that computes with a model has every core alone: it waits at its first model load until the
+# notebooks beside it end, and notebooks that start meanwhile wait for it (harmstudy/cores.py: llama.cpp's
+# threads stall beside a busy core). BLAS gets cores / JOBS threads per notebook.
 NPROC := $(shell nproc 2>/dev/null || echo 1)
 JOBS ?= $(NPROC)
 MAKEFLAGS += --jobs=$(JOBS)

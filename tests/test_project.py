@@ -115,12 +115,25 @@ def test_the_readmes_prose_types_no_number():
     assert len(readme.DESIGN_FACTS) <= 40
 
 
+def test_the_docs_prose_types_no_number():
+    """docs/ the same way, with the design facts its methods and data cards describe."""
+    from harmstudy.report import readme
+
+    docs = sorted((REPO / "templates" / "docs").glob("*.md"))
+    assert len(docs) == 5
+    for template in docs:
+        assert readme.typed_digits(template.read_text(), readme.DOC_FACTS) == [], template.name
+    assert len(readme.DOC_FACTS) - len(readme.DESIGN_FACTS) <= 40
+
+
 def test_the_digit_check_sees_a_typed_number_and_lets_code_references_and_design_facts_through():
     from harmstudy.report import readme
 
     text = ("The 17 student groups, {{t[a=b].c:.2f}} and `make paper N_PROMPTS=4`.\n```\nmake test  # 25 min\n```\n"
             "A typed 0.44 here.\n[link](figures/x2.png) and <!-- 12 -->")
     assert readme.typed_digits(text) == ["A typed 0.44 here."]
+    # inline code that a line break splits is code too; a typed count on the next line is not
+    assert readme.typed_digits("As `make paper\nN_PROMPTS=4` shows.\nIt took 110 s.") == ["It took 110 s."]
 
 
 def test_readme_renderer_reads_the_named_row_and_fails_on_ambiguity(tmp_path):

@@ -9,8 +9,8 @@ its column ``estimate``, formatted ``.2f``. Formats: any Python format spec, ``d
 ``pct`` (a share as a whole percentage, ``58%``) or ``pct1`` (one decimal); none = the cell as it is (a word
 such as ``above``). The rendered file carries plain numbers, under a first line that names its template.
 ``make paper`` renders every template; a test fails when a rendered file and its template disagree, and
-another when the README's prose holds a digit that is neither rendered nor a design fact of
-:data:`DESIGN_FACTS`.
+another when the prose of the README (or of ``docs/``) holds a digit that is neither rendered nor a design fact
+of :data:`DESIGN_FACTS` (:data:`DOC_FACTS`).
 
 Usage: ``python -m harmstudy.report.readme [--check]``.
 """
@@ -38,6 +38,14 @@ DESIGN_FACTS = (
     "2 cores", "two CPU cores", "95%", "GPT-4o", "7B", "135M", "270M", "0.5B", "1.5B", "Gemma-3", "Gemma 3",
     "SmolLM2", "Qwen2.5", "~1,000", "≤ 1.5B", "3 orders", "00 ", "01 ", "02 ", "03 ", "04 ", "05 ", "06 ",
     "07 ", "08 ",
+)
+#: What ``docs/`` may hold besides: facts of the design that the methods and data cards describe (thresholds,
+#: scales, fold counts, the citation, model quantisations), none of them a result.
+DOC_FACTS = DESIGN_FACTS + (
+    "Q1", "Q2", "sha256", "Q4_1", "Q4_K_M", "Apache-2.0", "2025", "9th Workshop", "342–354", "21028997",
+    "0.5", "0.25 of", "3 of 5", "above 0", "excludes 0", "holds 0", "≈ 0", "0 = not harmful", "1, 3 or 6",
+    "4 labelled responses", "4 sheets it never saw", "5xx", "8 at a time", "60 prompts per group",
+    "0.3", "4-prompt run", "12 new texts", "gemma-3-270m", "0 / 1", "05, and 06",
 )
 
 
@@ -106,7 +114,7 @@ def prose(text: str) -> str:
     text = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
     text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     text = REFERENCE.sub("", text)
-    text = re.sub(r"`[^`\n]*`", "", text)
+    text = re.sub(r"`[^`]*`", "", text)           # inline code, also where a line break falls inside it
     return re.sub(r"\]\([^)]*\)", "]", text)
 
 

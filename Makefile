@@ -301,8 +301,12 @@ record-model-time: $(STAMP) ## write data/model_time.csv (what make's estimates 
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests
-test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill)
-	@$(BIN)/python -m pytest -q -p no:cacheprovider $(TESTS); rc=$$?; \
+# Test files run side by side, one per core (pytest-xdist; each file's tests stay together, the slow files
+# start first), and a model in a test runs on cores / TEST_JOBS threads (tests/conftest.py). TEST_JOBS=0: one
+# process, as before.
+TEST_JOBS ?= $(NPROC)
+test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill); TEST_JOBS=1 for one file at a time
+	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile $(TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test FAILED: pytest collected no tests (exit 5)" >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP) ## speed ratios measured side by side (benchmarks/; every one runs, failures are listed at the end)

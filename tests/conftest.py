@@ -12,6 +12,22 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+# `make test` runs test files side by side, one per core (pytest-xdist). Each worker's models and BLAS get
+# cores / workers threads: llama.cpp's threads spin-wait for each other, and beside a busy core they stall
+# (harmstudy/cores.py), so two models on two threads each would take far longer than two on one each.
+# Set before numpy loads here, and inherited by every kernel, make and server a test starts.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+MODEL_THREADS = max(1, (os.cpu_count() or 1) // _WORKERS)
+if _WORKERS > 1:
+    for _name in ["HARMSTUDY_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"]:
+        os.environ.setdefault(_name, str(MODEL_THREADS))
+
+
+def pytest_collection_modifyitems(items):
+    """The files that run a model or a whole notebook first (stable otherwise): side by side, the two workers
+    then end together rather than one waiting out the longest file alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
 
 @pytest.fixture()
 def study_root(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from conftest import run_notebook
+from conftest import MODEL_THREADS, run_notebook
 from harmstudy.report.records import recorded_values
 from harmstudy.models.registry import model_file, resolve_model
 
@@ -22,7 +22,7 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
 
     run_notebook(study_root, "00_data")
     rec01 = recorded_values(run_notebook(study_root, "01_elicit", models=models, n_prompts=3, max_tokens=8,
-                                      run="tiny", threads=2))
+                                      run="tiny", threads=MODEL_THREADS))
     assert rec01["responses"] == 9 and rec01["prompts"] == 3
     names = ["smollm2-135m-instruct", "gemma3-270m", "SmolLM2-135M-Instruct.Q4_1"]
     assert sorted(rec01["models"]) == sorted(names)

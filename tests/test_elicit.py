@@ -7,6 +7,7 @@ import time
 
 import pandas as pd
 import pytest
+from conftest import MODEL_THREADS
 
 from harmstudy.elicit import elicitation as elicit
 
@@ -31,12 +32,12 @@ def content(run):
 
 
 def test_same_parameters_give_identical_responses(study_root):
-    a = elicit.run_elicitation([SMOL], prompts(), run="det-a", params=PARAMS, n_threads=2, progress=False)
-    elicit.run_elicitation([SMOL], prompts(), run="det-b", params=PARAMS, n_threads=2, progress=False)
+    a = elicit.run_elicitation([SMOL], prompts(), run="det-a", params=PARAMS, n_threads=MODEL_THREADS, progress=False)
+    elicit.run_elicitation([SMOL], prompts(), run="det-b", params=PARAMS, n_threads=MODEL_THREADS, progress=False)
     assert len(a) == 4
     pd.testing.assert_frame_equal(content("det-a"), content("det-b"))
     other = elicit.GenerationParams(max_tokens=12, temperature=0.8, top_p=0.95, seed=12)
-    elicit.run_elicitation([SMOL], prompts(), run="det-c", params=other, n_threads=2, progress=False)
+    elicit.run_elicitation([SMOL], prompts(), run="det-c", params=other, n_threads=MODEL_THREADS, progress=False)
     assert not content("det-c")["response"].equals(content("det-a")["response"])   # the seed matters
     manifest = json.loads((study_root / "data/runs/det-a/manifest.json").read_text())
     assert manifest["models"][0]["sha256"] == registry.REGISTRY[SMOL].sha256
@@ -46,18 +47,18 @@ def test_same_parameters_give_identical_responses(study_root):
 
 
 def test_finished_run_is_reused_without_a_model_call(study_root, monkeypatch):
-    elicit.run_elicitation([SMOL], prompts(2), run="reuse", params=PARAMS, n_threads=2, progress=False)
+    elicit.run_elicitation([SMOL], prompts(2), run="reuse", params=PARAMS, n_threads=MODEL_THREADS, progress=False)
     before = (study_root / "data/runs/reuse/responses.jsonl").read_bytes()
     monkeypatch.setattr(elicit, "make_generator", lambda *a, **k: pytest.fail("model loaded for a finished run"))
-    elicit.run_elicitation([SMOL], prompts(2), run="reuse", params=PARAMS, n_threads=2, progress=False)
+    elicit.run_elicitation([SMOL], prompts(2), run="reuse", params=PARAMS, n_threads=MODEL_THREADS, progress=False)
     assert (study_root / "data/runs/reuse/responses.jsonl").read_bytes() == before
 
 
 def test_changed_settings_refuse_to_mix_into_an_existing_run(study_root):
-    elicit.run_elicitation([SMOL], prompts(1), run="mix", params=PARAMS, n_threads=2, progress=False)
+    elicit.run_elicitation([SMOL], prompts(1), run="mix", params=PARAMS, n_threads=MODEL_THREADS, progress=False)
     other = elicit.GenerationParams(max_tokens=13)
     with pytest.raises(elicit.RunMismatchError, match="choose another run name"):
-        elicit.run_elicitation([SMOL], prompts(1), run="mix", params=other, n_threads=2, progress=False)
+        elicit.run_elicitation([SMOL], prompts(1), run="mix", params=other, n_threads=MODEL_THREADS, progress=False)
 
 
 KILL_SCRIPT = """
@@ -67,7 +68,7 @@ from harmstudy.data.release import prompt_id
 texts = {texts!r}
 p = pd.DataFrame({{"prompt_id": [prompt_id(t) for t in texts], "prompt": texts, "category": ""}})
 elicit.run_elicitation(["{model}"], p, run="{run}", params=elicit.GenerationParams(max_tokens=40, seed=5),
-                       n_threads=2, progress=False)
+                       n_threads=None, progress=False)     # $HARMSTUDY_THREADS or every core
 """
 
 
@@ -90,7 +91,7 @@ def test_killed_run_resumes_without_duplicates_or_loss(study_root):
 
 
 def test_torn_last_line_is_detected_and_redone(study_root):
-    elicit.run_elicitation([SMOL], prompts(3), run="torn", params=PARAMS, n_threads=2, progress=False)
+    elicit.run_elicitation([SMOL], prompts(3), run="torn", params=PARAMS, n_threads=MODEL_THREADS, progress=False)
     log = study_root / "data/runs/torn/responses.jsonl"
     full = content("torn")
     lines = log.read_bytes().splitlines(keepends=True)
@@ -100,7 +101,7 @@ def test_torn_last_line_is_detected_and_redone(study_root):
         assert len(elicit.load_responses("torn")) == 2                # reading sees the complete records ...
     assert log.read_bytes() == torn                                   # ... and never writes
     with pytest.warns(UserWarning, match="torn last line"):
-        elicit.run_elicitation([SMOL], prompts(3), run="torn", params=PARAMS, n_threads=2, progress=False)
+        elicit.run_elicitation([SMOL], prompts(3), run="torn", params=PARAMS, n_threads=MODEL_THREADS, progress=False)
     assert log.read_text().count("\n") == 3
     pd.testing.assert_frame_equal(content("torn"), full)
 
@@ -145,14 +146,14 @@ def test_missing_gguf_path_is_reported():
 
 
 def test_chat_and_completion_modes_render_the_expected_prompt_text():
-    chat = elicit.LlamaGenerator(SMOL, n_threads=2)
+    chat = elicit.LlamaGenerator(SMOL, n_threads=MODEL_THREADS)
     text, stop = chat.render("Why?")
     assert text == ("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face"
                     "<|im_end|>\n<|im_start|>user\nWhy?<|im_end|>\n<|im_start|>assistant\n")
     assert stop == ["<|im_end|>"]
     assert chat.tokens(text).count(chat.llm.token_bos()) == text.count("<|im_start|>")   # no doubled BOS
     chat.close()
-    raw = elicit.LlamaGenerator(SMOL, n_threads=2, prompt_mode="completion")
+    raw = elicit.LlamaGenerator(SMOL, n_threads=MODEL_THREADS, prompt_mode="completion")
     assert raw.render("Why?") == ("Why?\n", [])
     out = raw.generate("The sky is", elicit.GenerationParams(max_tokens=5, temperature=0))
     assert out["tokens_in"] == len(raw.tokens("The sky is\n")) and out["tokens_out"] <= 5

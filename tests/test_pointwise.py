@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import MODEL_THREADS
 
 from harmstudy.judge import calls as judging
 from harmstudy.judge import pointwise
@@ -66,7 +67,7 @@ def test_prefix_reuse_changes_no_log_probability():
     from harmstudy.models.chat import ChatPrompt, next_token_logprobs
     from harmstudy.models.registry import load_llama
 
-    llm = load_llama("smollm2-135m-instruct", n_threads=2)[0]
+    llm = load_llama("smollm2-135m-instruct", n_threads=MODEL_THREADS)[0]
     chat = ChatPrompt(llm)
     prompts = [chat.tokens(chat.render(build_pointwise_messages("How do I pick a lock?", r))[0])
                for r in ["Use a tension wrench and a pick.", "I can't help with that.", "Call a locksmith."]]
@@ -87,7 +88,7 @@ def test_litellm_returns_the_local_models_first_token_logprobs(tmp_path):
 
     from harmstudy.models.llamacpp_provider import register
 
-    register(n_threads=2)
+    register(n_threads=MODEL_THREADS)
     messages = build_pointwise_messages("How do I pick a lock?", "Use a tension wrench.")
     response = litellm.completion(model=SMOL, messages=messages, max_tokens=1, logprobs=True, top_logprobs=5)
     top = judging.first_token_logprobs(response)

@@ -27,7 +27,8 @@ export SOURCE_DATE_EPOCH := 1738886400
 # notebook that computes with a model has every core alone: it waits at its first model load until the
 # notebooks beside it end, and notebooks that start meanwhile wait for it (harmstudy/cores.py: llama.cpp's
 # threads stall beside a busy core). BLAS gets cores / JOBS threads per notebook.
-NPROC := $(shell nproc 2>/dev/null || echo 1)
+# the cores this process may use (nproc also answers $$OMP_NUM_THREADS, a BLAS setting, not the machine's)
+NPROC := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 1)
 JOBS ?= $(NPROC)
 MAKEFLAGS += --jobs=$(JOBS)
 THREADS := $(shell echo $$(( $(NPROC) / $(JOBS) > 0 ? $(NPROC) / $(JOBS) : 1 )))
@@ -301,12 +302,12 @@ record-model-time: $(STAMP) ## write data/model_time.csv (what make's estimates 
 
 # ------------------------------------------------------------------------------------------------ tests
 TESTS ?= tests
-# Test files run side by side, one per core (pytest-xdist; each file's tests stay together, the slow files
-# start first), and a model in a test runs on cores / TEST_JOBS threads (tests/conftest.py). TEST_JOBS=0: one
-# process, as before.
+# Test files run side by side, one per core (pytest-xdist; each file's tests stay together, the longest
+# files start first), and a model in a test runs on cores / TEST_JOBS threads (both: tests/conftest.py).
+# TEST_JOBS=0: every test in one process, models on every core.
 TEST_JOBS ?= $(NPROC)
-test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill); TEST_JOBS=1 for one file at a time
-	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile $(TESTS); rc=$$?; \
+test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill; TEST_JOBS=0: one process)
+	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder $(TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test FAILED: pytest collected no tests (exit 5)" >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP) ## speed ratios measured side by side (benchmarks/; every one runs, failures are listed at the end)

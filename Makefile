@@ -27,7 +27,7 @@ export SOURCE_DATE_EPOCH := 1738886400
 # notebook that computes with a model has every core alone: it waits at its first model load until the
 # notebooks beside it end, and notebooks that start meanwhile wait for it (harmstudy/cores.py: llama.cpp's
 # threads stall beside a busy core). BLAS gets cores / JOBS threads per notebook.
-# the cores this process may use (nproc also answers $$OMP_NUM_THREADS, a BLAS setting, not the machine's)
+# the cores this process may use (nproc also answers OMP_NUM_THREADS, a BLAS setting, not the machine's)
 NPROC := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 1)
 JOBS ?= $(NPROC)
 MAKEFLAGS += --jobs=$(JOBS)
@@ -244,7 +244,7 @@ EXTERNAL_OUT = build/external/$(basename $(notdir $(SET)))
 # LLM judges for make external: JUDGE only as typed on the command line (make paper's JUDGE has a default).
 EXTERNAL_JUDGES = $(if $(filter command line,$(origin JUDGE)),$(JUDGE))
 PROMPT ?=
-external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}> COMPARE=<judge>] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
+external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}> TEMPERATURE=<t: > 0 also asks a sample again> COMPARE=<judge>] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
 	@test -n "$(SET)" || { echo 'make external needs SET=<file> (CSV, TSV, JSONL or Parquet) and HUMAN="<column> ...", e.g. make external SET=mine.csv REQUEST=prompt RESPONSE=answer HUMAN="rater_1 rater_2" SCALE=binary VERDICTS="llamaguard"' >&2; exit 2; }
 	@test -n "$(HUMAN)" || { echo 'make external needs HUMAN="<column> ..." (the human label columns of $(SET))' >&2; exit 2; }
 	@mkdir -p $(EXTERNAL_OUT)
@@ -253,7 +253,7 @@ external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQ
 	  $(if $(filter binary,$(SCALE)),-p scale binary,-y 'scale: [$(subst $() ,$(comma) ,$(strip $(SCALE)))]') \
 	  -r category '$(CATEGORY)' -y 'verdicts: $(call yaml_strs,$(VERDICTS))' -p n_boot $(N_BOOT) \
 	  -y 'llm_judges: $(call yaml_strs,$(EXTERNAL_JUDGES))' -r prompt_path '$(if $(PROMPT),$(abspath $(PROMPT)))' -r api_base '$(API_BASE)' \
-	  -r compare_with '$(COMPARE)'
+	  -p llm_temperature $(or $(TEMPERATURE),0.0) -r compare_with '$(COMPARE)'
 	@echo "tables and figure: $(EXTERNAL_OUT)/"
 
 # make external on a file the repository ships: PyRIT's hate-speech set, three raters on its 0-1 scale.

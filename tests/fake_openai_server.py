@@ -4,6 +4,7 @@ It binds to 127.0.0.1 only.  What it does is chosen by a marker in the last user
 ``[[429-ONCE]]`` answers 429 the first time, then succeeds; ``[[500]]`` always answers 500;
 ``[[HANG]]`` sleeps longer than any client timeout; ``[[GARBAGE]]`` answers 200 with a non-JSON body;
 ``[[ECHO-KEY-500]]`` answers 500 with an error text that quotes the caller's key (as some providers do);
+``[[FLIP-ON-SEED-1]]`` answers "No" instead of ``answer`` when the request's seed is 1 (a sampling judge asked again);
 anything else succeeds with ``answer`` after ``latency`` seconds (or 500 for everything: ``fail_all``).
 Every request's Authorization header is kept in ``auth_headers`` for tests to check.
 """
@@ -79,9 +80,10 @@ class FakeOpenAIServer:
                 if marker == "[[GARBAGE]]":
                     return self._send(200, b"<html>this is not json", "application/json")
                 time.sleep(server.latency)
+                answer = "No" if "[[FLIP-ON-SEED-1]]" in text and payload.get("seed") == 1 else server.answer
                 body = {"id": "fake-1", "object": "chat.completion", "created": 0, "model": payload.get("model"),
                         "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": server.answer}}],
+                                     "message": {"role": "assistant", "content": answer}}],
                         "usage": {"prompt_tokens": 10, "completion_tokens": 12, "total_tokens": 22}}
                 return self._send(200, json.dumps(body).encode())
 

@@ -215,6 +215,51 @@ def test_an_api_judge_on_a_users_set_scores_what_it_can_and_lists_what_it_could_
     assert list(unscored["row"]) == [scores["row"].iloc[3]] and "call failed" in unscored["reason"].iloc[0]
 
 
+def test_a_sampling_judge_is_asked_again_on_a_seeded_sample_and_its_card_says_how_often_it_held(tmp_path, monkeypatch):
+    """TEMPERATURE > 0: a seeded sample of the responses is asked again with the next seed (real second calls
+    to the loopback server); the card's consistency is the share of the sample called the same both times.
+    The server answers Yes, except No the second time to the responses marked to flip: so, by hand, the share
+    is 1 − (marked responses in the sample) / (sample)."""
+    from fake_openai_server import FakeOpenAIServer
+    from harmstudy.data import scored_responses
+    from harmstudy.judge.calls import JudgeSettings
+    from harmstudy.sets import external
+    from harmstudy.stats import cards, single_response
+
+    frame = users_set(tmp_path / "ours.csv").head(10)
+    frame.loc[[1, 4, 7], "answer"] = "[[FLIP-ON-SEED-1]] " + frame.loc[[1, 4, 7], "answer"]
+    frame.to_csv(tmp_path / "ours.csv", index=False)
+    loaded = scored_responses.load_scored(
+        tmp_path / "ours.csv", columns=scored_responses.ColumnMap.named("prompt", "answer", ["rater_a", "rater_b"],
+                                                                        fixed_category="ours"),
+        scale=scored_responses.Scale("binary"), dataset="ours")
+    scores = loaded.scores
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    with FakeOpenAIServer(answer="Yes") as server:
+        sampling = JudgeSettings(judge="openai/fake-judge", api_base=server.api_base, max_retries=0, temperature=0.7)
+        judges, _ = external.llm_set_judges(scores, [sampling], binary=True, stem="ours", root=tmp_path / "runs",
+                                            repeat=6, progress=False)
+        asked = sum(server.requests.values())
+        greedy, _ = external.llm_set_judges(scores, [JudgeSettings(judge="openai/fake-judge", api_base=server.api_base,
+                                                                   max_retries=0)],
+                                            binary=True, stem="ours", root=tmp_path / "runs", progress=False)
+        assert sum(server.requests.values()) == asked + 10                 # greedy: one call per response
+    judge = judges["openai/fake-judge+pointwise"]
+    again = judge["consistency"]
+    sample = pd.read_csv(tmp_path / "runs" / again["run"] / "scores.csv")
+    marked = sample.merge(scores[["dataset", "row", "response"]], on=["dataset", "row"])["response"].str.contains("FLIP")
+    assert asked == 10 + 6 and again["n"] == len(sample) == 6 and 0 < marked.sum() < 6
+    assert again["share"] == pytest.approx(1 - marked.sum() / 6)
+    assert np.nansum(judge["score"]) == 10                                     # the first pass: every response Yes
+    both = judges | {"greedy": greedy["openai/fake-judge+pointwise"]}
+    table = single_response.binary_table(scores, both, human_names=loaded.human_names, n_boot=20)
+    card = cards.set_cards(scores, both, table).set_index("judge")
+    row = card.loc["openai/fake-judge+pointwise"]
+    assert row["consistency"] == again["share"] and row["consistency_n"] == 6
+    assert row["consistency_note"].startswith("sampling (temperature 0.7)")
+    assert np.isnan(card.loc["greedy", "consistency"]) and card.loc["greedy", "consistency_note"].startswith("temperature 0")
+
+
 def test_an_api_judge_rates_a_likert_set_on_the_generic_levels(tmp_path, monkeypatch):
     from fake_openai_server import FakeOpenAIServer
     from harmstudy.data import scored_responses

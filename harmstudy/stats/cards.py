@@ -179,7 +179,7 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
 
 
 SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "n", "people_kappa_min", "people_kappa_max",
-                    "consistency_note", "position_note", "length_slope", "length_ci_low", "length_ci_high",
+                    "consistency", "consistency_n", "consistency_note", "position_note", "length_slope", "length_ci_low", "length_ci_high",
                     "people_length_slope", "refusals", "refusal_harmful", "people_refusal_harmful"]
 
 
@@ -204,14 +204,21 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame
         refused = data[data["refusal"]]
         kind = j.get("kind", "")
         k = kappa.loc[name] if name in kappa.index else None
+        again = j.get("consistency")        # a sampling LLM judge asked again (harmstudy.sets.external.repeat_consistency)
         rows.append({
             "judge": name, "kind": kind, "kappa": None if k is None else k["estimate"],
             "kappa_ci_low": None if k is None else k["ci_low"], "kappa_ci_high": None if k is None else k["ci_high"],
             "n": len(data), "people_kappa_min": people.min() if len(people) else np.nan,
             "people_kappa_max": people.max() if len(people) else np.nan,
-            "consistency_note": ("a column of the file: not re-run here" if kind == "in file" else
-                                 "deterministic fit: the same labels give the same judge" if kind.startswith("learned") else
-                                 "greedy decoding, one call per response: a second call on a sample is not made yet"),
+            "consistency": again["share"] if again else np.nan, "consistency_n": again["n"] if again else np.nan,
+            "consistency_note": (
+                "a column of the file: not re-run here" if kind == "in file" else
+                "deterministic fit: the same labels give the same judge" if kind.startswith("learned") else
+                (f"sampling (temperature {again['temperature']:g}): a seeded sample asked again with the next seed, "
+                 f"the share called the same (" + (f"κ {again['kappa']:.2f}" if np.isfinite(again["kappa"]) else
+                                                   "κ undefined: a pass called every response alike") + ")") if again else
+                "temperature 0, one call per response: the same input gives the same answer, so not asked again "
+                "(a sampling judge, TEMPERATURE > 0, is asked again on a seeded sample)"),
             "position_note": "no slot: one response at a time",
             "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
             "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,

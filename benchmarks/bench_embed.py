@@ -18,7 +18,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="smollm2-135m-instruct")
     ap.add_argument("--texts", type=int, default=24)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("HARMSTUDY_THREADS") or os.cpu_count()))
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
 

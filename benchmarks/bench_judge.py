@@ -67,7 +67,7 @@ def overhead_ratio(model: str, items: int, rounds: int) -> dict:
         triples[f"response_{m}"] = triples[f"response_{m}"].map(lambda t: clip(t, 1500))
     settings = judging.JudgeSettings(judge=f"llamacpp/{model}")
     spec = registry.resolve_model(model)
-    threads = os.cpu_count()
+    threads = registry.default_threads()          # every core, or $HARMSTUDY_THREADS
     provider = llamacpp_provider.register(n_threads=threads)
     plain_llm = Llama(model_path=str(registry.model_file(spec)), n_ctx=spec.n_ctx, n_threads=threads, verbose=False)
     provider.model(model)                                     # both load before timing: one model each

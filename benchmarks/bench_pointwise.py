@@ -21,7 +21,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="smollm2-135m-instruct")
     ap.add_argument("--triples", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("HARMSTUDY_THREADS") or os.cpu_count()))
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
 

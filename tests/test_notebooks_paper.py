@@ -52,19 +52,19 @@ def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
 
 def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
     smol = {"judge": "llamacpp/smollm2-135m-instruct", "scale": "likert", "run": "likert-smol"}
-    rec = recorded_values(run_notebook(study_root, "06_external_sets", datasets=["privacy", "representational"],
+    rec = recorded_values(run_notebook(study_root, "06_external_sets", datasets=["hate_speech", "representational"],
                                        n_boot=20, cv_splits=5, llm_judges=[smol], llm_max_response_chars=300))
     assert rec["rows"] == 1005 and rec["unreadable"] == 0
     table = pd.read_csv(study_root / "figures" / "tables" / "external_agreement.csv")
-    assert set(table["dataset"]) == {"privacy", "representational"}
+    assert set(table["dataset"]) == {"hate_speech", "representational"}
     alpha = table[table["metric"] == "pyrit_alpha"].set_index(["category", "judge"])
-    # PyRIT's published numbers sit beside ours (SOURCE.md: privacy best 0.45, median 0.40)
-    assert alpha.loc["privacy", "published_best"].round(2).unique().tolist() == [0.45]
-    assert alpha.loc["privacy", "published_median"].round(2).unique().tolist() == [0.40]
-    assert (table.groupby(["dataset", "judge"])["n"].first().xs("privacy") == 93).all()
+    # PyRIT's published numbers sit beside ours (SOURCE.md: hate speech best 0.86, median 0.85)
+    assert alpha.loc["hate_speech", "published_best"].round(2).unique().tolist() == [0.86]
+    assert alpha.loc["hate_speech", "published_median"].round(2).unique().tolist() == [0.85]
+    assert (table.groupby(["dataset", "judge"])["n"].first().xs("hate_speech") == 59).all()
     # the LLM judge scored every response of both sets once (a Likert digit per response), kept in its run
     llm = table[table["judge"] == "smollm2-135m-instruct+pointwise-likert"]
-    assert set(llm["kind"]) == {"pointwise (likert)"} and set(llm["dataset"]) == {"privacy", "representational"}
+    assert set(llm["kind"]) == {"pointwise (likert)"} and set(llm["dataset"]) == {"hate_speech", "representational"}
     # the LLM's and the transfer judge's scores also enter calibrated out of fold, in both categories
     calibrated = table[table["kind"].str.endswith("calibrated (cv)")].set_index("judge")
     assert set(calibrated.index) == {"smollm2-135m-instruct+pointwise-likert+calibrated-cv",
@@ -72,10 +72,10 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
     alphas = calibrated[calibrated["metric"] == "pyrit_alpha"]
     assert len(alphas) == 4 and alphas["estimate"].notna().all()
     kept = pd.read_csv(study_root / "data" / "runs" / "likert-smol" / "scores.csv")
-    assert len(kept) == 93 + 29 and kept["score"].notna().all()
+    assert len(kept) == 59 + 29 and kept["score"].notna().all()
     assert (study_root / "figures" / "external_agreement.png").stat().st_size > 10_000
     # pooled and leave-one-category-out judges in both categories; every judge's raw score kept for 08
-    assert {"learned-pooled-cv", "learned-tfidf-loco", "learned-pooled-loco"} <= set(alpha.loc["privacy"].index)
+    assert {"learned-pooled-cv", "learned-tfidf-loco", "learned-pooled-loco"} <= set(alpha.loc["hate_speech"].index)
     kept_scores = pd.read_csv(study_root / "figures" / "tables" / "external_scores.csv")
     assert len(kept_scores) == 1005 and kept_scores["learned-pooled-loco"].notna().all()
 
@@ -83,17 +83,17 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
     run_notebook(study_root, "03_learned_judges", elicit_run="", run="learned-two",
                  judges=[{"name": "learned-tfidf", "features": "tfidf"},
                          {"name": "learned-tfidf+pooled", "features": "tfidf", "pooling": "stacked"}], embedding_model="")
-    rec08 = recorded_values(run_notebook(study_root, "08_transfer_matrix", datasets=["privacy", "representational"],
+    rec08 = recorded_values(run_notebook(study_root, "08_transfer_matrix", datasets=["hate_speech", "representational"],
                                          learned_run="learned-two", n_boot=20, cv_splits=5))
     matrix = pd.read_csv(study_root / "figures" / "tables" / "transfer_matrix.csv")
-    assert len(matrix) == 11 * 3 and set(matrix["tested_on"]) == {"paper", "privacy", "representational"}
+    assert len(matrix) == 11 * 3 and set(matrix["tested_on"]) == {"paper", "hate_speech", "representational"}
     cell = matrix.set_index(["learned_from", "tested_on"])
     # the same judges on the same responses as 06: the same α
     for source, judge in [("PyRIT", "learned-tfidf-cv"), ("paper", "learned-tfidf-transfer"),
                           ("paper + PyRIT", "learned-pooled-cv")]:
-        assert cell.loc[(source, "privacy"), "estimate"] == pytest.approx(alpha.loc[("privacy", judge), "estimate"])
-    assert cell.loc[("PyRIT privacy", "privacy"), "how"].startswith("out of fold")
-    assert cell.loc[("PyRIT privacy", "representational"), "how"].startswith("transfer")
+        assert cell.loc[(source, "hate_speech"), "estimate"] == pytest.approx(alpha.loc[("hate_speech", judge), "estimate"])
+    assert cell.loc[("PyRIT hate_speech", "hate_speech"), "how"].startswith("out of fold")
+    assert cell.loc[("PyRIT hate_speech", "representational"), "how"].startswith("transfer")
     assert cell.loc[("paper", "paper"), "n"] == 1019 and rec08["alpha"]["paper|paper"] == pytest.approx(
         cell.loc[("paper", "paper"), "estimate"], abs=1e-4)
     assert (study_root / "figures" / "transfer_matrix.png").stat().st_size > 10_000

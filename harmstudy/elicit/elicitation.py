@@ -17,7 +17,7 @@ from harmstudy import provenance
 from harmstudy.data.targets import ELICITATION_KIND as KIND  # noqa: F401
 from harmstudy.data.targets import RESPONSES, load_responses
 from harmstudy.models.chat import ChatPrompt
-from harmstudy.models.registry import REGISTRY, load_llama, resolve_model
+from harmstudy.models.registry import REGISTRY, default_threads, load_llama, resolve_model
 from harmstudy.progress import Progress
 from harmstudy.runs import Run, RunMismatchError  # noqa: F401  (RunMismatchError: part of this API)
 
@@ -141,7 +141,7 @@ def run_elicitation(models: list[str], prompts: pd.DataFrame, *, run: str, param
     def write_manifest():
         folder.write_manifest({
             **settings, "models": [model_info[n] for n in names.values() if n in model_info],
-            "n_prompts": len(prompts), "threads": n_threads,
+            "n_prompts": len(prompts), "threads": n_threads or default_threads(),
             "updated": datetime.now(timezone.utc).strftime("%Y-%m-%d")})
 
     with folder.record_writer(RESPONSES) as writer:      # repairs a torn last line before resuming

@@ -49,7 +49,8 @@ def main() -> None:
 
     def plain(i):
         start = time.perf_counter()
-        llm = Llama(model_path=path, n_ctx=spec.n_ctx, n_threads=args.threads, seed=params.seed, verbose=False)
+        llm = Llama(model_path=path, n_ctx=spec.n_ctx, n_threads=args.threads, n_threads_batch=args.threads,
+                    seed=params.seed, verbose=False)
         tokens = 0
         for prompt in prompts["prompt"]:
             llm.reset()
@@ -63,7 +64,8 @@ def main() -> None:
 
     def plain_load():
         start = time.perf_counter()
-        Llama(model_path=path, n_ctx=spec.n_ctx, n_threads=args.threads, seed=params.seed, verbose=False).close()
+        Llama(model_path=path, n_ctx=spec.n_ctx, n_threads=args.threads, n_threads_batch=args.threads,
+                    seed=params.seed, verbose=False).close()
         return time.perf_counter() - start
 
     h_tok = h_sec = p_tok = p_sec = 0.0

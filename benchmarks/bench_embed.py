@@ -44,6 +44,7 @@ def main() -> None:
     def plain(i):
         start = time.perf_counter()
         llm = llama_cpp.Llama(model_path=path, n_ctx=512, n_batch=512, n_ubatch=512, n_threads=args.threads,
+                              n_threads_batch=args.threads,
                               embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN, verbose=False)
         for text in texts:
             llm.embed(text, truncate=True)

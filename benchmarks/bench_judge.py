@@ -69,7 +69,8 @@ def overhead_ratio(model: str, items: int, rounds: int) -> dict:
     spec = registry.resolve_model(model)
     threads = registry.default_threads()          # every core, or $HARMSTUDY_THREADS
     provider = llamacpp_provider.register(n_threads=threads)
-    plain_llm = Llama(model_path=str(registry.model_file(spec)), n_ctx=spec.n_ctx, n_threads=threads, verbose=False)
+    plain_llm = Llama(model_path=str(registry.model_file(spec)), n_ctx=spec.n_ctx, n_threads=threads,
+                      n_threads_batch=threads, verbose=False)
     provider.model(model)                                     # both load before timing: one model each
     params = settings.sampling()
     rows = triples.to_dict("records")

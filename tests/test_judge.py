@@ -119,7 +119,7 @@ def llama_server():
     port = free_port()
     path = model_file(resolve_model("smollm2-135m-instruct"))
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "2048", "--n_threads", str(MODEL_THREADS), "--model_alias", "smollm2"],
+                             "--port", str(port), "--n_ctx", "2048", "--n_threads", str(MODEL_THREADS), "--n_threads_batch", str(MODEL_THREADS), "--model_alias", "smollm2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 90

@@ -210,8 +210,11 @@ def load_llama(name_or_spec: str | ModelSpec, *, n_ctx: int | None = None, n_thr
 
     spec = name_or_spec if isinstance(name_or_spec, ModelSpec) else resolve_model(name_or_spec)
     hold_model_lock()
-    options = dict(n_ctx=n_ctx or spec.n_ctx, n_threads=n_threads or default_threads(),
-                   seed=seed, verbose=False, **kwargs)
+    threads = n_threads or default_threads()
+    # llama-cpp-python gives prompt processing every core unless told (n_threads_batch): a model meant to run
+    # on fewer threads (HARMSTUDY_THREADS) would then spin on the busy ones
+    options = dict(n_ctx=n_ctx or spec.n_ctx, n_threads=threads, n_threads_batch=threads, seed=seed, verbose=False)
+    options |= kwargs
     if spec.hub and not spec.unavailable:
         try:
             llm = Llama.from_pretrained(repo_id=spec.hub[0], filename=spec.hub[1], **options)

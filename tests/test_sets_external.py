@@ -32,6 +32,20 @@ def users_set(path, off_scale: bool = False) -> pd.DataFrame:
     return frame
 
 
+def marked_users_set(tmp_path, rows: int, marked: list[int], marker: str):
+    """The first ``rows`` of :func:`users_set` as a user's binary set, the responses ``marked`` prefixed with
+    one of the loopback server's markers (tests/fake_openai_server.py); returns what load_scored read."""
+    from harmstudy.data import scored_responses
+
+    frame = users_set(tmp_path / "ours.csv").head(rows)
+    frame.loc[marked, "answer"] = f"{marker} " + frame.loc[marked, "answer"]
+    frame.to_csv(tmp_path / "ours.csv", index=False)
+    return scored_responses.load_scored(
+        tmp_path / "ours.csv", columns=scored_responses.ColumnMap.named("prompt", "answer", ["rater_a", "rater_b"],
+                                                                        fixed_category="ours"),
+        scale=scored_responses.Scale("binary"), dataset="ours")
+
+
 def make_external(root, env, path, *extra):
     return subprocess.run(["make", "-C", str(root), "external", f"SET={path}", "REQUEST=prompt", "RESPONSE=answer",
                            "HUMAN=rater_a rater_b", "SCALE=binary", "VERDICTS=guard", "N_BOOT=200", *extra],
@@ -188,18 +202,10 @@ def test_an_api_judge_on_a_users_set_scores_what_it_can_and_lists_what_it_could_
     """Through real LiteLLM against a loopback OpenAI-compatible server: a response the server fails on is
     unscored with its reason and the rest are scored; without a key the run stops before its first call."""
     from fake_openai_server import FakeOpenAIServer
-    from harmstudy.data import scored_responses
     from harmstudy.judge.calls import JudgeSettings, MissingCredentialsError
     from harmstudy.sets import external
 
-    frame = users_set(tmp_path / "ours.csv").head(8)
-    frame.loc[3, "answer"] = "[[500]] " + frame.loc[3, "answer"]
-    frame.to_csv(tmp_path / "ours.csv", index=False)
-    loaded = scored_responses.load_scored(
-        tmp_path / "ours.csv", columns=scored_responses.ColumnMap.named("prompt", "answer", ["rater_a", "rater_b"],
-                                                                        fixed_category="ours"),
-        scale=scored_responses.Scale("binary"), dataset="ours")
-    scores = loaded.scores
+    scores = marked_users_set(tmp_path, 8, [3], "[[500]]").scores
     with FakeOpenAIServer(answer="Yes") as server:
         settings = JudgeSettings(judge="openai/fake-judge", api_base=server.api_base, max_retries=0, backoff=0.01)
         monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -221,18 +227,11 @@ def test_a_sampling_judge_is_asked_again_on_a_seeded_sample_and_its_card_says_ho
     The server answers Yes, except No the second time to the responses marked to flip: so, by hand, the share
     is 1 − (marked responses in the sample) / (sample)."""
     from fake_openai_server import FakeOpenAIServer
-    from harmstudy.data import scored_responses
     from harmstudy.judge.calls import JudgeSettings
     from harmstudy.sets import external
     from harmstudy.stats import cards, single_response
 
-    frame = users_set(tmp_path / "ours.csv").head(10)
-    frame.loc[[1, 4, 7], "answer"] = "[[FLIP-ON-SEED-1]] " + frame.loc[[1, 4, 7], "answer"]
-    frame.to_csv(tmp_path / "ours.csv", index=False)
-    loaded = scored_responses.load_scored(
-        tmp_path / "ours.csv", columns=scored_responses.ColumnMap.named("prompt", "answer", ["rater_a", "rater_b"],
-                                                                        fixed_category="ours"),
-        scale=scored_responses.Scale("binary"), dataset="ours")
+    loaded = marked_users_set(tmp_path, 10, [1, 4, 7], "[[FLIP-ON-SEED-1]]")
     scores = loaded.scores
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     with FakeOpenAIServer(answer="Yes") as server:

@@ -183,6 +183,21 @@ SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "
                     "people_length_slope", "refusals", "refusal_harmful", "people_refusal_harmful"]
 
 
+def set_consistency_note(kind: str, again: dict | None) -> str:
+    """What a set card says of a judge's consistency; ``again``: a sampling LLM judge's second pass
+    (:func:`harmstudy.sets.external.repeat_consistency`)."""
+    if kind == "in file":
+        return "a column of the file: not re-run here"
+    if kind.startswith("learned"):
+        return "deterministic fit: the same labels give the same judge"
+    if not again:
+        return ("temperature 0, one call per response: the same input gives the same answer, so not asked again "
+                "(a sampling judge, TEMPERATURE > 0, is asked again on a seeded sample)")
+    kappa = f"κ {again['kappa']:.2f}" if np.isfinite(again["kappa"]) else "κ undefined: a pass called every response alike"
+    return (f"sampling (temperature {again['temperature']:g}): a seeded sample asked again with the next seed, "
+            f"the share called the same ({kappa})")
+
+
 def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame) -> pd.DataFrame:
     """``<stem>_cards.csv`` for a binary labelled set: each judge's Cohen's κ with the people's majority and
     its CI (from ``table``, :func:`harmstudy.stats.single_response.binary_table`) beside people against people,
@@ -211,14 +226,7 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame
             "n": len(data), "people_kappa_min": people.min() if len(people) else np.nan,
             "people_kappa_max": people.max() if len(people) else np.nan,
             "consistency": again["share"] if again else np.nan, "consistency_n": again["n"] if again else np.nan,
-            "consistency_note": (
-                "a column of the file: not re-run here" if kind == "in file" else
-                "deterministic fit: the same labels give the same judge" if kind.startswith("learned") else
-                (f"sampling (temperature {again['temperature']:g}): a seeded sample asked again with the next seed, "
-                 f"the share called the same (" + (f"κ {again['kappa']:.2f}" if np.isfinite(again["kappa"]) else
-                                                   "κ undefined: a pass called every response alike") + ")") if again else
-                "temperature 0, one call per response: the same input gives the same answer, so not asked again "
-                "(a sampling judge, TEMPERATURE > 0, is asked again on a seeded sample)"),
+            "consistency_note": set_consistency_note(kind, again),
             "position_note": "no slot: one response at a time",
             "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
             "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,

@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--model", default="smollm2-135m-instruct")
     ap.add_argument("--prompts", type=int, default=16)
     ap.add_argument("--max-tokens", type=int, default=64)
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("HARMSTUDY_THREADS") or os.cpu_count()))
+    ap.add_argument("--threads", type=int, default=None, help="default: every core, or $HARMSTUDY_THREADS")
     ap.add_argument("--rounds", type=int, default=4, help="a multiple of 4 balances the order (ABBA)")
     args = ap.parse_args()
 
@@ -35,6 +35,7 @@ def main() -> None:
     from harmstudy import elicit
     from harmstudy.data import prompt_sets
     from harmstudy.models import registry
+    args.threads = args.threads or registry.default_threads()
 
     prompts = prompt_sets.load_prompt_set(n_prompts=args.prompts, seed=3)
     spec = registry.resolve_model(args.model)

@@ -7,7 +7,6 @@ Rounds alternate which side goes first; the harness starts from an empty store e
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="smollm2-135m-instruct")
     ap.add_argument("--texts", type=int, default=24)
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("HARMSTUDY_THREADS") or os.cpu_count()))
+    ap.add_argument("--threads", type=int, default=None, help="default: every core, or $HARMSTUDY_THREADS")
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
 
@@ -30,6 +29,8 @@ def main() -> None:
     from harmstudy.learn import embeddings
     from harmstudy.data.targets import response_frame
     from harmstudy.models.registry import model_file, resolve_model
+    from harmstudy.models import registry
+    args.threads = args.threads or registry.default_threads()
 
     frame = response_frame(load_release(), list(PAPER_MODELS)).head(args.texts)
     texts = [embeddings.embedding_text(p, r) for p, r in zip(frame["prompt"], frame["response"])]

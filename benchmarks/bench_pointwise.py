@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import time
 
 from _study import use_throwaway_study
@@ -21,7 +20,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="smollm2-135m-instruct")
     ap.add_argument("--triples", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("HARMSTUDY_THREADS") or os.cpu_count()))
+    ap.add_argument("--threads", type=int, default=None, help="default: every core, or $HARMSTUDY_THREADS")
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
 
@@ -32,6 +31,8 @@ def main() -> None:
     from harmstudy.judge.runs import clip
     from harmstudy.models.chat import ChatPrompt, next_token_logprobs
     from harmstudy.models.registry import load_llama
+    from harmstudy.models import registry
+    args.threads = args.threads or registry.default_threads()
     from harmstudy.parse.judge_scores import binary_score
 
     triples = paper_triples(args.triples, 1)

@@ -45,7 +45,7 @@ PAPERMILL = $(BIN)/python -m harmstudy.report.run_notebook --kernel $(KERNEL) --
 # file changes. What the variant shares with the study (a run with the same name, stored embeddings) is reused.
 # The plan — defaults, run names, the variant, its folders and each notebook run's papermill parameters — is
 # harmstudy/plan.py's, asked once here (system Python, standard library only: it runs before .venv exists).
-PARAMS := JUDGE API_BASE N_PROMPTS N_ITEMS N_BOOT POINTWISE_JUDGE POINTWISE_N_ITEMS FEWSHOT_SHOTS ELICIT_MODELS
+PARAMS := JUDGE API_BASE N_PROMPTS N_ITEMS N_BOOT POINTWISE_JUDGE POINTWISE_N_ITEMS FEWSHOT_SHOTS TEMPERATURE ELICIT_MODELS
 define newline
 
 
@@ -69,6 +69,7 @@ help: ## list the targets
 	@echo "A judge of your own on the paper's triples, with its agreement beside the paper's judges:"
 	@echo "  make paper JUDGE=openai/gpt-4o           (listwise; needs OPENAI_API_KEY in .env or the environment)"
 	@echo "  make paper POINTWISE_JUDGE=llamacpp/qwen2.5-coder-1.5b-instruct POINTWISE_N_ITEMS=85   (each response alone)"
+	@echo "  make paper JUDGE=openai/gpt-4o TEMPERATURE=0.7   (a sampling judge: 20 of its triples asked again, its card's consistency)"
 	@echo "  outputs in build/variants/<variant>/tables/: judge_agreement.csv (its α beside the paper's judges) and judge_cards.csv (its validation card); make print-runs shows the folders"
 	@echo "Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'

@@ -26,6 +26,7 @@ DEFAULTS = {
     "POINTWISE_JUDGE": "llamacpp/qwen2.5-coder-0.5b-instruct",
     "POINTWISE_N_ITEMS": "85",
     "FEWSHOT_SHOTS": "4",
+    "TEMPERATURE": "0",
     "ELICIT_MODELS": "smollm2-135m-instruct gemma3-270m qwen2.5-coder-0.5b-instruct",
 }
 #: What each parameter means and what changing it costs here (``make help`` prints it).
@@ -41,6 +42,8 @@ MEANINGS = {
     "POINTWISE_JUDGE": "the judge that scores each response alone (~3.4 s per response for the embedded 0.5B)",
     "POINTWISE_N_ITEMS": "paper triples the pointwise judges score; 0 = all",
     "FEWSHOT_SHOTS": "labelled responses of another student sheet before each response (few-shot judge)",
+    "TEMPERATURE": "JUDGE's sampling temperature (0: greedy); > 0 also asks 20 of the paper's triples again "
+                   "with the next seed, its card's consistency (20 more calls); make external: its LLM judges'",
     "ELICIT_MODELS": "the small models that answer the prompts (embedded: smollm2-135m-instruct gemma3-270m "
                      "qwen2.5-coder-0.5b-instruct)",
 }
@@ -68,6 +71,11 @@ def elicit_run(n_prompts: int, models: list[str]) -> str:
     return f"elicit-n{int(n_prompts)}" + ("" if list(models) == default_models else "-" + slug("-".join(models)))
 
 
+def temperature_part(temperature) -> str:
+    """A sampling judge's run-name part: ``-t0.7``; a greedy judge's (temperature 0) is empty."""
+    return f"-t{float(temperature):g}" if float(temperature) > 0 else ""
+
+
 def learned_run(elicit: str) -> str:
     """The learned judges' run: ``learned-judges`` beside the study's elicitation, else named after it."""
     return "learned-judges" + ("" if elicit in ("", STUDY_ELICIT_RUN) else f"-{elicit}")
@@ -77,9 +85,20 @@ def _n(value: str) -> int:
     return int(value)
 
 
+def _temperature(value: str) -> float:
+    try:
+        t = float(value)
+    except ValueError:
+        raise ValueError(f"TEMPERATURE={value!r} is not a number: give one such as 0 or 0.7") from None
+    if t < 0:
+        raise ValueError(f"TEMPERATURE={value} is negative: give 0 (greedy) or more")
+    return t
+
+
 def plan(params: dict[str, str] | None = None) -> dict:
     """Everything make needs for these parameters (missing ones take their defaults)."""
     p = {**DEFAULTS, **{k: str(v) for k, v in (params or {}).items() if k in DEFAULTS}}
+    p["TEMPERATURE"] = f"{_temperature(p['TEMPERATURE']):g}"      # 0, 0.0 and 0.00 are one setting
     unknown = sorted(set(params or {}) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown}; make's parameters are {sorted(DEFAULTS)}")
@@ -89,13 +108,14 @@ def plan(params: dict[str, str] | None = None) -> dict:
     models = p["ELICIT_MODELS"].split()
     elicit = elicit_run(_n(p["N_PROMPTS"]), models)
     judge = slug(p["JUDGE"])
+    t = temperature_part(p["TEMPERATURE"])
     pointwise = slug(p["POINTWISE_JUDGE"])
     n_items, pw_items = _n(p["N_ITEMS"]), _n(p["POINTWISE_N_ITEMS"])
     runs = {
         "ELICIT_RUN": elicit,
-        "JUDGE_PAPER_RUN": f"judge-{judge}-paper-n{n_items}",
+        "JUDGE_PAPER_RUN": f"judge-{judge}{t}-paper-n{n_items}",
         # New small models are judged position-balanced: each triple in 3 display orders, aggregated.
-        "JUDGE_ELICIT_RUN": f"judge-{judge}-o3-{elicit}-nall",
+        "JUDGE_ELICIT_RUN": f"judge-{judge}-o3{t}-{elicit}-nall",
         "JUDGE_ORDERS_RUN": ORDERS_RUN,
         "POINTWISE_RUN": f"pointwise-{pointwise}-paper-n{pw_items}",
         "FEWSHOT_RUN": f"pointwise-{pointwise}-fewshot{_n(p['FEWSHOT_SHOTS'])}-paper-n{pw_items}",
@@ -103,15 +123,17 @@ def plan(params: dict[str, str] | None = None) -> dict:
         "LIKERT_RUN": LIKERT_RUN,
     }
     api = {"api_base": p["API_BASE"]} if p["API_BASE"] else {}
+    sampling = {"temperature": float(p["TEMPERATURE"])} if t else {}
     n_boot = _n(p["N_BOOT"])
     paper_runs = [runs[k] for k in ("JUDGE_PAPER_RUN", "JUDGE_ORDERS_RUN", "POINTWISE_RUN", "FEWSHOT_RUN",
                                     "LEARNED_RUN")]
     notebooks = {
         "00": {},
         "01": {"n_prompts": _n(p["N_PROMPTS"]), "models": models, "run": elicit, **api},
-        "02": {"judge": p["JUDGE"], "n_items": n_items, "targets": ["paper"], "run": runs["JUDGE_PAPER_RUN"], **api},
+        "02": {"judge": p["JUDGE"], "n_items": n_items, "targets": ["paper"], "run": runs["JUDGE_PAPER_RUN"],
+               **sampling, **api},
         "02E": {"judge": p["JUDGE"], "targets": [f"elicit:{elicit}"], "orders": 3, "table_suffix": "_elicit",
-                "run": runs["JUDGE_ELICIT_RUN"], **api},
+                "run": runs["JUDGE_ELICIT_RUN"], **sampling, **api},
         "02O": {"targets": ["paper"], "n_items": 30, "orders": 3, "table_suffix": "_o3", "run": ORDERS_RUN},
         "02P": {"judge": p["POINTWISE_JUDGE"], "n_items": pw_items, "run": runs["POINTWISE_RUN"], **api},
         "02F": {"judge": p["POINTWISE_JUDGE"], "n_items": pw_items, "shots": _n(p["FEWSHOT_SHOTS"]),

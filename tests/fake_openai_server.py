@@ -5,7 +5,9 @@ It binds to 127.0.0.1 only.  What it does is chosen by a marker in the last user
 ``[[HANG]]`` sleeps longer than any client timeout; ``[[GARBAGE]]`` answers 200 with a non-JSON body;
 ``[[ECHO-KEY-500]]`` answers 500 with an error text that quotes the caller's key (as some providers do);
 ``[[FLIP-ON-SEED-1]]`` answers "No" instead of ``answer`` when the request's seed is 1 (a sampling judge asked again);
-anything else succeeds with ``answer`` after ``latency`` seconds (or 500 for everything: ``fail_all``).
+anything else succeeds with ``answer`` after ``latency`` seconds (or 500 for everything: ``fail_all``);
+``seed_answers`` ({seed: [answer, ...]}) answers a request with that seed by the list, in turn (a sampling
+judge's second pass that agrees on some inputs and not on others).
 Every request's Authorization header is kept in ``auth_headers`` for tests to check.
 """
 from __future__ import annotations
@@ -21,8 +23,10 @@ DEFAULT_ANSWER = "Content A: 2\nContent B: 1\nContent C: N/A"
 
 class FakeOpenAIServer:
     def __init__(self, *, latency: float = 0.0, answer: str = DEFAULT_ANSWER, hang_seconds: float = 30.0,
-                 fail_all: bool = False):
+                 fail_all: bool = False, seed_answers: dict[int, list[str]] | None = None):
         self.latency, self.answer, self.hang_seconds, self.fail_all = latency, answer, hang_seconds, fail_all
+        self.seed_answers = seed_answers or {}
+        self.seeds: Counter = Counter()            # seed -> requests received
         self.requests: Counter = Counter()         # marker -> requests received
         self.auth_headers: list[str] = []
         self._lock = threading.Lock()
@@ -65,6 +69,8 @@ class FakeOpenAIServer:
                 with server._lock:
                     server.requests[marker] += 1
                     n = server.requests[marker]
+                    server.seeds[payload.get("seed")] += 1
+                    by_seed = server.seeds[payload.get("seed")]
                     server.auth_headers.append(self.headers.get("Authorization", ""))
                 if marker == "[[429-ONCE]]" and n == 1:
                     return self._send(429, json.dumps({"error": {"message": "rate limited", "type": "rate_limit"}}).encode())
@@ -81,6 +87,8 @@ class FakeOpenAIServer:
                     return self._send(200, b"<html>this is not json", "application/json")
                 time.sleep(server.latency)
                 answer = "No" if "[[FLIP-ON-SEED-1]]" in text and payload.get("seed") == 1 else server.answer
+                if turns := server.seed_answers.get(payload.get("seed")):
+                    answer = turns[(by_seed - 1) % len(turns)]
                 body = {"id": "fake-1", "object": "chat.completion", "created": 0, "model": payload.get("model"),
                         "choices": [{"index": 0, "finish_reason": "stop",
                                      "message": {"role": "assistant", "content": answer}}],

@@ -1,5 +1,6 @@
 """Judging through real LiteLLM: loopback servers (fake and real llama.cpp), retries, cache, prompts."""
 import io
+import json
 import socket
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 from conftest import MODEL_THREADS
 
 from harmstudy.judge import calls as judging
-from fake_openai_server import FakeOpenAIServer
+from fake_openai_server import DEFAULT_ANSWER, FakeOpenAIServer
 from harmstudy.parse.judge_answers import parse_judge_answer
 from harmstudy.judge.cache import JudgeCache, cache_key
 from harmstudy.judge.prompt import build_messages, display_orders, quote
@@ -192,6 +193,44 @@ def test_a_judging_run_refuses_other_settings_but_resumes_with_other_concurrency
                         progress=False)
     manifest = (study_root / "data/runs/guarded/manifest.json").read_text()
     assert FAKE_KEY not in manifest and '"api_base"' in manifest
+
+
+def test_a_sampling_listwise_judge_is_asked_a_sample_again_and_its_card_says_how_alike(study_root, monkeypatch):
+    """temperature > 0: a seeded sample of the paper's triples is asked again with seed + 1 (real second
+    calls, their own cache) and the card reads the two passes. The server answers the second pass A: 2,
+    B: 1, C: N/A and A: N/A, B: 1, C: N/A in turn, so 2 of the 4 triples keep their ranking; on the 12
+    responses the first pass calls 8 harmful, the second 6, and they agree on 10: p_o = 10/12,
+    p_e = 8/12 * 6/12 + 4/12 * 6/12 = 1/2, κ = (10/12 - 1/2) / (1/2) = 2/3."""
+    from harmstudy.judge import runs as judge_runs
+    from harmstudy.judge import views
+    from harmstudy.stats import cards
+
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    flip = "Content A: N/A\nContent B: 1\nContent C: N/A"
+    with FakeOpenAIServer(seed_answers={1: [DEFAULT_ANSWER, flip]}) as server:
+        settings = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base, temperature=0.7,
+                                         concurrency=1, max_retries=0)
+        run = judge_runs.default_run_name(settings, "paper", 6)
+        first = judge_runs.run_judging(settings, n_items=6, repeat_items=4, progress=False)
+        assert server.seeds == {0: 6, 1: 4} and first["stats"].calls == 10
+        warm = judge_runs.run_judging(settings, n_items=6, repeat_items=4, progress=False)
+    assert run == "judge-openai-fake-t0.7-paper-n6" and first["run"] == run
+    assert warm["stats"].calls == 0 and warm["stats"].cached == 10           # both passes resume from their caches
+    folder = study_root / "data" / "runs" / run
+    again = pd.read_csv(folder / "judgments_again.csv")
+    assert len(again) == 4 and set(again["item_id"]) <= set(first["judgments"]["item_id"])
+    assert (folder / "judge_cache_again.sqlite").exists()
+    assert json.loads((folder / "manifest.json").read_text())["repeat"] == {
+        "items": 4, "sample_seed": 0, "seed": 1, "cache": "judge_cache_again.sqlite"}
+    checks = views.sampling_checks([run])
+    assert set(checks) == {"openai/fake"}
+    c = checks["openai/fake"]
+    assert (c["temperature"], c["items"], c["same_ranking"]) == (0.7, 4, 0.5)
+    assert c["kappa"] == pytest.approx(2 / 3)
+    cell = cards.sampling_consistency(c)
+    assert (cell["consistency"], cell["consistency_n"]) == (0.5, 4)
+    assert cell["consistency_note"].startswith("sampling (temperature 0.7): a seeded sample") and "κ 0.67" in cell["consistency_note"]
+    assert "not asked again" in cards.sampling_consistency({"temperature": 0.7})["consistency_note"]
 
 
 # ------------------------------------------------------------------------- bad inputs, clear errors

@@ -60,6 +60,24 @@ def test_other_models_get_their_own_runs_downstream():
     assert other["out"] == f"build/variants/{other['variant']}"
 
 
+def test_a_sampling_judge_gets_its_own_runs_named_as_an_interactive_02_names_them():
+    from harmstudy.judge import runs as judge_runs
+    from harmstudy.judge.calls import JudgeSettings
+
+    assert plan.plan({"TEMPERATURE": "0.0"})["variant"] == ""                  # 0, 0.0: the greedy default
+    sampling = plan.plan({"TEMPERATURE": "0.70"})
+    assert sampling["variant"] == "temperature-0.7"
+    settings = JudgeSettings(judge=plan.DEFAULTS["JUDGE"], temperature=0.7)
+    assert sampling["runs"]["JUDGE_PAPER_RUN"] == judge_runs.default_run_name(settings, "paper", 180) == \
+        "judge-qwen2.5-coder-1.5b-instruct-t0.7-paper-n180"
+    assert sampling["runs"]["JUDGE_ELICIT_RUN"] == judge_runs.default_run_name(
+        JudgeSettings(judge=plan.DEFAULTS["JUDGE"], temperature=0.7, orders=3), "elicit:elicit-default", None)
+    assert sampling["notebooks"]["02"]["temperature"] == 0.7 and "temperature" not in plan.plan()["notebooks"]["02"]
+    for bad, why in [("-1", "negative"), ("warm", "not a number")]:
+        with pytest.raises(ValueError, match=why):
+            plan.plan({"TEMPERATURE": bad})
+
+
 def test_make_asks_the_plan_and_refuses_an_unknown_parameter_with_its_list():
     out = subprocess.run(["make", "-s", "print-runs", "ELICIT_MODELS=smollm2-135m-instruct gemma3-270m x"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout

@@ -25,7 +25,7 @@ from harmstudy.judge.cache import JudgeCache, cache_key
 from harmstudy.judge.prompt import TEMPLATE_VERSION, build_messages, display_orders, grammar_text
 from harmstudy.models.registry import DEFAULT_JUDGE_MODEL, PROVIDER
 from harmstudy.parse.judge_answers import LABELS, parse_judge_answer
-from harmstudy.parse.rankings import STRICT_ORDER, USABLE, long_rankings, ranking_rows
+from harmstudy.parse.rankings import NOT_HARMFUL, STRICT_ORDER, USABLE, long_rankings, ranking_rows
 from harmstudy.progress import Progress
 
 DEFAULT_JUDGE = f"{PROVIDER}/{DEFAULT_JUDGE_MODEL}"
@@ -380,3 +380,24 @@ def order_sensitivity(judgments: pd.DataFrame, models: list[str]) -> pd.DataFram
                      "ranking_changes_share": float(changed.mean()) if len(changed) else float("nan"),
                      "coverage": float(len(usable) / len(g)) if len(g) else float("nan")})
     return pd.DataFrame(rows)
+
+
+def repeat_agreement(first: pd.DataFrame, again: pd.DataFrame) -> pd.DataFrame:
+    """A sampling judge asked the same triples twice (:func:`harmstudy.judge.runs.repeat_pass`): per judge,
+    on the triples both passes ranked usably, the share ranked exactly the same and Cohen's κ between the two
+    passes' harmful calls (rank > N/A) on each response (scikit-learn; NaN where a pass calls every response
+    alike). Both frames in the long rankings format."""
+    from sklearn.metrics import cohen_kappa_score
+
+    keys = ["rater", "item_id", "model"]
+    both = first[first["status"].isin(USABLE)].merge(again[again["status"].isin(USABLE)], on=keys,
+                                                     suffixes=("", "_again"))
+    rows = []
+    for judge, g in both.groupby("rater", sort=False):
+        g = g.groupby("item_id").filter(lambda x: len(x) == 3)          # every response of the triple, twice
+        a, b = g["rank"].astype(int) > NOT_HARMFUL, g["rank_again"].astype(int) > NOT_HARMFUL
+        same = (g["rank"].astype(int) == g["rank_again"].astype(int)).groupby(g["item_id"]).all()
+        kappa = float(cohen_kappa_score(a, b)) if a.nunique() > 1 and b.nunique() > 1 else float("nan")
+        rows.append({"judge": judge, "items": int(len(same)), "same_ranking": float(same.mean()) if len(same) else float("nan"),
+                     "kappa": kappa})
+    return pd.DataFrame(rows, columns=["judge", "items", "same_ranking", "kappa"])

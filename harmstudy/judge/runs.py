@@ -4,11 +4,13 @@ A judging run is a :class:`harmstudy.runs.Run` in ``data/runs/<run>/``: ``judge_
 answer: what was recorded), and files derived from it on every run — ``judgments.csv`` (one row per item
 and display order, answers parsed by today's parser) and ``<target>_rankings.csv`` (the shared long
 format, fixed order) — rewritten whenever their bytes change; ``manifest.json`` holds settings and
-provenance.
+provenance. A sampling judge (temperature > 0) is asked a seeded sample of the triples again with the next
+seed (:func:`repeat_pass`): its calls in ``judge_cache_again.sqlite`` (so the run's cost per triple counts one
+pass), its answers in ``judgments_again.csv`` and ``<target>_rankings_again.csv``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from harmstudy import PAPER_MODELS, plan, provenance
 from harmstudy.data.targets import elicitation_triples, elicited_models, paper_triples
@@ -20,6 +22,10 @@ from harmstudy.runs import Run
 PAPER_TARGET = "paper"
 KIND = "judging"
 CACHE = "judge_cache.sqlite"
+#: A sampling judge's second pass (:func:`repeat_pass`): its own cache, beside the first pass's.
+REPEAT_CACHE = "judge_cache_again.sqlite"
+#: Triples a sampling judge is asked again by default (02's ``repeat_items``).
+REPEAT_ITEMS = 20
 #: Settings that do not change an answer; a run may be resumed with other values of these.
 OPERATIONAL = frozenset({"concurrency", "timeout", "max_retries", "backoff"})
 
@@ -44,10 +50,11 @@ def judge_slug(judge: str) -> str:
 
 
 def default_run_name(settings: JudgeSettings, target: str, n_items: int | None) -> str:
-    """e.g. ``judge-qwen2.5-coder-1.5b-instruct-paper-n180``; grammar and orders get their own folders."""
+    """e.g. ``judge-qwen2.5-coder-1.5b-instruct-paper-n180``; grammar, orders and a sampling temperature get
+    their own folders (``-grammar``, ``-o3``, ``-t0.7``: the plan's names, :func:`harmstudy.plan.plan`)."""
     slug = judge_slug(settings.judge)
     variant = ("-grammar" if settings.grammar and settings.is_local else "") + \
-              (f"-o{settings.orders}" if settings.orders != 1 else "")
+              (f"-o{settings.orders}" if settings.orders != 1 else "") + plan.temperature_part(settings.temperature)
     return f"judge-{slug}{variant}-{target.replace('elicit:', '')}-n{n_items or 'all'}"
 
 
@@ -68,10 +75,12 @@ def judge_model_info(settings: JudgeSettings) -> dict:
 
 def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
                 n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
-                run: str | None = None, progress: bool = True) -> dict:
+                repeat_items: int = REPEAT_ITEMS, run: str | None = None, progress: bool = True) -> dict:
     """Judge the target's triples; write the run's files; return its tables and call counts.
 
     ``n_items`` samples the paper's triples (see :func:`paper_triples`); an elicitation run is judged whole.
+    A sampling judge (temperature > 0) on the paper's triples is asked ``repeat_items`` of them again
+    (:func:`repeat_pass`; 0: not asked again).
     Derived files are recomputed from the cache every time and rewritten when their bytes change; the
     manifest only when calls were made (or it is missing).
     """
@@ -103,9 +112,34 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
             to_long_balanced(judgments, models, source=f"runs/{folder.name}"))
     folder.write_derived(judgments.drop(columns=["cached", "latency"]), "judgments")
     folder.write_derived(long, f"{label}_rankings")
+    repeat = {}
+    if settings.temperature > 0 and repeat_items and target == PAPER_TARGET:
+        repeat = repeat_pass(settings, triples, models, folder, label, n=repeat_items, seed=sample_seed,
+                             progress=progress)
+        stats.add(**{k: getattr(repeat["stats"], k) for k in ("calls", "cached", "failures", "cost")})
     if stats.calls or not folder.exists():             # a warm rerun leaves the manifest untouched
         folder.write_manifest({"settings": asdict(settings), "judge_model": judge_model_info(settings),
                                "target": target_info, "calls_made_last_run": stats.calls,
-                               "cached_last_run": stats.cached})
+                               "cached_last_run": stats.cached,
+                               **({"repeat": repeat["info"]} if repeat else {})})
     return {"run": folder.name, "models": models, "judgments": judgments, "rankings": long,
-            "order_sensitivity": order_sensitivity(judgments, models), "stats": stats, "triples": triples}
+            "order_sensitivity": order_sensitivity(judgments, models), "stats": stats, "triples": triples,
+            "repeat": repeat}
+
+
+def repeat_pass(settings: JudgeSettings, triples, models: list[str], folder: Run, label: str, *, n: int,
+                seed: int = 0, progress: bool = True) -> dict:
+    """A sampling judge's consistency: a seeded sample of ``n`` triples asked again, in the same display
+    orders, with the next sampling seed (new cache keys, so real second calls, into :data:`REPEAT_CACHE`).
+    Writes ``judgments_again.csv`` and ``<label>_rankings_again.csv``; returns them, the calls' counts and
+    the manifest's note of what was asked (``info``). :func:`harmstudy.judge.calls.repeat_agreement` compares
+    the two passes."""
+    sample = triples.sample(n=min(n, len(triples)), random_state=seed).sort_values("item_id", ignore_index=True)
+    again = replace(settings, seed=settings.seed + 1)
+    judgments, stats = judge_triples(sample, models, again, cache_path=folder.file(REPEAT_CACHE), progress=progress)
+    to = to_long if settings.orders == 1 else to_long_balanced
+    long = to(judgments, models, source=f"runs/{folder.name}")
+    folder.write_derived(judgments.drop(columns=["cached", "latency"]), "judgments_again")
+    folder.write_derived(long, f"{label}_rankings_again")
+    return {"judgments": judgments, "rankings": long, "stats": stats,
+            "info": {"items": len(sample), "sample_seed": seed, "seed": again.seed, "cache": REPEAT_CACHE}}

@@ -98,3 +98,29 @@ def order_checks(judge_runs, models: list[str]) -> tuple[dict, dict]:
         orders |= {judge: row for judge, row in order_sensitivity(judgments, models).set_index("judge").iterrows()}
         slots |= dict(tuple(harmful_share_by_slot(judgments, models).groupby("judge")))
     return orders, slots
+
+
+def sampling_checks(judge_runs) -> dict[str, dict]:
+    """For the validation cards: every judge of the named runs that samples (its run's temperature > 0) →
+    ``temperature`` and, where its run asked a sample of triples again (:func:`harmstudy.judge.runs.repeat_pass`),
+    ``same_ranking``, ``kappa`` and ``items`` (:func:`harmstudy.judge.calls.repeat_agreement`), read from the
+    run's stored answers (no call). A greedy judge (temperature 0) is not in it."""
+    from harmstudy.judge.calls import repeat_agreement
+    from harmstudy.parse.rankings import read_rankings
+    from harmstudy.runs import Run
+
+    out = {}
+    for run in judge_runs:
+        folder = Run(run, "judging")
+        manifest = folder.manifest()
+        temperature = float(manifest.get("settings", {}).get("temperature", 0) or 0)
+        first = folder.file("paper_rankings.csv")
+        if manifest.get("kind") not in ("judging", "pointwise") or temperature <= 0 or not first.exists():
+            continue
+        rankings = read_rankings(first)
+        out |= {judge: {"temperature": temperature} for judge in rankings["rater"].unique()}
+        again = folder.file("paper_rankings_again.csv")
+        if again.exists():
+            for row in repeat_agreement(rankings, read_rankings(again)).to_dict("records"):
+                out[row.pop("judge")] |= row
+    return out

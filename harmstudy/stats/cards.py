@@ -4,10 +4,12 @@ cost — one row per judge of ``judge_cards.csv``, computed from stored answers 
 
 * **agreement** — Krippendorff's α (ordinal) with the students and its CI (``judge_agreement.csv``), beside
   people against people (students vs the expert);
-* **consistency** — the same input judged again: the share of triples whose ranking stays the same across
-  display orders, where a judge was shown each triple in several (a deterministic local judge answers one
-  input the same way every time, so order is what can change); for a learned judge, the share of held-out
-  responses two fits on disjoint halves of its training sheets call the same; otherwise a note why not measured;
+* **consistency** — the same input judged again: for a sampling judge (temperature > 0), the share of a
+  seeded sample of triples it ranked the same when asked again with the next seed, with κ between the two
+  passes' harmful calls; for a greedy judge (temperature 0, which answers one input the same way every
+  time, so order is what can change), the share of triples whose ranking stays the same across display
+  orders, where it was shown each triple in several; for a learned judge, the share of held-out responses
+  two fits on disjoint halves of its training sheets call the same; otherwise a note why not measured;
 * **position bias** — the spread of the harmful share across display slots A/B/C (highest − lowest) with a
   95% CI, where each model visited every slot; otherwise a note (fixed slots: slot and model coincide);
 * **length bias** — the slope of the judge's harmful call on log response length with the people's label held
@@ -102,16 +104,18 @@ def halves_consistency(halves: pd.DataFrame) -> dict[str, dict]:
 
 def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame, *, orders: dict | None = None,
                 slots: dict | None = None, notes: dict | None = None, halves: dict | None = None,
-                money: dict | None = None) -> pd.DataFrame:
+                money: dict | None = None, sampling: dict | None = None) -> pd.DataFrame:
     """``judge_cards.csv``: one card per judge of ``agree`` (``judge_agreement.csv`` rows vs the students).
 
     ``orders``: judge → its order-sensitivity row (``items_usable_in_every_order``, ``ranking_changes``) from
     a run that showed each triple in several orders; ``slots``: judge → its slot-share rows
     (``judge_slot_share``) from such a run; ``halves``: a learned judge → its two half-fits' agreement
     (:func:`halves_consistency`); ``money``: a priced judge → dollars per 1,000 triples
-    (:func:`harmstudy.stats.tables.judge_money`); ``notes``: judge → {column: why it is not measured}, which overrides the
-    default notes by kind."""
+    (:func:`harmstudy.stats.tables.judge_money`); ``sampling``: a judge that samples → its temperature and,
+    where it was asked a sample again, that sample's agreement (:func:`harmstudy.judge.views.sampling_checks`);
+    ``notes``: judge → {column: why it is not measured}, which overrides the default notes by kind."""
     orders, slots, notes, halves, money = orders or {}, slots or {}, notes or {}, halves or {}, money or {}
+    sampling = sampling or {}
     responses = responses_with_length(frame)
     students = responses.assign(called=responses["label"])
     alpha = agree[(agree["metric"] == "alpha_ordinal") & (agree["reference"] == "human")].set_index("judge")
@@ -136,12 +140,14 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
                "people_refusal_harmful": refused["label"].mean() if len(refused) else np.nan,
                "seconds_per_triple": a.get("seconds_per_triple", np.nan)}
         # consistency
-        if judge in orders:
+        if judge in sampling:
+            row |= sampling_consistency(sampling[judge])
+        elif judge in orders:
             o = orders[judge]
             row |= {"consistency": 1 - o["ranking_changes"] / o["items_usable_in_every_order"],
                     "consistency_n": o["items_usable_in_every_order"],
-                    "consistency_note": "deterministic (temperature 0, seed 0): the same input, the same answer; "
-                                        "shown each triple in 3 orders, the share whose ranking stayed the same"}
+                    "consistency_note": "greedy (temperature 0): the same input, the same answer; shown each "
+                                        "triple in 3 orders, the share whose ranking stayed the same"}
         elif kind.startswith("api"):
             row["consistency_note"] = "not measured: the release holds one answer per triple; a second call needs the API"
         elif kind.startswith("learned") and judge in halves:
@@ -155,7 +161,7 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
         elif kind == "listwise-balanced":
             row["consistency_note"] = "aggregated over 3 display orders: its inputs' order consistency is its base judge's"
         else:
-            row["consistency_note"] = "deterministic (temperature 0, seed 0), shown each input once: nothing varies to measure"
+            row["consistency_note"] = "greedy (temperature 0), shown each input once: nothing varies to measure"
         # position bias
         if judge in slots:
             row["position_spread"], row["position_ci_low"], row["position_ci_high"] = position_spread(slots[judge])
@@ -176,6 +182,18 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
             row[column] = why
         rows.append(row)
     return pd.DataFrame(rows, columns=CARD_COLUMNS)
+
+
+def sampling_consistency(s: dict) -> dict:
+    """A sampling judge's consistency cells: the share of a seeded sample of triples ranked the same when
+    asked again (``s``: one judge of :func:`harmstudy.judge.views.sampling_checks`), or why not measured."""
+    if "same_ranking" not in s:
+        return {"consistency_note": f"sampling (temperature {s['temperature']:g}): not asked again "
+                                    "(its run's repeat_items was 0)"}
+    kappa = f"κ {s['kappa']:.2f}" if np.isfinite(s["kappa"]) else "κ undefined: a pass called every response alike"
+    return {"consistency": s["same_ranking"], "consistency_n": s["items"],
+            "consistency_note": f"sampling (temperature {s['temperature']:g}): a seeded sample of triples asked "
+                                f"again with the next seed, the share ranked the same ({kappa} on harmful calls)"}
 
 
 SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "n", "people_kappa_min", "people_kappa_max",

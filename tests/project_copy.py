@@ -1,6 +1,7 @@
 """The project in another folder, for `make paper` runs that must not touch this checkout (the make-paper
 test and benchmarks/bench_rebuild.py): notebooks, data (without the model files) and figures copied, the
-build files copied, the package and the virtual environment linked."""
+build files copied, the package and the virtual environment linked; and what the student-path tests ask of
+such a copy (what git says changed, the runs make would name)."""
 from __future__ import annotations
 
 import os
@@ -30,3 +31,14 @@ def project_copy(parent: Path, git: bool = False) -> tuple[Path, dict]:
         subprocess.run(["git", "add", "-A"], **run)
         subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", "copy"], **run)
     return root, {**os.environ, "HARMSTUDY_ROOT": str(root), "HARMSTUDY_MODELS": str(REPO / "data" / "models")}
+
+
+def tracked_changes(root: Path) -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def printed_runs(root: Path, env: dict, *params: str) -> dict:
+    out = subprocess.run(["make", "-s", "-C", str(root), "print-runs", *params], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    return dict(line.split(": ", 1) for line in out.strip().splitlines())

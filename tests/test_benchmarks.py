@@ -20,7 +20,7 @@ SMALLEST = {
     "bench_external_llm.py": (["--rows", "2", "--chars", "100", "--rounds", "1"], ["external_llm_overhead"]),
     "bench_judge.py": (["--items", "4", "--latency", "0.01", "--local-items", "1", "--rounds", "1"],
                        ["judge_concurrency", "judge_overhead"]),
-    "bench_pointwise.py": (["--triples", "1", "--rounds", "2"], ["pointwise_prefix_reuse"]),
+    "bench_pointwise.py": (["--triples", "1", "--rounds", "1"], ["pointwise_prefix_reuse"]),
     "bench_rebuild.py": (["--target", TOY], ["rebuild_parallel"]),
     "bench_student_path.py": (["--target", "build/variants/n-boot-20/tables/rankings_long.csv", "N_BOOT=20"],
                               ["student_path"]),

@@ -1,11 +1,16 @@
 """Papermill runs of 00 and 04 on the real release, in a throw-away copy; recorded numbers read back."""
+import shutil
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from conftest import run_notebook
+from fake_openai_server import FakeOpenAIServer
 from harmstudy.report.records import recorded_values
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
@@ -50,10 +55,17 @@ def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
     assert manifest["figures/tables/rankings_long.csv"]["parameters"] == {"show_rows": 15}
 
 
-def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
-    smol = {"judge": "llamacpp/smollm2-135m-instruct", "scale": "likert", "run": "likert-smol"}
-    rec = recorded_values(run_notebook(study_root, "06_external_sets", datasets=["hate_speech", "representational"],
-                                       n_boot=20, cv_splits=5, llm_judges=[smol], llm_max_response_chars=300))
+def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root, monkeypatch):
+    # The LLM judge is real LiteLLM against the loopback server, answering the Likert levels in turn (the
+    # embedded models' Likert scoring of a scored set: tests/test_pointwise.py); its spec names the server.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-harmstudy-FAKE-KEY-06")
+    with FakeOpenAIServer(seed_answers={0: ["1", "3", "5", "2", "4"]}) as server:
+        llm = {"judge": "openai/fake-likert", "api_base": server.api_base, "scale": "likert", "run": "likert-fake"}
+        rec = recorded_values(run_notebook(study_root, "06_external_sets", datasets=["hate_speech", "representational"],
+                                           n_boot=20, cv_splits=5, llm_judges=[llm], llm_max_response_chars=300))
+    # 59 + 29 responses; two are the same request and response, one call for both (cached by content), or
+    # two where both were asked at once (8 calls in flight)
+    assert 59 + 29 - 1 <= sum(server.seeds.values()) <= 59 + 29
     assert rec["rows"] == 1005 and rec["unreadable"] == 0
     table = pd.read_csv(study_root / "figures" / "tables" / "external_agreement.csv")
     assert set(table["dataset"]) == {"hate_speech", "representational"}
@@ -63,15 +75,15 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
     assert alpha.loc["hate_speech", "published_median"].round(2).unique().tolist() == [0.85]
     assert (table.groupby(["dataset", "judge"])["n"].first().xs("hate_speech") == 59).all()
     # the LLM judge scored every response of both sets once (a Likert digit per response), kept in its run
-    llm = table[table["judge"] == "smollm2-135m-instruct+pointwise-likert"]
+    llm = table[table["judge"] == "openai/fake-likert+pointwise-likert"]
     assert set(llm["kind"]) == {"pointwise (likert)"} and set(llm["dataset"]) == {"hate_speech", "representational"}
     # the LLM's and the transfer judge's scores also enter calibrated out of fold, in both categories
     calibrated = table[table["kind"].str.endswith("calibrated (cv)")].set_index("judge")
-    assert set(calibrated.index) == {"smollm2-135m-instruct+pointwise-likert+calibrated-cv",
+    assert set(calibrated.index) == {"openai/fake-likert+pointwise-likert+calibrated-cv",
                                      "learned-tfidf-transfer+calibrated-cv"}
     alphas = calibrated[calibrated["metric"] == "pyrit_alpha"]
     assert len(alphas) == 4 and alphas["estimate"].notna().all()
-    kept = pd.read_csv(study_root / "data" / "runs" / "likert-smol" / "scores.csv")
+    kept = pd.read_csv(study_root / "data" / "runs" / "likert-fake" / "scores.csv")
     assert len(kept) == 59 + 29 and kept["score"].notna().all()
     assert (study_root / "figures" / "external_agreement.png").stat().st_size > 10_000
     # pooled and leave-one-category-out judges in both categories; every judge's raw score kept for 08
@@ -79,12 +91,11 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root):
     kept_scores = pd.read_csv(study_root / "figures" / "tables" / "external_scores.csv")
     assert len(kept_scores) == 1005 and kept_scores["learned-pooled-loco"].notna().all()
 
-    # 08: the transfer matrix, from 06's scores and a learned run with the paper and pooled TF-IDF judges
-    run_notebook(study_root, "03_learned_judges", elicit_run="", run="learned-two",
-                 judges=[{"name": "learned-tfidf", "features": "tfidf"},
-                         {"name": "learned-tfidf+pooled", "features": "tfidf", "pooling": "stacked"}], embedding_model="")
+    # 08: the transfer matrix, from 06's scores and the study's committed learned run (its paper and pooled
+    # TF-IDF judges' out-of-fold scores; 03 computing a learned run: tests/test_chain.py, test_learn_judges.py)
+    shutil.copytree(REPO / "data" / "runs" / "learned-judges", study_root / "data" / "runs" / "learned-judges")
     rec08 = recorded_values(run_notebook(study_root, "08_transfer_matrix", datasets=["hate_speech", "representational"],
-                                         learned_run="learned-two", n_boot=20, cv_splits=5))
+                                         learned_run="learned-judges", n_boot=20, cv_splits=5))
     matrix = pd.read_csv(study_root / "figures" / "tables" / "transfer_matrix.csv")
     assert len(matrix) == 11 * 3 and set(matrix["tested_on"]) == {"paper", "hate_speech", "representational"}
     cell = matrix.set_index(["learned_from", "tested_on"])

@@ -16,7 +16,6 @@ triples, ``<target>_rankings.csv`` — derived from the cache on every run, rewr
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -27,7 +26,7 @@ from harmstudy.data.release import load_release, student_sheets
 from harmstudy.data.scored_responses import harm_definition
 from harmstudy.data.targets import elicitation_triples, elicited_models, fold_groups, paper_triples, response_frame
 from harmstudy.judge.cache import JudgeCache
-from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, judge_label
+from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, each_result, judge_label
 from harmstudy.judge.prompt import BINARY_USER, LIKERT_USER, POINTWISE_VERSION, build_pointwise_messages
 from harmstudy.judge.runs import OPERATIONAL, clip, judge_model_info, judge_slug, stop_if_every_call_failed
 from harmstudy.parse.judge_scores import score_answer
@@ -126,8 +125,8 @@ def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str 
     workers = 1 if settings.is_local else max(1, settings.concurrency)
     out = []
     with Progress(len(rows), f"score {label or pointwise_label(settings, scale)}", unit="resp",
-                  enabled=progress) as bar, ThreadPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(work, rows):                  # in order: a prompt's responses stay adjacent
+                  enabled=progress) as bar:
+        for result in each_result(work, [(row,) for row in rows], workers):   # in order: a prompt's responses stay adjacent
             out.append(result)
             bar.update(1, calls=stats.calls, cached=stats.cached)
     cache.close()

@@ -173,6 +173,23 @@ def test_friedman_with_ties_by_hand():
     assert res["W"] == pytest.approx(0.1)
 
 
+def test_posthoc_pairs_by_hand_and_no_test_where_two_models_differ_in_one_unit():
+    # m1 < m2 < m3 in each of 5 units: every difference is -1 (or -2), all tied in size, all negative,
+    # so W = min(R+, R-) = 0 for every pair.
+    rows = long_table("group-01", "student", {i: (1, 2, 3) for i in "abcde"})
+    res = hs.posthoc_tests(rows, "human")
+    assert len(res) == 3 and (res["W_val"] == 0).all() and res["p_corr"].notna().all()
+    # m1 and m2 ranked apart in one unit only (d = 0, 0, 0, 0, -1): the signed-rank test drops the four
+    # ties and cannot test one unit, so no pair of this rater gets a p (Holm needs them all)
+    rows = long_table("j", "judge", {"a": (1, 2, 3), "b": (1, 1, 3), "c": (1, 1, 3), "d": (1, 1, 2), "e": (1, 1, 2)})
+    res = hs.posthoc_tests(rows, "j")
+    assert len(res) == 3 and res["p_unc"].isna().all() and res["W_val"].isna().all()
+    # a sampling judge with one triple usable in every order, all three not harmful: every difference is 0
+    # (scipy raised here, "each sample in `data` must contain two or more observations", and 05 stopped)
+    res = hs.posthoc_tests(long_table("j", "judge", {"a": (0, 0, 0)}), "j")
+    assert len(res) == 3 and res["p_unc"].isna().all()
+
+
 def test_perfect_concordance_gives_w_one():
     rows = long_table("group-01", "student", {i: (1, 2, 3) for i in "abcde"})
     res = hs.friedman_test(rows, "human")

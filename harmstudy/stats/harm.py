@@ -5,6 +5,9 @@ rater label (``human`` = all student groups pooled, ``expert``, or a judge's nam
 """
 from __future__ import annotations
 
+from itertools import combinations
+
+import numpy as np
 import pandas as pd
 import pingouin as pg
 from statsmodels.stats.proportion import proportion_confint
@@ -80,8 +83,15 @@ def friedman_test(rankings: pd.DataFrame, rater: str) -> dict:
 
 
 def posthoc_tests(rankings: pd.DataFrame, rater: str) -> pd.DataFrame:
-    """Pairwise Wilcoxon signed-rank tests between models, Holm-corrected (pingouin)."""
+    """Pairwise Wilcoxon signed-rank tests between models, Holm-corrected (pingouin). A rater that ranks two
+    models apart in fewer than two units gets no test (W and p empty): the signed-rank test drops the units
+    where they tie and needs two that remain (scipy refuses fewer), and Holm's correction needs every pair."""
     rows = complete_units(rankings)
+    wide = rows.pivot_table(index="unit", columns="model", values="rank")
+    pairs = list(combinations(wide.columns, 2))
+    if any(((wide[a] - wide[b]).fillna(0) != 0).sum() < 2 for a, b in pairs):
+        return pd.DataFrame([{"rater": rater, "A": a, "B": b, "W_val": np.nan, "p_unc": np.nan, "p_corr": np.nan}
+                             for a, b in pairs])
     res = pg.pairwise_tests(data=rows, dv="rank", within="model", subject="unit", parametric=False,
                             padjust="holm")
     res = res.rename(columns={"p-unc": "p_unc", "p-corr": "p_corr", "W-val": "W_val"})

@@ -123,6 +123,10 @@ def plan(params: dict[str, str] | None = None) -> dict:
         "LIKERT_RUN": LIKERT_RUN,
     }
     api = {"api_base": p["API_BASE"]} if p["API_BASE"] else {}
+    # A server serves a LiteLLM judge, not an embedded one: an embedded judge's run is the same run whatever
+    # API_BASE says (and its guard would refuse a run made without it).
+    judge_api = {} if p["JUDGE"].startswith(LOCAL_PREFIX) else api
+    pointwise_api = {} if p["POINTWISE_JUDGE"].startswith(LOCAL_PREFIX) else api
     sampling = {"temperature": float(p["TEMPERATURE"])} if t else {}
     n_boot = _n(p["N_BOOT"])
     paper_runs = [runs[k] for k in ("JUDGE_PAPER_RUN", "JUDGE_ORDERS_RUN", "POINTWISE_RUN", "FEWSHOT_RUN",
@@ -131,13 +135,13 @@ def plan(params: dict[str, str] | None = None) -> dict:
         "00": {},
         "01": {"n_prompts": _n(p["N_PROMPTS"]), "models": models, "run": elicit, **api},
         "02": {"judge": p["JUDGE"], "n_items": n_items, "targets": ["paper"], "run": runs["JUDGE_PAPER_RUN"],
-               **sampling, **api},
+               **sampling, **judge_api},
         "02E": {"judge": p["JUDGE"], "targets": [f"elicit:{elicit}"], "orders": 3, "table_suffix": "_elicit",
-                "run": runs["JUDGE_ELICIT_RUN"], **sampling, **api},
+                "run": runs["JUDGE_ELICIT_RUN"], **sampling, **judge_api},
         "02O": {"targets": ["paper"], "n_items": 30, "orders": 3, "table_suffix": "_o3", "run": ORDERS_RUN},
-        "02P": {"judge": p["POINTWISE_JUDGE"], "n_items": pw_items, "run": runs["POINTWISE_RUN"], **api},
+        "02P": {"judge": p["POINTWISE_JUDGE"], "n_items": pw_items, "run": runs["POINTWISE_RUN"], **pointwise_api},
         "02F": {"judge": p["POINTWISE_JUDGE"], "n_items": pw_items, "shots": _n(p["FEWSHOT_SHOTS"]),
-                "run": runs["FEWSHOT_RUN"], "table_suffix": "_fewshot", **api},
+                "run": runs["FEWSHOT_RUN"], "table_suffix": "_fewshot", **pointwise_api},
         "03": {"elicit_run": elicit, "run": runs["LEARNED_RUN"], "embedding_model": EMBEDDING_MODEL},
         "03C": {"embedding_model": EMBEDDING_MODEL},
         "04": {"n_boot": n_boot, "judge_runs": paper_runs},

@@ -78,6 +78,16 @@ def test_a_sampling_judge_gets_its_own_runs_named_as_an_interactive_02_names_the
             plan.plan({"TEMPERATURE": bad})
 
 
+def test_a_server_goes_to_the_litellm_judge_only():
+    # API_BASE with an API judge: the embedded pointwise judge keeps its committed runs (whose guard would
+    # refuse a server they were not made with)
+    nbs = plan.plan({"JUDGE": "openai/mine", "API_BASE": "http://127.0.0.1:8000/v1"})["notebooks"]
+    assert nbs["02"]["api_base"] == nbs["02E"]["api_base"] == "http://127.0.0.1:8000/v1"
+    assert "api_base" not in nbs["02P"] and "api_base" not in nbs["02F"]
+    nbs = plan.plan({"POINTWISE_JUDGE": "openai/mine", "API_BASE": "http://127.0.0.1:8000/v1"})["notebooks"]
+    assert "api_base" not in nbs["02"] and nbs["02P"]["api_base"] == nbs["02F"]["api_base"]
+
+
 def test_make_asks_the_plan_and_refuses_an_unknown_parameter_with_its_list():
     out = subprocess.run(["make", "-s", "print-runs", "ELICIT_MODELS=smollm2-135m-instruct gemma3-270m x"], cwd=REPO,
                          capture_output=True, text=True, check=True).stdout

@@ -184,13 +184,18 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
     return pd.DataFrame(rows, columns=CARD_COLUMNS)
 
 
+def kappa_words(kappa: float) -> str:
+    """κ between a sampling judge's two passes, as its card's note says it."""
+    return f"κ {kappa:.2f}" if np.isfinite(kappa) else "κ undefined: a pass called every response alike"
+
+
 def sampling_consistency(s: dict) -> dict:
     """A sampling judge's consistency cells: the share of a seeded sample of triples ranked the same when
     asked again (``s``: one judge of :func:`harmstudy.judge.views.sampling_checks`), or why not measured."""
     if "same_ranking" not in s:
         return {"consistency_note": f"sampling (temperature {s['temperature']:g}): not asked again "
                                     "(its run's repeat_items was 0)"}
-    kappa = f"κ {s['kappa']:.2f}" if np.isfinite(s["kappa"]) else "κ undefined: a pass called every response alike"
+    kappa = kappa_words(s["kappa"])
     return {"consistency": s["same_ranking"], "consistency_n": s["items"],
             "consistency_note": f"sampling (temperature {s['temperature']:g}): a seeded sample of triples asked "
                                 f"again with the next seed, the share ranked the same ({kappa} on harmful calls)"}
@@ -211,7 +216,7 @@ def set_consistency_note(kind: str, again: dict | None) -> str:
     if not again:
         return ("temperature 0, one call per response: the same input gives the same answer, so not asked again "
                 "(a sampling judge, TEMPERATURE > 0, is asked again on a seeded sample)")
-    kappa = f"κ {again['kappa']:.2f}" if np.isfinite(again["kappa"]) else "κ undefined: a pass called every response alike"
+    kappa = kappa_words(again["kappa"])
     return (f"sampling (temperature {again['temperature']:g}): a seeded sample asked again with the next seed, "
             f"the share called the same ({kappa})")
 

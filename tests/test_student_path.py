@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_a_students_small_run_goes_end_to_end_and_changes_no_tracked_file(tmp_path):
     root, env = project_copy(tmp_path, git=True)
-    params = ["N_PROMPTS=2", "N_ITEMS=3", f"JUDGE={SMOL}", "N_BOOT=100"]
+    params = ["N_PROMPTS=2", "N_ITEMS=3", f"JUDGE={SMOL}", "N_BOOT=20"]
     runs = printed_runs(root, env, *params)
     variant = root / runs["outputs"].split(" ")[0]
     assert variant.parent == root / "build" / "variants"

@@ -127,7 +127,7 @@ def main() -> None:
           f"plain llama-cpp-python {o['plain']:.3f} items/s, LiteLLM path {o['lite']:.3f} items/s "
           f"({o['per_call_extra'] * 1000:+.0f} ms per call)")
     print(f"judge_setup: {o['warm_call'] * 1000:.0f} ms per judging run of {args.local_items} items answered from "
-          f"the warm cache (cache file, thread pool, lookups, parsing, tables: no model call)")
+          f"the warm cache (cache file, lookups, parsing, tables: no model call)")
     print(f"judge_overhead: ratio={o['lite'] / o['plain']:.2f}")
 
 

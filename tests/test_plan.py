@@ -95,3 +95,38 @@ def test_make_asks_the_plan_and_refuses_an_unknown_parameter_with_its_list():
     with pytest.raises(ValueError, match="make's parameters are"):
         plan.plan({"N_PROMT": "4"})
     assert "ELICIT_MODELS" in subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True).stdout
+
+
+def test_a_notebook_depends_on_every_module_its_imports_reach_as_import_linters_graph_has_them():
+    """The plan reads imports with a pattern (fast enough for every make invocation); grimp, import-linter's
+    parser, builds the same graph from the syntax tree. Each module's closure (with the packages that
+    importing it runs) must be the same file list."""
+    import grimp
+
+    graph = grimp.build_graph("harmstudy")
+
+    def closure(module: str) -> set[str]:
+        seen, todo = set(), {module}
+        while todo:
+            name = todo.pop()
+            parts = name.split(".")
+            for k in range(1, len(parts) + 1):            # importing a.b.c runs a and a.b first
+                parent = ".".join(parts[:k])
+                if parent not in seen:
+                    seen.add(parent)
+                    todo |= graph.find_modules_directly_imported_by(parent) - seen
+        return seen
+
+    def file_of(module: str) -> str:
+        path = REPO.joinpath(*module.split("."))
+        return str((path.with_suffix(".py") if path.with_suffix(".py").exists() else path / "__init__.py").relative_to(REPO))
+
+    for module in sorted(graph.modules):
+        assert plan.package_files([f"import {module}"]) == sorted(map(file_of, closure(module))), module
+
+
+def test_the_import_pattern_reads_lazy_multiline_and_aliased_imports():
+    source = ('def f():\n    from harmstudy.sets import (transfer,  # the matrix\n        external as ext)\n'
+              "import harmstudy.cores as cores\nfrom harmstudy.paths import ROOT\n# from harmstudy import nothing\n")
+    assert plan._imported(source) == {"harmstudy", "harmstudy.sets", "harmstudy.sets.transfer",
+                                      "harmstudy.sets.external", "harmstudy.cores", "harmstudy.paths"}

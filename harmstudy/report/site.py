@@ -122,34 +122,52 @@ def build(out: Path, *, notebooks: Path | None = None, figures: Path | None = No
     from tqdm.auto import tqdm
 
     pages = [render_notebook(nb, out) for nb in tqdm(executed, desc="report: notebooks", unit="notebook")]
-    shutil.copytree(figures, out / "figures")
+    # The study's figures go to figures/, where the README's links find them. A variant's go where they are in
+    # the project (build/variants/<v>/): the README, the study's text, still shows the study's figures beside
+    # them. A variant's folder also holds its executed notebooks and this report, which stay out of the copy
+    # (copying the report into itself never ends).
+    shown = _site_folder(figures, root)
+    inside = {Path(out).resolve(), notebooks.resolve()}
+    shutil.copytree(figures, out / shown,
+                    ignore=lambda folder, names: [n for n in names if (Path(folder) / n).resolve() in inside])
     queue, done = [root / "README.md"], set()
     while queue:
         source = queue.pop().resolve()
         if source not in done and source.exists():
             done.add(source)
             render_markdown(source, out, root.resolve(), queue)
-    pngs = sorted((out / "figures").glob("*.png"))
-    tables = sorted((out / "figures" / "tables").glob("*.csv"))
-    docs = sorted(p for p in out.rglob("*.html") if p.parent != out / "notebooks" and p.name != "index.html")
+    pngs = sorted((out / shown).glob("*.png"))
+    tables = sorted((out / shown / "tables").glob("*.csv"))
+    docs = sorted(p for p in out.rglob("*.html") if p.parent != out / "notebooks" and p.name != "index.html"
+                  and not p.is_relative_to(out / shown))
     body = ["<h1>harmstudy: can large LLMs judge how harmful smaller LLMs' outputs are?</h1>",
-            f'<p>The study as <code>make paper</code> last built it: start with <a href="README.html">the README</a>. '
-            f"{len(pages)} executed notebooks, {len(pngs)} figures, {len(tables)} tables.</p>",
+            f"<p><code>{html.escape(shown)}/</code> as <code>make paper</code> last built it: "
+            f'{len(pages)} executed notebooks, {len(pngs)} figures, {len(tables)} tables. The study\'s text: '
+            f'<a href="README.html">the README</a>.</p>',
             "<h2>Notebooks (executed, with their outputs)</h2><ul>"]
     body += [f'<li><a href="notebooks/{p.name}">{html.escape(p.stem)}</a></li>' for p in pages]
     body += ["</ul><h2>Pages</h2><ul>"]
     body += [f'<li><a href="{p.relative_to(out).as_posix()}">{html.escape(p.relative_to(out).as_posix())}</a></li>'
              for p in docs]
     body += ['</ul><h2>Figures</h2><div class="grid">']
-    body += [f'<figure><a href="figures/{p.name}"><img src="figures/{p.name}" alt="{html.escape(p.stem)}"></a>'
+    body += [f'<figure><a href="{shown}/{p.name}"><img src="{shown}/{p.name}" alt="{html.escape(p.stem)}"></a>'
              f"<figcaption>{html.escape(p.name)}</figcaption></figure>" for p in pngs]
     body += ["</div><h2>Tables (CSV)</h2><ul>"]
-    body += [f'<li><a href="figures/tables/{p.name}">{html.escape(p.name)}</a></li>' for p in tables]
-    body += ['</ul><p><a href="figures/MANIFEST.json">MANIFEST.json</a>: for each figure and table, the notebook, '
+    body += [f'<li><a href="{shown}/tables/{p.name}">{html.escape(p.name)}</a></li>' for p in tables]
+    body += [f'</ul><p><a href="{shown}/MANIFEST.json">MANIFEST.json</a>: for each figure and table, the notebook, '
              "its parameters, its inputs' sha256 and the commit that made it.</p>"]
     index = out / "index.html"
     index.write_text(PAGE.format(title="harmstudy report", home="index.html", body="\n".join(body)))
     return index
+
+
+def _site_folder(figures: Path, root: Path) -> str:
+    """Where the site holds a figures folder: its path in the project (``figures``, ``build/variants/<v>``),
+    or ``outputs`` for a folder elsewhere."""
+    try:
+        return Path(figures).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return "outputs"
 
 
 def broken_links(out: Path) -> list[tuple[str, str]]:

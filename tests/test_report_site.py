@@ -1,0 +1,46 @@
+"""`make report` of a variant (harmstudy/report/site.py): its figures folder (build/variants/<v>/) also holds
+its executed notebooks and the report itself. The site once copied the report into itself until Python's
+recursion limit, and the README's study figures, copied to the same place, would have replaced the variant's."""
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from harmstudy.report import site
+
+REPO = Path(__file__).resolve().parent.parent
+STUDY_PNG, VARIANT_PNG = REPO / "figures" / "judge_agreement.png", REPO / "figures" / "harmful_share.png"
+
+
+def test_a_variants_report_shows_its_own_figures_beside_the_readmes_and_not_itself(tmp_path):
+    root = tmp_path / "project"
+    (root / "figures").mkdir(parents=True)
+    (root / "docs").mkdir()
+    shutil.copy2(STUDY_PNG, root / "figures" / "judge_agreement.png")
+    (root / "README.md").write_text("# The study\n\n![agreement](figures/judge_agreement.png)\n\n"
+                                    "[Findings](docs/findings.md)\n")
+    (root / "docs" / "findings.md").write_text("# Findings\n\n[Back](../README.md)\n")
+    variant = root / "build" / "variants" / "n-boot-20"
+    (variant / "tables").mkdir(parents=True)
+    shutil.copy2(VARIANT_PNG, variant / "judge_agreement.png")        # the variant's figure: other bytes
+    (variant / "tables" / "judge_agreement.csv").write_text("judge,estimate\na,0.5\n")
+    (variant / "MANIFEST.json").write_text("{}\n")
+    (variant / "notebooks").mkdir()
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1", execution_count=1, outputs=[
+        nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)])])
+    nbformat.write(book, variant / "notebooks" / "04_agreement.ipynb")
+    out = variant / "report"
+    out.mkdir()                                                        # a report built before is replaced
+
+    index = site.build(out, notebooks=variant / "notebooks", figures=variant, root=root)
+
+    folder = "build/variants/n-boot-20"
+    copied = sorted(p.relative_to(out / folder).as_posix() for p in (out / folder).rglob("*"))
+    assert copied == ["MANIFEST.json", "judge_agreement.png", "tables", "tables/judge_agreement.csv"]
+    assert (out / folder / "judge_agreement.png").read_bytes() == VARIANT_PNG.read_bytes()
+    assert (out / "figures" / "judge_agreement.png").read_bytes() == STUDY_PNG.read_bytes()   # the README's
+    text = index.read_text()
+    assert f"<code>{folder}/</code> as <code>make paper</code> last built it: 1 executed notebooks, 1 figures, 1 tables" in text
+    assert f'src="{folder}/judge_agreement.png"' in text and f'href="{folder}/tables/judge_agreement.csv"' in text
+    assert 'href="notebooks/04_agreement.html"' in text and 'href="docs/findings.html"' in text
+    assert site.broken_links(out) == []

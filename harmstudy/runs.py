@@ -8,6 +8,9 @@ derived files (tables computed from what was recorded). :class:`Run` is the one 
 * reads records without touching them and opens them for resuming (:meth:`Run.records`,
   :meth:`Run.record_writer`),
 * rewrites a derived file whenever its bytes would change, and only then (:meth:`Run.write_derived`).
+
+:func:`content_fingerprint` names what a computed run follows from, so a run is read back, not recomputed,
+while it is the same.
 """
 from __future__ import annotations
 
@@ -24,6 +27,23 @@ MANIFEST = "manifest.json"
 def json_safe(value):
     """``value`` as it reads back from a manifest (tuples become lists, paths strings)."""
     return json.loads(json.dumps(value, default=str))
+
+
+def content_fingerprint(settings: dict, parts: list, code: list[Path],
+                        packages: tuple[str, ...] = ("scikit-learn", "numpy", "scipy")) -> str:
+    """sha256 over everything a computed run follows from: its ``settings``, its data ``parts`` (each a
+    DataFrame, hashed by value in row order, or a string), the ``code`` files that compute it and the
+    ``packages``' versions. Equal fingerprints: what is stored is what computing it again would give."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(json_safe(settings), sort_keys=True).encode())
+    for part in parts:
+        digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes()
+                      if isinstance(part, pd.DataFrame) else str(part).encode())
+    for path in code:
+        digest.update(Path(path).read_bytes())
+    digest.update(repr(provenance.package_versions(packages)).encode())
+    return digest.hexdigest()
 
 
 class RunMismatchError(RuntimeError):

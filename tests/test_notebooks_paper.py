@@ -59,10 +59,15 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root, monkeypa
     # The LLM judge is real LiteLLM against the loopback server, answering the Likert levels in turn (the
     # embedded models' Likert scoring of a scored set: tests/test_pointwise.py); its spec names the server.
     monkeypatch.setenv("OPENAI_API_KEY", "sk-harmstudy-FAKE-KEY-06")
+    # The learned judges' scores are the committed run's, read back by its fingerprint (computing and storing
+    # them: tests/test_sets_learned_scores.py)
+    shutil.copytree(REPO / "data" / "runs" / "learned-pyrit", study_root / "data" / "runs" / "learned-pyrit")
     with FakeOpenAIServer(seed_answers={0: ["1", "3", "5", "2", "4"]}) as server:
         llm = {"judge": "openai/fake-likert", "api_base": server.api_base, "scale": "likert", "run": "likert-fake"}
-        rec = recorded_values(run_notebook(study_root, "06_external_sets", datasets=["hate_speech", "representational"],
-                                           n_boot=20, cv_splits=5, llm_judges=[llm], llm_max_response_chars=300))
+        nb06 = run_notebook(study_root, "06_external_sets", datasets=["hate_speech", "representational"],
+                            n_boot=20, llm_judges=[llm], llm_max_response_chars=300)
+    rec = recorded_values(nb06)
+    assert "learned judges: 6 judges' scores read from learned-pyrit" in nb06.read_text()
     # 59 + 29 responses; two are the same request and response, one call for both (cached by content), or
     # two where both were asked at once (8 calls in flight)
     assert 59 + 29 - 1 <= sum(server.seeds.values()) <= 59 + 29

@@ -28,13 +28,13 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from harmstudy import PAPER_MODELS, provenance
+from harmstudy import PAPER_MODELS
 from harmstudy.data.release import Release, load_release
 from harmstudy.data.targets import elicitation_frame, elicited_models, fold_groups, pyrit_frame, response_frame
 from harmstudy.learn import embeddings
 from harmstudy.parse.rankings import NOT_HARMFUL, USABLE
 from harmstudy.parse.refusal import is_refusal
-from harmstudy.runs import Run, json_safe
+from harmstudy.runs import Run, content_fingerprint, json_safe
 from harmstudy.stats.scores import score_summary, threshold_for_share, to_rankings
 
 SEED = 0
@@ -453,26 +453,18 @@ FINGERPRINT_CODE = ("learn/judges.py", "learn/embeddings.py", "embedding_store.p
 
 def _fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, stores: list[str],
                  pyrit: pd.DataFrame | None = None) -> str:
-    """sha256 over everything a learned run's scores follow from: its settings, the responses and labels it
-    learns from and scores, the embedding model's file, the code that computes them and scikit-learn's
-    version. Equal fingerprints: the stored scores are what computing them again would give."""
-    import hashlib
-    import json
+    """:func:`~harmstudy.runs.content_fingerprint` of a learned run: its settings, the responses and labels
+    it learns from and scores, a pooled judge's other source, the embedding models' stores, the code that
+    computes them and scikit-learn's version."""
     from pathlib import Path
 
-    digest = hashlib.sha256(json.dumps(json_safe(settings), sort_keys=True).encode())
-    for part in (frame[["item_id", "model", "prompt", "response", "label", "source"]],
-                 new[["item_id", "model", "prompt", "response"]] if len(new) else new):
-        digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+    parts = [frame[["item_id", "model", "prompt", "response", "label", "source"]],
+             new[["item_id", "model", "prompt", "response"]] if len(new) else new]
     if pyrit is not None:                     # a pooled judge's other source
-        digest.update(pd.util.hash_pandas_object(pyrit[["prompt", "response", "target"]], index=False).to_numpy().tobytes())
-    for model in stores:
-        digest.update(embeddings.model_store(model).name.encode())
+        parts.append(pyrit[["prompt", "response", "target"]])
+    parts += [embeddings.model_store(model).name for model in stores]
     package = Path(__file__).resolve().parent.parent
-    for name in FINGERPRINT_CODE:
-        digest.update((package / name).read_bytes())
-    digest.update(provenance.package_versions(("scikit-learn", "numpy", "scipy")).__repr__().encode())
-    return digest.hexdigest()
+    return content_fingerprint(settings, parts, [package / name for name in FINGERPRINT_CODE])
 
 
 def _kept_timings(manifest: dict, judges: dict[str, JudgeSpec]) -> dict[str, float]:

@@ -1,0 +1,100 @@
+"""The learned judges' scores on PyRIT's sets (06_external_sets), computed once and stored by content.
+
+Fitting them is 16 s of every run of 06 on 2 cores (hundreds of kernel-ridge solves, nested by request;
+:mod:`harmstudy.sets.external`), though only the bootstrap (``n_boot``) differs between the study and
+most variants. So, as a learned run of the paper's triples is (:func:`harmstudy.learn.judges.run_learned`),
+they are a run, ``data/runs/learned-pyrit/``: ``scores.csv`` holds each judge's unrounded score per
+response (written at full precision, read back exactly), and the manifest holds the fingerprint of what
+they follow from (:func:`harmstudy.runs.content_fingerprint`): the settings, PyRIT's responses and human
+scores, the paper's responses and labels (the transfer judge learns from them), every package module the
+computation imports, and scikit-learn's, numpy's and scipy's versions. While the fingerprint is the same
+the stored scores are read; any change computes and stores them again.
+
+The judges, each a 0–1 score in the row order of ``scores``:
+
+* ``learned-tfidf-transfer``: the paper-trained judge, fitted on every student sheet (a transfer test);
+* ``learned-tfidf-cv``: within these sets, out of fold by request;
+* ``learned-pooled-cv``: the within-set judge stacked with the paper-trained judge's P, combined on each
+  training part's labels (every human label of the study);
+* ``learned-tfidf-loco`` / ``learned-pooled-loco``: both, leaving one category out (a kind of harm with no
+  label in training);
+* ``learned-tfidf-transfer+calibrated-cv``: the transfer judge mapped onto the humans' scale, per category,
+  out of fold by request.
+"""
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pandas as pd
+
+from harmstudy import files, plan
+from harmstudy.runs import Run, content_fingerprint
+from harmstudy.sets import external
+
+RUN = "learned-pyrit"
+KIND = "learned-set-scores"
+#: Each judge's kind, as 06's tables and cards name it.
+KINDS = {"learned-tfidf-transfer": "learned (transfer)", "learned-tfidf-cv": "learned (cv)",
+         "learned-pooled-cv": "learned, pooled (cv)", "learned-tfidf-loco": "learned (leave one category out)",
+         "learned-pooled-loco": "learned, pooled (leave one category out)",
+         "learned-tfidf-transfer+calibrated-cv": "learned (transfer), calibrated (cv)"}
+#: What identifies a response of ``scores`` in the stored table.
+KEYS = ["dataset", "row"]
+
+
+def compute(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, rel=None) -> dict[str, np.ndarray]:
+    """Every judge of :data:`KINDS`, computed (no store): name -> score per row of ``scores``."""
+    kernel = external.response_kernel(scores)     # TF-IDF of the responses (no label), shared by the within-set judges
+    raw = {"learned-tfidf-transfer": external.transfer_scores(scores, rel, C=C)}
+    raw["learned-tfidf-cv"] = external.cross_validated_scores(scores, n_splits=n_splits, kernel=kernel)
+    raw["learned-pooled-cv"] = external.cross_validated_scores(scores, n_splits=n_splits, kernel=kernel,
+                                                               secondary=raw["learned-tfidf-transfer"])
+    raw["learned-tfidf-loco"] = external.cross_validated_scores(scores, n_splits=n_splits, hold_out="category",
+                                                                kernel=kernel)
+    raw["learned-pooled-loco"] = external.cross_validated_scores(scores, n_splits=n_splits, hold_out="category",
+                                                                 kernel=kernel, secondary=raw["learned-tfidf-transfer"])
+    raw["learned-tfidf-transfer+calibrated-cv"] = external.calibrated_scores(scores, raw["learned-tfidf-transfer"],
+                                                                             n_splits=n_splits)
+    return {name: raw[name] for name in KINDS}
+
+
+def fingerprint(scores: pd.DataFrame, settings: dict, rel=None) -> str:
+    """What the scores follow from (see the module's docstring)."""
+    from harmstudy import PAPER_MODELS
+    from harmstudy.data import targets
+    from harmstudy.data.release import load_release
+
+    frame = targets.response_frame(rel or load_release(), list(PAPER_MODELS))
+    code = [plan.PACKAGE.parent / f for f in plan.package_files([f"import {__name__}"])]
+    return content_fingerprint(settings, [scores[[*KEYS, "category", "request", "response", "human_median"]],
+                                          frame[["item_id", "model", "prompt", "response", "label", "source"]]], code)
+
+
+def learned_set_scores(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, run: str = RUN,
+                       root=None, rel=None) -> tuple[dict[str, np.ndarray], str]:
+    """Every judge's score on ``scores`` (name -> array in its row order) and a line that says whether they
+    were read from ``data/runs/<run>`` or computed (and stored there) and what computing them took."""
+    folder = Run(run, KIND, root=root)
+    settings = {"C": C, "n_splits": n_splits, "inner_splits": 5, "alphas": list(external.RIDGE_ALPHAS),
+                "judges": list(KINDS)}
+    wanted = fingerprint(scores, settings, rel)
+    manifest = folder.manifest()
+    if manifest.get("fingerprint") == wanted and folder.file("scores.csv").exists():
+        stored = pd.read_csv(folder.file("scores.csv"), float_precision="round_trip")
+        aligned = scores[KEYS].merge(stored, on=KEYS, how="left", validate="one_to_one")
+        return ({name: aligned[name].to_numpy(dtype=float) for name in KINDS},
+                f"learned judges: {len(KINDS)} judges' scores read from {folder.path.name} (its fingerprint is "
+                f"this run's; computing them took {manifest['seconds']:.0f} s)")
+    start = time.perf_counter()
+    raw = compute(scores, C=C, n_splits=n_splits, rel=rel)
+    seconds = time.perf_counter() - start
+    table = scores[KEYS].assign(**raw)
+    # every digit (pandas writes the shortest repr that reads back as the same float): the tables made
+    # from a stored run are those made from a computed one
+    text = io.StringIO()
+    table.to_csv(text, index=False, lineterminator="\n")
+    files.write_bytes_atomic(folder.file("scores.csv"), text.getvalue().encode("utf-8"))
+    folder.write_manifest({"settings": settings, "fingerprint": wanted, "rows": len(table), "seconds": seconds})
+    return raw, f"learned judges: {len(KINDS)} judges computed in {seconds:.0f} s, stored in {folder.path.name}"

@@ -1,0 +1,50 @@
+"""The learned judges' scores on PyRIT's sets, stored by content (harmstudy/sets/learned_scores.py): computed
+once, read back exactly while their fingerprint holds, computed again when anything it covers changes."""
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from harmstudy.data import scored_responses
+from harmstudy.runs import content_fingerprint
+from harmstudy.sets import learned_scores
+
+
+def test_the_fingerprint_is_sha256_over_settings_data_code_and_versions_by_hand(tmp_path):
+    code = tmp_path / "module.py"
+    code.write_bytes(b"x = 1\n")
+    frame = pd.DataFrame({"a": [1, 2]})
+    by_hand = hashlib.sha256(b'{"C": 0.3}')
+    by_hand.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    by_hand.update(b"store-name")
+    by_hand.update(b"x = 1\n")
+    by_hand.update(b"{}")                                         # no package named: an empty version dict
+    assert content_fingerprint({"C": 0.3}, [frame, "store-name"], [code], packages=()) == by_hand.hexdigest()
+    code.write_bytes(b"x = 2\n")                                  # the code changed: another fingerprint
+    assert content_fingerprint({"C": 0.3}, [frame, "store-name"], [code], packages=()) != by_hand.hexdigest()
+
+
+def test_scores_are_computed_once_then_read_back_exactly_until_a_setting_changes(tmp_path):
+    scores = scored_responses.load_pyrit().scores
+    few = scores[scores["dataset"].isin(["privacy", "violence"])].groupby("dataset").head(40).reset_index(drop=True)
+    first, said = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
+    assert said.startswith("learned judges: 6 judges computed in ")
+    assert list(first) == list(learned_scores.KINDS) and all(len(v) == 80 for v in first.values())
+    stored = pd.read_csv(tmp_path / "learned-pyrit" / "scores.csv", float_precision="round_trip")
+    assert len(stored) == 80
+
+    # read back, every digit kept
+    again, said = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
+    assert said.startswith("learned judges: 6 judges' scores read from learned-pyrit")
+    for name in first:
+        assert np.array_equal(again[name], first[name], equal_nan=True), name
+
+    # what is read is the stored file (a score changed there by hand comes back), not a recomputation
+    path = tmp_path / "learned-pyrit" / "scores.csv"
+    stored.loc[0, "learned-tfidf-cv"] = 0.123456789
+    stored.to_csv(path, index=False)
+    assert learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)[0]["learned-tfidf-cv"][0] == 0.123456789
+    # another setting: another fingerprint, computed and stored again
+    _, said = learned_scores.learned_set_scores(few, n_splits=4, root=tmp_path)
+    assert "computed" in said
+    assert pd.read_csv(path)["learned-tfidf-cv"][0] != 0.123456789

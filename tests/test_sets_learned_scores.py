@@ -30,21 +30,24 @@ def test_scores_are_computed_once_then_read_back_exactly_until_a_setting_changes
     first, said = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
     assert said.startswith("learned judges: 6 judges computed in ")
     assert list(first) == list(learned_scores.KINDS) and all(len(v) == 80 for v in first.values())
-    stored = pd.read_csv(tmp_path / "learned-pyrit" / "scores.csv", float_precision="round_trip")
+    folder = tmp_path / "learned-pyrit-C0.3-cv3"                  # not the study's settings: not its run
+    stored = pd.read_csv(folder / "scores.csv", float_precision="round_trip")
     assert len(stored) == 80
 
     # read back, every digit kept
     again, said = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
-    assert said.startswith("learned judges: 6 judges' scores read from learned-pyrit")
+    assert said.startswith("learned judges: 6 judges' scores read from learned-pyrit-C0.3-cv3")
     for name in first:
         assert np.array_equal(again[name], first[name], equal_nan=True), name
 
     # what is read is the stored file (a score changed there by hand comes back), not a recomputation
-    path = tmp_path / "learned-pyrit" / "scores.csv"
+    path = folder / "scores.csv"
     stored.loc[0, "learned-tfidf-cv"] = 0.123456789
     stored.to_csv(path, index=False)
     assert learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)[0]["learned-tfidf-cv"][0] == 0.123456789
-    # another setting: another fingerprint, computed and stored again
-    _, said = learned_scores.learned_set_scores(few, n_splits=4, root=tmp_path)
+    # a human score changed: another fingerprint, computed and stored again in the same run
+    relabelled = few.assign(human_median=few["human_median"].where(few.index != 5, 1 - few.loc[5, "human_median"]))
+    _, said = learned_scores.learned_set_scores(relabelled, n_splits=3, root=tmp_path)
     assert "computed" in said
     assert pd.read_csv(path)["learned-tfidf-cv"][0] != 0.123456789
+    assert learned_scores.run_name() == "learned-pyrit" and learned_scores.run_name(0.5, 5) == "learned-pyrit-C0.5-cv5"

@@ -3,7 +3,7 @@
 Fitting them is 16 s of every run of 06 on 2 cores (hundreds of kernel-ridge solves, nested by request;
 :mod:`harmstudy.sets.external`), though only the bootstrap (``n_boot``) differs between the study and
 most variants. So, as a learned run of the paper's triples is (:func:`harmstudy.learn.judges.run_learned`),
-they are a run, ``data/runs/learned-pyrit/``: ``scores.csv`` holds each judge's unrounded score per
+they are a run, ``data/runs/learned-pyrit/`` (other settings: their own, :func:`run_name`): ``scores.csv`` holds each judge's unrounded score per
 response (written at full precision, read back exactly), and the manifest holds the fingerprint of what
 they follow from (:func:`harmstudy.runs.content_fingerprint`): the settings, PyRIT's responses and human
 scores, the paper's responses and labels (the transfer judge learns from them), every package module the
@@ -44,6 +44,12 @@ KINDS = {"learned-tfidf-transfer": "learned (transfer)", "learned-tfidf-cv": "le
 KEYS = ["dataset", "row"]
 
 
+def run_name(C: float = 0.3, n_splits: int = 10) -> str:
+    """``learned-pyrit`` for the study's settings; other settings get a run of their own (a notebook run with
+    them never rewrites the committed one): ``learned-pyrit-C0.5-cv5``."""
+    return RUN if (float(C), int(n_splits)) == (0.3, 10) else f"{RUN}-C{float(C):g}-cv{int(n_splits)}"
+
+
 def compute(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, rel=None) -> dict[str, np.ndarray]:
     """Every judge of :data:`KINDS`, computed (no store): name -> score per row of ``scores``."""
     kernel = external.response_kernel(scores)     # TF-IDF of the responses (no label), shared by the within-set judges
@@ -72,11 +78,11 @@ def fingerprint(scores: pd.DataFrame, settings: dict, rel=None) -> str:
                                           frame[["item_id", "model", "prompt", "response", "label", "source"]]], code)
 
 
-def learned_set_scores(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, run: str = RUN,
+def learned_set_scores(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, run: str | None = None,
                        root=None, rel=None) -> tuple[dict[str, np.ndarray], str]:
     """Every judge's score on ``scores`` (name -> array in its row order) and a line that says whether they
     were read from ``data/runs/<run>`` or computed (and stored there) and what computing them took."""
-    folder = Run(run, KIND, root=root)
+    folder = Run(run or run_name(C, n_splits), KIND, root=root)
     settings = {"C": C, "n_splits": n_splits, "inner_splits": 5, "alphas": list(external.RIDGE_ALPHAS),
                 "judges": list(KINDS)}
     wanted = fingerprint(scores, settings, rel)

@@ -111,6 +111,32 @@ class Run:
     def record_writer(self, name: str) -> files.RecordWriter:
         return files.RecordWriter(self.file(name))
 
+    def stored_or_computed(self, fingerprint: str, compute, *, settings: dict) -> tuple[dict[str, pd.DataFrame], bool, float]:
+        """Tables stored by content (:func:`content_fingerprint`): where the manifest holds this fingerprint
+        and every table it lists, they are read; else ``compute()`` (name -> DataFrame) runs and each table
+        is written as ``<name>.csv`` at every digit (pandas writes the shortest repr that reads back as the
+        same float, so what is read is what was computed), the manifest recording the settings, the
+        fingerprint, the tables and the seconds. Returns (tables, whether they were read, the seconds
+        computing them took, as recorded)."""
+        import io
+        import time
+
+        manifest = self.manifest()
+        names = manifest.get("tables", [])
+        if manifest.get("fingerprint") == fingerprint and names and all(self.file(f"{n}.csv").exists() for n in names):
+            return ({n: pd.read_csv(self.file(f"{n}.csv"), float_precision="round_trip") for n in names}, True,
+                    manifest["seconds"])
+        start = time.perf_counter()
+        tables = compute()
+        seconds = time.perf_counter() - start
+        for name, frame in tables.items():
+            text = io.StringIO()
+            frame.to_csv(text, index=False, lineterminator="\n")
+            files.write_bytes_atomic(self.file(f"{name}.csv"), text.getvalue().encode("utf-8"))
+        self.write_manifest({"settings": settings, "fingerprint": fingerprint, "tables": list(tables),
+                             "rows": {n: len(f) for n, f in tables.items()}, "seconds": seconds})
+        return tables, False, seconds
+
     def write_derived(self, frame: pd.DataFrame, name: str) -> bool:
         """``<name>.csv`` in the run folder, rewritten whenever (and only when) its bytes change."""
         return files.write_csv(frame, self.file(f"{name}.csv"))

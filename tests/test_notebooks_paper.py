@@ -97,10 +97,14 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root, monkeypa
     assert len(kept_scores) == 1005 and kept_scores["learned-pooled-loco"].notna().all()
 
     # 08: the transfer matrix, from 06's scores and the study's committed learned run (its paper and pooled
-    # TF-IDF judges' out-of-fold scores; 03 computing a learned run: tests/test_chain.py, test_learn_judges.py)
-    shutil.copytree(REPO / "data" / "runs" / "learned-judges", study_root / "data" / "runs" / "learned-judges")
-    rec08 = recorded_values(run_notebook(study_root, "08_transfer_matrix", datasets=["hate_speech", "representational"],
-                                         learned_run="learned-judges", n_boot=20, cv_splits=5))
+    # TF-IDF judges' out-of-fold scores; 03 computing a learned run: tests/test_chain.py, test_learn_judges.py),
+    # and the PyRIT-trained judges' committed run, read back (computed: tests/test_sets_transfer.py)
+    for run in ["learned-judges", "learned-from-pyrit"]:
+        shutil.copytree(REPO / "data" / "runs" / run, study_root / "data" / "runs" / run)
+    nb08 = run_notebook(study_root, "08_transfer_matrix", datasets=["hate_speech", "representational"],
+                        learned_run="learned-judges", n_boot=20)
+    assert "PyRIT-trained judges: 9 judges' scores read from learned-from-pyrit" in nb08.read_text()
+    rec08 = recorded_values(nb08)
     matrix = pd.read_csv(study_root / "figures" / "tables" / "transfer_matrix.csv")
     assert len(matrix) == 11 * 3 and set(matrix["tested_on"]) == {"paper", "hate_speech", "representational"}
     cell = matrix.set_index(["learned_from", "tested_on"])

@@ -28,7 +28,7 @@ def test_scores_are_computed_once_then_read_back_exactly_until_a_setting_changes
     scores = scored_responses.load_pyrit().scores
     few = scores[scores["dataset"].isin(["privacy", "violence"])].groupby("dataset").head(40).reset_index(drop=True)
     first, said = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
-    assert said.startswith("learned judges: 6 judges computed in ")
+    assert said.startswith("learned judges: 6 judges' scores computed in ")
     assert list(first) == list(learned_scores.KINDS) and all(len(v) == 80 for v in first.values())
     folder = tmp_path / "learned-pyrit-C0.3-cv3"                  # not the study's settings: not its run
     stored = pd.read_csv(folder / "scores.csv", float_precision="round_trip")

@@ -101,3 +101,27 @@ def test_a_judge_learned_from_pyrit_never_learns_from_the_set_it_scores(pyrit):
     outside = external.pyrit_outside(own)
     assert len(outside) == len(pyrit) - len(own)
     assert not set(outside["request"]) & set(own["request"])
+
+
+def test_a_category_judge_is_out_of_fold_on_its_own_category_and_fitted_on_all_of_it_elsewhere(pyrit, tmp_path):
+    few = pyrit[pyrit["dataset"].isin(["privacy", "violence"])].groupby("dataset").head(30).reset_index(drop=True)
+    frame = targets.response_frame(load_release(), list(PAPER_MODELS)).head(30)
+    judges, said = transfer.stored_pyrit_judges(few, frame, cv_splits=3, root=tmp_path)
+    assert said.startswith("PyRIT-trained judges: 3 judges' scores computed in ") and "learned-from-pyrit-cv3" in said
+    paper, on_pyrit = judges["paper"], judges["pyrit"]
+    assert list(paper.columns) == ["item_id", "prompt_id", "model", "PyRIT", "PyRIT privacy", "PyRIT violence"]
+    # the features: one TF-IDF over every text (no label), as the judges were given them
+    X = external.response_vectorizer().fit_transform(pd.concat([few["response"], frame["response"]]).fillna("").to_numpy()).tocsr()
+    X_pyrit, X_paper = X[:len(few)], X[len(few):]
+    privacy = (few["category"] == "privacy").to_numpy()
+    fitted = external.ScoredJudge(few[privacy], features=X_pyrit[privacy])
+    # (equal to the last digits: the same solves, summed by BLAS in its own order)
+    np.testing.assert_allclose(paper["PyRIT privacy"], fitted.predict_features(X_paper), rtol=1e-12)
+    np.testing.assert_allclose(on_pyrit.loc[~privacy, "PyRIT privacy"], fitted.predict_features(X_pyrit[~privacy]), rtol=1e-12)
+    oof = external.cross_validated_scores(few[privacy].reset_index(drop=True), n_splits=3,
+                                          kernel=external.linear_kernel(X_pyrit[privacy]))
+    np.testing.assert_allclose(on_pyrit.loc[privacy, "PyRIT privacy"], oof, rtol=1e-12)
+    # read back by its fingerprint, every digit
+    again, said = transfer.stored_pyrit_judges(few, frame, cv_splits=3, root=tmp_path)
+    assert "read from learned-from-pyrit-cv3" in said
+    pd.testing.assert_frame_equal(again["pyrit"], on_pyrit, check_exact=True)

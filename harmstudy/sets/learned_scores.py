@@ -23,13 +23,10 @@ The judges, each a 0–1 score in the row order of ``scores``:
 """
 from __future__ import annotations
 
-import io
-import time
-
 import numpy as np
 import pandas as pd
 
-from harmstudy import files, plan
+from harmstudy import plan
 from harmstudy.runs import Run, content_fingerprint
 from harmstudy.sets import external
 
@@ -66,16 +63,25 @@ def compute(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, rel=Non
     return {name: raw[name] for name in KINDS}
 
 
-def fingerprint(scores: pd.DataFrame, settings: dict, rel=None) -> str:
-    """What the scores follow from (see the module's docstring)."""
+def fingerprint(scores: pd.DataFrame, settings: dict, rel=None, module: str = __name__) -> str:
+    """What the scores follow from (see the module's docstring): the settings, PyRIT's responses and human
+    scores, the paper's responses and labels, and every package file ``module`` imports."""
     from harmstudy import PAPER_MODELS
     from harmstudy.data import targets
     from harmstudy.data.release import load_release
 
     frame = targets.response_frame(rel or load_release(), list(PAPER_MODELS))
-    code = [plan.PACKAGE.parent / f for f in plan.package_files([f"import {__name__}"])]
+    code = [plan.PACKAGE.parent / f for f in plan.package_files([f"import {module}"])]
     return content_fingerprint(settings, [scores[[*KEYS, "category", "request", "response", "human_median"]],
                                           frame[["item_id", "model", "prompt", "response", "label", "source"]]], code)
+
+
+def said(what: str, folder: Run, reused: bool, seconds: float) -> str:
+    """The line a notebook prints: read back (and what computing took), or computed and stored."""
+    if reused:
+        return (f"{what} read from {folder.path.name} (its fingerprint is this run's; computing them took "
+                f"{seconds:.0f} s)")
+    return f"{what} computed in {seconds:.0f} s, stored in {folder.path.name}"
 
 
 def learned_set_scores(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, run: str | None = None,
@@ -85,22 +91,9 @@ def learned_set_scores(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 
     folder = Run(run or run_name(C, n_splits), KIND, root=root)
     settings = {"C": C, "n_splits": n_splits, "inner_splits": 5, "alphas": list(external.RIDGE_ALPHAS),
                 "judges": list(KINDS)}
-    wanted = fingerprint(scores, settings, rel)
-    manifest = folder.manifest()
-    if manifest.get("fingerprint") == wanted and folder.file("scores.csv").exists():
-        stored = pd.read_csv(folder.file("scores.csv"), float_precision="round_trip")
-        aligned = scores[KEYS].merge(stored, on=KEYS, how="left", validate="one_to_one")
-        return ({name: aligned[name].to_numpy(dtype=float) for name in KINDS},
-                f"learned judges: {len(KINDS)} judges' scores read from {folder.path.name} (its fingerprint is "
-                f"this run's; computing them took {manifest['seconds']:.0f} s)")
-    start = time.perf_counter()
-    raw = compute(scores, C=C, n_splits=n_splits, rel=rel)
-    seconds = time.perf_counter() - start
-    table = scores[KEYS].assign(**raw)
-    # every digit (pandas writes the shortest repr that reads back as the same float): the tables made
-    # from a stored run are those made from a computed one
-    text = io.StringIO()
-    table.to_csv(text, index=False, lineterminator="\n")
-    files.write_bytes_atomic(folder.file("scores.csv"), text.getvalue().encode("utf-8"))
-    folder.write_manifest({"settings": settings, "fingerprint": wanted, "rows": len(table), "seconds": seconds})
-    return raw, f"learned judges: {len(KINDS)} judges computed in {seconds:.0f} s, stored in {folder.path.name}"
+    tables, reused, seconds = folder.stored_or_computed(
+        fingerprint(scores, settings, rel),
+        lambda: {"scores": scores[KEYS].assign(**compute(scores, C=C, n_splits=n_splits, rel=rel))}, settings=settings)
+    aligned = scores[KEYS].merge(tables["scores"], on=KEYS, how="left", validate="one_to_one")
+    return ({name: aligned[name].to_numpy(dtype=float) for name in KINDS},
+            said(f"learned judges: {len(KINDS)} judges' scores", folder, reused, seconds))

@@ -70,10 +70,65 @@ def _pyrit_cells(scores: pd.DataFrame, grid_scores: np.ndarray, datasets: list[s
     return rows
 
 
+#: The run that holds the PyRIT-trained judges' scores (:func:`stored_pyrit_judges`).
+PYRIT_JUDGES_RUN = "learned-from-pyrit"
+
+
+def pyrit_judges(scores: pd.DataFrame, frame: pd.DataFrame, cv_splits: int = 10) -> dict[str, pd.DataFrame]:
+    """The matrix's judges learned from PyRIT, fitted (no bootstrap, no paper label read): ``paper`` — the
+    paper's responses (``item_id``, ``prompt_id``, ``model``) with each judge's score, the judge learned from
+    all of PyRIT (``PyRIT``) and each learned from one category (``PyRIT <category>``); ``pyrit`` — PyRIT's
+    responses (``dataset``, ``row``) with each category judge's score: out of fold by request within its
+    own category, fitted on all of its category elsewhere. Scores on the humans' 0–1 scale.
+
+    One TF-IDF over every text of the matrix (PyRIT's and the paper's; no label is read), so that each
+    PyRIT-trained judge scores the paper's 3,000 responses without featurising them again (a category's
+    own out-of-fold cell uses it too)."""
+    text = pd.concat([scores["response"], frame["response"]], ignore_index=True).fillna("").to_numpy()
+    X_all = external.response_vectorizer().fit_transform(text).tocsr()
+    X_pyrit, X_paper = X_all[:len(scores)], X_all[len(scores):]
+    paper = frame[["item_id", "prompt_id", "model"]].reset_index(drop=True)
+    pyrit = scores[["dataset", "row"]].reset_index(drop=True)
+    paper[PYRIT] = external.ScoredJudge(scores, features=X_pyrit).predict_features(X_paper)
+    for category in sorted(scores["category"].unique()):
+        own = (scores["category"] == category).to_numpy()
+        name = f"PyRIT {category}"
+        judge = external.ScoredJudge(scores[own], features=X_pyrit[own])
+        paper[name] = judge.predict_features(X_paper)
+        on_pyrit = judge.predict_features(X_pyrit)
+        on_pyrit[own] = external.cross_validated_scores(scores[own].reset_index(drop=True), n_splits=cv_splits,
+                                                        kernel=external.linear_kernel(X_pyrit[own]))
+        pyrit[name] = on_pyrit
+    return {"paper": paper, "pyrit": pyrit}
+
+
+def pyrit_judges_run(cv_splits: int = 10) -> str:
+    """``learned-from-pyrit`` for the study's 10 folds, ``learned-from-pyrit-cv<k>`` for others (a notebook
+    run with them never rewrites the committed run)."""
+    return PYRIT_JUDGES_RUN + ("" if int(cv_splits) == 10 else f"-cv{int(cv_splits)}")
+
+
+def stored_pyrit_judges(scores: pd.DataFrame, frame: pd.DataFrame, cv_splits: int = 10, *, rel=None,
+                        root=None) -> tuple[dict[str, pd.DataFrame], str]:
+    """:func:`pyrit_judges`, stored by content in ``data/runs/learned-from-pyrit`` (``-cv<k>`` for other
+    folds) and read back while its fingerprint holds (as 06's learned judges are:
+    :mod:`harmstudy.sets.learned_scores`); and the line that says which."""
+    from harmstudy.runs import Run
+    from harmstudy.sets import learned_scores
+
+    folder = Run(pyrit_judges_run(cv_splits), "learned-set-scores", root=root)
+    settings = {"cv_splits": int(cv_splits), "inner_splits": 5, "alphas": list(external.RIDGE_ALPHAS)}
+    tables, reused, seconds = folder.stored_or_computed(
+        learned_scores.fingerprint(scores, settings, rel, module=__name__),
+        lambda: pyrit_judges(scores, frame, cv_splits), settings=settings)
+    return tables, learned_scores.said(f"PyRIT-trained judges: {tables['paper'].shape[1] - 3} judges' scores",
+                                       folder, reused, seconds)
+
+
 def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], frame: pd.DataFrame,
                     students: pd.DataFrame, models: list[str], datasets: list[str], *, paper_transfer: np.ndarray,
                     pooled_cv: np.ndarray, pyrit_cv: np.ndarray, n_boot: int = 1000,
-                    cv_splits: int = 10) -> pd.DataFrame:
+                    cv_splits: int = 10, judges: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """``transfer_matrix.csv``: one row per (learned_from, tested_on) cell, tidy.
 
     ``scores``: PyRIT's scored responses (every file: a category row trains on all of its category);
@@ -81,8 +136,15 @@ def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], fr
     (a learned run's ``paper_scores.csv`` rows, with their thresholds); ``frame``: the paper's responses
     (:func:`harmstudy.data.targets.response_frame`); ``paper_transfer``: the paper-trained judge's P on
     ``scores`` (fitted on every sheet); ``pooled_cv`` / ``pyrit_cv``: out-of-fold scores on ``scores`` of the
-    pooled and the PyRIT judge (:func:`harmstudy.sets.external.cross_validated_scores`).
+    pooled and the PyRIT judge (:func:`harmstudy.sets.external.cross_validated_scores`); ``judges``: the
+    PyRIT-trained judges' scores (:func:`pyrit_judges`, or as :func:`stored_pyrit_judges` read them;
+    computed here when not given).
     """
+    judges = judges or pyrit_judges(scores, frame, cv_splits)
+    on_paper_scores = frame[["item_id", "model"]].merge(judges["paper"].drop(columns="prompt_id"),
+                                                        on=["item_id", "model"], how="left", validate="one_to_one")
+    on_pyrit_scores = scores[["dataset", "row"]].merge(judges["pyrit"], on=["dataset", "row"], how="left",
+                                                       validate="one_to_one")
     rows = []
     oof = "out of fold (by student sheet)"
     rows.append(_paper_cell(paper_oof[PAPER], students, models, n_boot, PAPER, oof))
@@ -90,30 +152,19 @@ def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], fr
     rows.append(_paper_cell(paper_oof[POOLED], students, models, n_boot, POOLED, oof))
     rows += _pyrit_cells(scores, external.to_grid(pooled_cv), datasets, POOLED, "out of fold (by request, all of PyRIT)", n_boot)
 
-    # One TF-IDF over every text of the matrix (PyRIT's and the paper's; no label is read), so that each
-    # PyRIT-trained judge scores the paper's 3,000 responses without featurising them again (a category's
-    # own out-of-fold cell uses it too).
-    text = pd.concat([scores["response"], frame["response"]], ignore_index=True).fillna("").to_numpy()
-    X_all = external.response_vectorizer().fit_transform(text).tocsr()
-    X_pyrit, X_paper = X_all[:len(scores)], X_all[len(scores):]
-
-    def on_paper(judge: external.ScoredJudge, learned_from: str) -> dict:
-        scored = frame[["item_id", "prompt_id", "model"]].assign(p_harmful=judge.predict_features(X_paper))
+    def on_paper(learned_from: str) -> dict:
+        scored = frame[["item_id", "prompt_id", "model"]].assign(p_harmful=on_paper_scores[learned_from].to_numpy())
         return _paper_cell(scored, students, models, n_boot, learned_from,
                            f"transfer (fitted on all of {learned_from}; harmful where its score >= {SCALE_THRESHOLD})",
                            threshold=SCALE_THRESHOLD)
 
-    rows.append(on_paper(external.ScoredJudge(scores, features=X_pyrit), PYRIT))
+    rows.append(on_paper(PYRIT))
     rows += _pyrit_cells(scores, external.to_grid(pyrit_cv), datasets, PYRIT, "out of fold (by request, all of PyRIT)", n_boot)
     category_of = scores.drop_duplicates("dataset").set_index("dataset")["category"]
     for category in sorted(scores["category"].unique()):
-        own = (scores["category"] == category).to_numpy()
         name = f"PyRIT {category}"
-        judge = external.ScoredJudge(scores[own], features=X_pyrit[own])
-        rows.append(on_paper(judge, name))
-        grid = external.to_grid(judge.predict_features(X_pyrit))
-        grid[own] = external.to_grid(external.cross_validated_scores(
-            scores[own].reset_index(drop=True), n_splits=cv_splits, kernel=external.linear_kernel(X_pyrit[own])))
+        rows.append(on_paper(name))
+        grid = external.to_grid(on_pyrit_scores[name].to_numpy())
         how = {d: "out of fold (by request, within the category)" if category_of.get(d) == category
                else f"transfer (fitted on all of {name})" for d in datasets}
         rows += _pyrit_cells(scores, grid, datasets, name, how, n_boot)

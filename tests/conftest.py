@@ -26,9 +26,9 @@ if _WORKERS > 1:
 #: The longest test files, longest first (``pytest --durations`` on 2 cores): `make test` hands them out first
 #: (``--no-loadscope-reorder`` keeps this order), so the workers end together rather than one waiting out a
 #: long file alone at the end. A file not listed runs after these, in collection order.
-LONGEST_FIRST = ["test_student_path.py", "test_make_paper.py", "test_chain.py", "test_student_path_resume.py",
-                 "test_sets_external.py", "test_benchmarks.py", "test_notebooks_paper.py", "test_makefile.py",
-                 "test_interactive.py", "test_unusable_judge.py", "test_learn_judges.py", "test_pointwise.py",
+LONGEST_FIRST = ["test_student_path.py", "test_chain.py", "test_make_paper.py", "test_benchmarks.py",
+                 "test_student_path_resume.py", "test_sets_external.py", "test_pointwise.py", "test_interactive.py",
+                 "test_unusable_judge.py", "test_makefile.py", "test_notebooks_paper.py", "test_learn_judges.py",
                  "test_sets_transfer.py"]
 
 

@@ -15,7 +15,7 @@ BENCHMARKS = sorted(p.name for p in (REPO / "benchmarks").glob("bench_*.py"))
 TOY = "figures/tables/rankings_long.csv"            # one table of notebook 00: the cheapest make target
 SMALLEST = {
     "bench_elicit.py": (["--prompts", "1", "--max-tokens", "4", "--rounds", "4"], ["elicit_overhead", "elicit_overhead_per_token"]),
-    "bench_embed.py": (["--texts", "2", "--rounds", "2"], ["embed_overhead"]),
+    "bench_embed.py": (["--texts", "1", "--rounds", "1"], ["embed_overhead"]),
     "bench_external.py": (["--rows", "60", "--n-boot", "20"], ["external_set_seconds"]),
     "bench_external_llm.py": (["--rows", "2", "--chars", "100", "--rounds", "1"], ["external_llm_overhead"]),
     "bench_judge.py": (["--items", "4", "--latency", "0.01", "--local-items", "1", "--rounds", "1"],

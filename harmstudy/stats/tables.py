@@ -260,9 +260,10 @@ def judge_differences_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.
 def judge_vs_judge_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.DataFrame:
     """``judge_vs_judge.csv``: every pair of judges, all metrics (``reference`` is the second judge)."""
     rows = []
-    for a, b in combinations(judges_of(rankings), 2):
-        rows.append(agreement(rankings[rankings["rater"] == a], rankings[rankings["rater"] == b],
-                              judge_name=a, reference_name=b, n_boot=n_boot))
+    judges = judges_of(rankings)
+    of = {j: rankings[rankings["rater"] == j] for j in judges}      # each judge's rows, selected once
+    for a, b in combinations(judges, 2):
+        rows.append(agreement(of[a], of[b], judge_name=a, reference_name=b, n_boot=n_boot))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=AGREEMENT_COLUMNS)
 
 

@@ -118,14 +118,19 @@ def _assembled_path(spec: ModelSpec) -> Path:
 
 def _concatenate(parts: list[Path], target: Path) -> None:
     """Join split parts into one file, atomically (a killed run leaves no half file behind)."""
+    import tempfile
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".gguf.partial")
-    with open(tmp, "wb") as out:
+    # a file of this process's own: two processes assembling the same model at once (tests side by side,
+    # notebooks outside make) each write their own and the last rename wins, the same bytes
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    with open(fd, "wb") as out:
         for part in parts:
             with open(part, "rb") as fh:
                 while block := fh.read(1 << 22):
                     out.write(block)
-    tmp.replace(target)
+    Path(tmp).chmod(0o644)
+    Path(tmp).replace(target)
 
 
 def model_file(spec: ModelSpec) -> Path:

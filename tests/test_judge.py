@@ -413,3 +413,13 @@ def test_a_priced_judges_dollars_per_1000_triples_come_from_its_cached_tokens(st
                           "usage": ['{"completion_tokens": 12, "prompt_tokens": 10}']})
     assert call_dollars(local) == (0.0, False)
     assert call_dollars(local.assign(model="openai/gpt-4o")) == (pytest.approx(1.45e-4), True)
+
+
+def test_the_money_of_local_judges_is_known_without_importing_litellm():
+    """A run of local judges has no price to look up: 04 reads the committed runs' dollars without LiteLLM's
+    3-second import (in a fresh process, where nothing imported it before)."""
+    code = ("import sys, json\nfrom harmstudy import plan\nfrom harmstudy.stats import tables\n"
+            "money = tables.judge_money(plan.plan()['notebooks']['04']['judge_runs'])\n"
+            "print(json.dumps([money, 'litellm' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == [{}, False]

@@ -183,8 +183,6 @@ def call_dollars(calls: pd.DataFrame) -> tuple[float, bool]:
     (``litellm.cost_per_token``). ``priced``: some call's model has a price (a local model has none)."""
     import json
 
-    import litellm
-
     dollars, priced = 0.0, False
     for model, usage, cost in calls[calls["error"].isna()][["model", "usage", "cost"]].itertuples(index=False):
         if cost and cost > 0:
@@ -192,6 +190,8 @@ def call_dollars(calls: pd.DataFrame) -> tuple[float, bool]:
             continue
         if str(model).startswith("llamacpp/"):         # runs here: pricing it fails (and prints) per call
             continue
+        import litellm    # here, not above: its import takes 3 s, and a run of local judges needs no price
+
         tokens = json.loads(usage or "{}")
         try:
             prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=tokens.get("prompt_tokens", 0),

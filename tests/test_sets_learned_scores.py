@@ -1,12 +1,14 @@
 """The learned judges' scores on PyRIT's sets, stored by content (harmstudy/sets/learned_scores.py): computed
-once, read back exactly while their fingerprint holds, computed again when anything it covers changes."""
+once, read back exactly while their fingerprint holds, computed again when anything it covers changes
+(harmstudy/runs.py: Run.stored_or_computed)."""
 import hashlib
+import json
 
 import numpy as np
 import pandas as pd
 
 from harmstudy.data import scored_responses
-from harmstudy.runs import content_fingerprint
+from harmstudy.runs import Run, content_fingerprint
 from harmstudy.sets import learned_scores
 
 
@@ -45,9 +47,27 @@ def test_scores_are_computed_once_then_read_back_exactly_until_a_setting_changes
     stored.loc[0, "learned-tfidf-cv"] = 0.123456789
     stored.to_csv(path, index=False)
     assert learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)[0]["learned-tfidf-cv"][0] == 0.123456789
-    # a human score changed: another fingerprint, computed and stored again in the same run
+    # a human score changed: another fingerprint (what makes the run compute again: the test below)
     relabelled = few.assign(human_median=few["human_median"].where(few.index != 5, 1 - few.loc[5, "human_median"]))
-    _, said = learned_scores.learned_set_scores(relabelled, n_splits=3, root=tmp_path)
-    assert "computed" in said
-    assert pd.read_csv(path)["learned-tfidf-cv"][0] != 0.123456789
+    settings = json.loads(path.with_name("manifest.json").read_text())["settings"]
+    assert learned_scores.fingerprint(relabelled, settings) != learned_scores.fingerprint(few, settings)
     assert learned_scores.run_name() == "learned-pyrit" and learned_scores.run_name(0.5, 5) == "learned-pyrit-C0.5-cv5"
+
+
+def test_a_stored_run_computes_only_when_its_fingerprint_changes_and_keeps_every_digit(tmp_path):
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return {"scores": pd.DataFrame({"row": [1, 2], "p": [1 / 3, 0.1 + 0.2]})}
+
+    run = Run("stored", "test", root=tmp_path)
+    first, reused, _ = run.stored_or_computed("a" * 64, compute, settings={"C": 0.3})
+    again, reused_again, _ = run.stored_or_computed("a" * 64, compute, settings={"C": 0.3})
+    assert (reused, reused_again, len(computed)) == (False, True, 1)
+    assert again["scores"]["p"].tolist() == [1 / 3, 0.1 + 0.2]          # 0.30000000000000004 read back as such
+    run.stored_or_computed("b" * 64, compute, settings={"C": 0.3})       # anything it follows from changed
+    assert len(computed) == 2
+    (tmp_path / "stored" / "scores.csv").unlink()                        # a table gone: computed again
+    run.stored_or_computed("b" * 64, compute, settings={"C": 0.3})
+    assert len(computed) == 3 and json.loads((tmp_path / "stored" / "manifest.json").read_text())["tables"] == ["scores"]

@@ -3,12 +3,13 @@
 Fitting them is 16 s of every run of 06 on 2 cores (hundreds of kernel-ridge solves, nested by request;
 :mod:`harmstudy.sets.external`), though only the bootstrap (``n_boot``) differs between the study and
 most variants. So, as a learned run of the paper's triples is (:func:`harmstudy.learn.judges.run_learned`),
-they are a run, ``data/runs/learned-pyrit/`` (other settings: their own, :func:`run_name`): ``scores.csv`` holds each judge's unrounded score per
-response (written at full precision, read back exactly), and the manifest holds the fingerprint of what
-they follow from (:func:`harmstudy.runs.content_fingerprint`): the settings, PyRIT's responses and human
-scores, the paper's responses and labels (the transfer judge learns from them), every package module the
-computation imports, and scikit-learn's, numpy's and scipy's versions. While the fingerprint is the same
-the stored scores are read; any change computes and stores them again.
+they are a run, ``data/runs/learned-pyrit/`` (other settings: a run of their own, :func:`run_name`):
+``scores.csv`` holds each judge's unrounded score per response (written at full precision, read back
+exactly), and the manifest holds the fingerprint of what they follow from
+(:func:`harmstudy.runs.content_fingerprint`): the settings, PyRIT's responses and human scores, the paper's
+responses and labels (the transfer judge learns from them), every package module the computation imports,
+and scikit-learn's, numpy's and scipy's versions. While the fingerprint is the same the stored scores are
+read; any change computes and stores them again.
 
 The judges, each a 0–1 score in the row order of ``scores``:
 
@@ -32,6 +33,8 @@ from harmstudy.sets import external
 
 RUN = "learned-pyrit"
 KIND = "learned-set-scores"
+#: The study's settings (06's parameters as committed): their scores are the committed run's.
+STUDY_C, STUDY_SPLITS = 0.3, 10
 #: Each judge's kind, as 06's tables and cards name it.
 KINDS = {"learned-tfidf-transfer": "learned (transfer)", "learned-tfidf-cv": "learned (cv)",
          "learned-pooled-cv": "learned, pooled (cv)", "learned-tfidf-loco": "learned (leave one category out)",
@@ -41,13 +44,16 @@ KINDS = {"learned-tfidf-transfer": "learned (transfer)", "learned-tfidf-cv": "le
 KEYS = ["dataset", "row"]
 
 
-def run_name(C: float = 0.3, n_splits: int = 10) -> str:
+def run_name(C: float = STUDY_C, n_splits: int = STUDY_SPLITS) -> str:
     """``learned-pyrit`` for the study's settings; other settings get a run of their own (a notebook run with
     them never rewrites the committed one): ``learned-pyrit-C0.5-cv5``."""
-    return RUN if (float(C), int(n_splits)) == (0.3, 10) else f"{RUN}-C{float(C):g}-cv{int(n_splits)}"
+    if (float(C), int(n_splits)) == (STUDY_C, STUDY_SPLITS):
+        return RUN
+    return f"{RUN}-C{float(C):g}-cv{int(n_splits)}"
 
 
-def compute(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, rel=None) -> dict[str, np.ndarray]:
+def compute(scores: pd.DataFrame, *, C: float = STUDY_C, n_splits: int = STUDY_SPLITS,
+            rel=None) -> dict[str, np.ndarray]:
     """Every judge of :data:`KINDS`, computed (no store): name -> score per row of ``scores``."""
     kernel = external.response_kernel(scores)     # TF-IDF of the responses (no label), shared by the within-set judges
     raw = {"learned-tfidf-transfer": external.transfer_scores(scores, rel, C=C)}
@@ -84,8 +90,8 @@ def said(what: str, folder: Run, reused: bool, seconds: float) -> str:
     return f"{what} computed in {seconds:.0f} s, stored in {folder.path.name}"
 
 
-def learned_set_scores(scores: pd.DataFrame, *, C: float = 0.3, n_splits: int = 10, run: str | None = None,
-                       root=None, rel=None) -> tuple[dict[str, np.ndarray], str]:
+def learned_set_scores(scores: pd.DataFrame, *, C: float = STUDY_C, n_splits: int = STUDY_SPLITS,
+                       run: str | None = None, root=None, rel=None) -> tuple[dict[str, np.ndarray], str]:
     """Every judge's score on ``scores`` (name -> array in its row order) and a line that says whether they
     were read from ``data/runs/<run>`` or computed (and stored there) and what computing them took."""
     folder = Run(run or run_name(C, n_splits), KIND, root=root)

@@ -105,7 +105,9 @@ def pyrit_judges(scores: pd.DataFrame, frame: pd.DataFrame, cv_splits: int = 10)
 def pyrit_judges_run(cv_splits: int = 10) -> str:
     """``learned-from-pyrit`` for the study's 10 folds, ``learned-from-pyrit-cv<k>`` for others (a notebook
     run with them never rewrites the committed run)."""
-    return PYRIT_JUDGES_RUN + ("" if int(cv_splits) == 10 else f"-cv{int(cv_splits)}")
+    from harmstudy.sets.learned_scores import STUDY_SPLITS
+
+    return PYRIT_JUDGES_RUN + ("" if int(cv_splits) == STUDY_SPLITS else f"-cv{int(cv_splits)}")
 
 
 def stored_pyrit_judges(scores: pd.DataFrame, frame: pd.DataFrame, cv_splits: int = 10, *, rel=None,
@@ -116,7 +118,7 @@ def stored_pyrit_judges(scores: pd.DataFrame, frame: pd.DataFrame, cv_splits: in
     from harmstudy.runs import Run
     from harmstudy.sets import learned_scores
 
-    folder = Run(pyrit_judges_run(cv_splits), "learned-set-scores", root=root)
+    folder = Run(pyrit_judges_run(cv_splits), learned_scores.KIND, root=root)
     settings = {"cv_splits": int(cv_splits), "inner_splits": 5, "alphas": list(external.RIDGE_ALPHAS)}
     tables, reused, seconds = folder.stored_or_computed(
         learned_scores.fingerprint(scores, settings, rel, module=__name__),

@@ -45,7 +45,7 @@ def concurrency_ratio(items: int, latency: float) -> tuple[float, float]:
     return rates[1], rates[16]
 
 
-def overhead_ratio(model: str, items: int, rounds: int) -> dict:
+def overhead_ratio(model: str, items: int, rounds: int, chars: int = 1500) -> dict:
     """Items/s of the LiteLLM path (``call_judge``: cache lookup, LiteLLM, the in-process provider, cache
     write, parsing — what a judging run pays per call) ÷ a plain loop, paired item by item (each item
     judged by one side then the other, the order alternating) so drift in machine speed hits both alike.
@@ -64,7 +64,7 @@ def overhead_ratio(model: str, items: int, rounds: int) -> dict:
     triples = paper_triples(items, seed=1)
     models = ["mistral-7b", "mpt-7b", "stablelm-alpha-7b"]
     for m in models:
-        triples[f"response_{m}"] = triples[f"response_{m}"].map(lambda t: clip(t, 1500))
+        triples[f"response_{m}"] = triples[f"response_{m}"].map(lambda t: clip(t, chars))
     settings = judging.JudgeSettings(judge=f"llamacpp/{model}")
     spec = registry.resolve_model(model)
     threads = registry.default_threads()          # every core, or $HARMSTUDY_THREADS
@@ -117,12 +117,13 @@ def main() -> None:
     ap.add_argument("--local-model", default="smollm2-135m-instruct")
     ap.add_argument("--local-items", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--chars", type=int, default=1500, help="each response cut to this many characters (as 02 does)")
     args = ap.parse_args()
     serial, parallel = concurrency_ratio(args.items, args.latency)
     print(f"# loopback server latency {args.latency} s, {args.items} items: serial {serial:.2f} items/s, "
           f"concurrency 16 {parallel:.2f} items/s")
     print(f"judge_concurrency: ratio={parallel / serial:.2f}")
-    o = overhead_ratio(args.local_model, args.local_items, args.rounds)
+    o = overhead_ratio(args.local_model, args.local_items, args.rounds, args.chars)
     print(f"# local judge {args.local_model}, {args.local_items} items x {args.rounds} rounds, paired per item: "
           f"plain llama-cpp-python {o['plain']:.3f} items/s, LiteLLM path {o['lite']:.3f} items/s "
           f"({o['per_call_extra'] * 1000:+.0f} ms per call)")

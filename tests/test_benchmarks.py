@@ -18,7 +18,7 @@ SMALLEST = {
     "bench_embed.py": (["--texts", "1", "--rounds", "1"], ["embed_overhead"]),
     "bench_external.py": (["--rows", "60", "--n-boot", "20"], ["external_set_seconds"]),
     "bench_external_llm.py": (["--rows", "2", "--chars", "100", "--rounds", "1"], ["external_llm_overhead"]),
-    "bench_judge.py": (["--items", "4", "--latency", "0.01", "--local-items", "1", "--rounds", "1"],
+    "bench_judge.py": (["--items", "4", "--latency", "0.01", "--local-items", "1", "--rounds", "1", "--chars", "200"],
                        ["judge_concurrency", "judge_overhead"]),
     "bench_pointwise.py": (["--triples", "1", "--rounds", "1"], ["pointwise_prefix_reuse"]),
     "bench_rebuild.py": (["--target", TOY], ["rebuild_parallel"]),

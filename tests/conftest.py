@@ -28,7 +28,7 @@ if _WORKERS > 1:
 #: long file alone at the end. A file not listed runs after these, in collection order.
 LONGEST_FIRST = ["test_student_path.py", "test_chain.py", "test_make_paper.py", "test_benchmarks.py",
                  "test_student_path_resume.py", "test_sets_external.py", "test_pointwise.py", "test_interactive.py",
-                 "test_unusable_judge.py", "test_makefile.py", "test_notebooks_paper.py", "test_learn_judges.py",
+                 "test_makefile.py", "test_notebooks_paper.py", "test_learn_judges.py",
                  "test_sets_transfer.py"]
 
 

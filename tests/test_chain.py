@@ -1,5 +1,7 @@
 """The whole study on tiny parameters: papermill runs 00 -> 01 -> 02 (listwise, pointwise) -> 03 -> 04 -> 05 in a
-throw-away copy, with SmolLM2 as judge, and the recorded numbers are read back."""
+throw-away copy, with SmolLM2 as judge, and the recorded numbers are read back. Beside it, a judge that never
+answers in the format (a loopback fake that answers prose): every notebook reports it with its reasons and
+goes on with the others."""
 import json
 
 import nbformat
@@ -7,11 +9,17 @@ import pandas as pd
 import pytest
 
 from conftest import MODEL_THREADS, run_notebook
+from fake_openai_server import FakeOpenAIServer
 from harmstudy.report.records import recorded_values
 from harmstudy.models.registry import model_file, resolve_model
 
 pytestmark = pytest.mark.slow
 FAKE_KEY = "sk-harmstudy-FAKE-KEY-0987654321"
+
+
+def printed(notebook) -> str:
+    book = nbformat.read(notebook, as_version=4)
+    return "".join(o.get("text", "") for c in book.cells for o in c.get("outputs", []))
 
 
 def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
@@ -49,12 +57,28 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
     assert pointwise_run == "pointwise-smollm2-135m-instruct-paper-n3" and rec02p["calls"] == 9
     assert rec02p["coverage"] == 1.0 and 0 < rec02p["brier"] < 1
 
+    # a judge that answers prose, on the paper's triples and the new models' (the key goes to the loopback
+    # server only, and must surface nowhere either)
+    with FakeOpenAIServer(answer="I would rather not rank these responses.") as server:
+        nb02 = run_notebook(study_root, "02_judge", judge="openai/prose-judge", api_base=server.api_base,
+                            targets=["paper"], n_items=4, run="prose-paper")
+        said = printed(nb02)
+        assert "prose-judge answered none of its 4 calls in a usable form" in said
+        assert "no 'Content X: rank' lines found (4)" in said
+        unscored = pd.read_csv(study_root / "figures/tables/judge_unscored.csv")
+        assert set(unscored["status"]) == {"unscored"} and unscored["answers"].sum() == 4
+        run_notebook(study_root, "02_judge", judge="openai/prose-judge", api_base=server.api_base,
+                     targets=["elicit:tiny"], orders=3, run="prose-tiny", table_suffix="_elicit")
+    assert json.loads((study_root / "data/runs/prose-paper/manifest.json").read_text())["calls_made_last_run"] == 4
+
     rec03 = recorded_values(run_notebook(study_root, "03_learned_judges", elicit_run="tiny",
                                          run="learned-tiny", judges=[{"name": "learned-tfidf", "features": "tfidf"}]))
     assert 0.5 < rec03["judges"]["learned-tfidf"]["auc"] < 1                  # out of fold, on all 1,019 rankings
 
-    rec04 = recorded_values(run_notebook(study_root, "04_agreement", n_boot=20,
-                                         judge_runs=[paper_run, pointwise_run, "learned-tiny"]))
+    nb04 = run_notebook(study_root, "04_agreement", n_boot=20,
+                        judge_runs=[paper_run, pointwise_run, "learned-tiny", "prose-paper"])
+    assert "judging run 'prose-paper' has no usable ranking (12 rows, all unscored — no 'Content X: rank'" in printed(nb04)
+    rec04 = recorded_values(nb04)
     assert "smollm2-135m-instruct+grammar" in rec04["alpha_vs_students"]
     agree = pd.read_csv(study_root / "figures/tables/judge_agreement.csv")
     local = agree[agree["judge"] == "smollm2-135m-instruct+grammar"]
@@ -66,12 +90,16 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
     learned = agree[(agree["judge"] == "learned-tfidf") & (agree["metric"] == "alpha_ordinal")]
     assert set(learned["n"]) == {1019, 85} and set(learned["kind"]) == {"learned"}
     assert (study_root / "figures/judge_agreement_cost.png").stat().st_size > 10_000
+    assert not agree["judge"].str.contains("prose").any()
 
-    rec05 = recorded_values(run_notebook(study_root, "05_small_models", elicit_run="tiny",
-                                         judge_runs=[elicit_run, "learned-tiny"], export_groups=1,
-                                         export_per_group=3, export_overlap=1))
+    nb05 = run_notebook(study_root, "05_small_models", elicit_run="tiny",
+                        judge_runs=[elicit_run, "learned-tiny", "prose-tiny"], export_groups=1,
+                        export_per_group=3, export_overlap=1)
+    assert "judging run 'prose-tiny' has no usable ranking" in printed(nb05)
+    rec05 = recorded_values(nb05)
     harm = pd.read_csv(study_root / "figures/tables/new_small_model_harm.csv")
-    # the position-balanced judge replaces its fixed-order self; the learned judge sits beside it
+    # the position-balanced judge replaces its fixed-order self; the learned judge sits beside it; the prose
+    # judge is in no table
     assert set(harm["model"]) == set(names)
     assert set(harm["rater"]) == {"smollm2-135m-instruct+grammar+balanced", "learned-tfidf"}
     assert harm.loc[harm["rater"] == "learned-tfidf", "judge_alpha"].notna().all()   # reliability beside it

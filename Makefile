@@ -50,7 +50,10 @@ define newline
 
 
 endef
-PLAN := $(shell $(PYTHON) harmstudy/plan.py $(foreach p,$(PARAMS),$(if $(value $(p)),'$(p)=$($(p))')))
+# shq: a value as one shell word in single quotes (each ' inside becomes '\''), for the few places a value must
+# stand on a shell line; everything a user passes to a recipe goes through the environment instead.
+shq = '$(subst ','\'',$(1))'
+PLAN := $(shell $(PYTHON) harmstudy/plan.py $(foreach p,$(PARAMS),$(if $(value $(p)),$(call shq,$(p)=$(value $(p))))))
 $(eval $(subst |||,$(newline),$(PLAN)))
 TAB := $(OUT)/tables
 R := data/runs
@@ -228,9 +231,11 @@ print-outputs: ## list every file make paper writes (with the current parameters
 
 # ------------------------------------------------------------------------------ a labelled set of yours
 # make external SET=path.csv REQUEST=<col> RESPONSE=<col> HUMAN="<col> [<col>...]" SCALE=binary VERDICTS="<col> ..."
-# [JUDGE="<LiteLLM model> ..."] [PROMPT=<file>] [API_BASE=<url>]
+# [JUDGE="<LiteLLM model> ..."] [PROMPT=<file>] [API_BASE=<url>] [OUT=<name>] [ENCODING=<enc>] [SEP=<c>] [DEDUPE=keep|drop]
 # (SCALE: binary, or the Likert levels, e.g. SCALE="1 2 3 4 5"; CATEGORY=<col>: a category per row). Outputs in
-# build/external/<file stem>/ (tables, figure, MANIFEST, the executed notebook); nothing of the study's is touched.
+# build/external/<OUT, or the file's stem and a hash of its path>/ (tables, figures, MANIFEST, the executed
+# notebook); nothing of the study's is touched. Every value goes to harmstudy/report/external_set.py through
+# the environment (HS_<NAME>, set from $(value NAME)): no value a user passes stands on a shell line.
 SET ?=
 REQUEST ?= request
 RESPONSE ?= response
@@ -240,38 +245,36 @@ VERDICTS ?=
 CATEGORY ?=
 # COMPARE=<judge>: the judge every other is compared with in <stem>_differences.csv (default: the leading one)
 COMPARE ?=
-yaml_strs = [$(subst $() ,$(comma) ,$(foreach x,$(1),"$(x)"))]
-EXTERNAL_OUT = build/external/$(basename $(notdir $(SET)))
-# LLM judges for make external: JUDGE only as typed on the command line (make paper's JUDGE has a default).
-EXTERNAL_JUDGES = $(if $(filter command line,$(origin JUDGE)),$(JUDGE))
 PROMPT ?=
-external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}> TEMPERATURE=<t: > 0 also asks a sample again> COMPARE=<judge>] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
-	@test -n "$(SET)" || { echo 'make external needs SET=<file> (CSV, TSV, JSONL or Parquet) and HUMAN="<column> ...", e.g. make external SET=mine.csv REQUEST=prompt RESPONSE=answer HUMAN="rater_1 rater_2" SCALE=binary VERDICTS="llamaguard"' >&2; exit 2; }
-	@test -n "$(HUMAN)" || { echo 'make external needs HUMAN="<column> ..." (the human label columns of $(SET))' >&2; exit 2; }
-	@mkdir -p $(EXTERNAL_OUT)
-	OMP_NUM_THREADS=$(NPROC) $(PAPERMILL) notebooks/07_labelled_set.ipynb $(EXTERNAL_OUT)/07_labelled_set.ipynb \
-	  -r set_path '$(if $(wildcard $(SET)),$(abspath $(SET)),$(SET))' -r request '$(REQUEST)' -r response '$(RESPONSE)' -y 'human: $(call yaml_strs,$(HUMAN))' \
-	  $(if $(filter binary,$(SCALE)),-p scale binary,-y 'scale: [$(subst $() ,$(comma) ,$(strip $(SCALE)))]') \
-	  -r category '$(CATEGORY)' -y 'verdicts: $(call yaml_strs,$(VERDICTS))' -p n_boot $(N_BOOT) \
-	  -y 'llm_judges: $(call yaml_strs,$(EXTERNAL_JUDGES))' -r prompt_path '$(if $(PROMPT),$(abspath $(PROMPT)))' -r api_base '$(API_BASE)' \
-	  -p llm_temperature $(or $(TEMPERATURE),0.0) -r compare_with '$(COMPARE)'
-	@echo "tables and figure: $(EXTERNAL_OUT)/"
+# OUT=<name>: the output folder's name under build/external/ (default: the file's stem and 8 hex digits of its path's hash)
+ENCODING ?=
+SEP ?=
+DEDUPE ?=
+# LLM judges for make external: JUDGE only as typed on the command line (make paper's JUDGE has a default).
+EXTERNAL_JUDGES = $(if $(filter command line,$(origin JUDGE)),$(value JUDGE))
+EXTERNAL_ENV = SET REQUEST RESPONSE HUMAN SCALE VERDICTS CATEGORY COMPARE PROMPT ENCODING SEP DEDUPE API_BASE TEMPERATURE N_BOOT
+external external-example external-example-binary: export HS_JUDGE := $(EXTERNAL_JUDGES)
+external external-example external-example-binary: export HS_OUT := $(if $(filter command line environment,$(origin OUT)),$(value OUT))
+$(foreach v,$(EXTERNAL_ENV),$(eval external external-example external-example-binary: export HS_$(v) := $$(value $(v))))
+RUN_EXTERNAL = OMP_NUM_THREADS=$(NPROC) $(BIN)/python -m harmstudy.report.external_set
+external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}> TEMPERATURE=<t: > 0 also asks a sample again> COMPARE=<judge> OUT=<name> ENCODING=<enc> SEP=<c> DEDUPE=keep|drop] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
+	@$(RUN_EXTERNAL)
 
 # make external on a file the repository ships: PyRIT's hate-speech set, three raters on its 0-1 scale.
-# (The sub-make starts with MAKEFLAGS empty, so it does not print make's 'jobs forced in makefile: resetting
-# jobserver mode' warning; the parameters it needs are passed on its command line.)
 EXAMPLE_SET := data/pyrit-scorer-evals/harm/hate_speech_multi_score.csv
 external-example: $(STAMP) ## make external on a set the repository ships (PyRIT's hate speech, three raters): see how it reads
-	@MAKEFLAGS= $(MAKE) --no-print-directory $(if $(findstring n,$(firstword -$(MAKEFLAGS))),-n) N_BOOT=$(N_BOOT) $(if $(API_BASE),API_BASE=$(API_BASE)) $(if $(PROMPT),PROMPT=$(PROMPT)) external SET=$(EXAMPLE_SET) REQUEST=objective RESPONSE=assistant_response \
-	  HUMAN="human_score_1 human_score_2 human_score_3" SCALE="0.0 0.25 0.5 0.75 1.0"
+	@$(RUN_EXTERNAL) --set $(EXAMPLE_SET) --request objective --response assistant_response \
+	  --human "human_score_1 human_score_2 human_score_3" --scale "0.0 0.25 0.5 0.75 1.0" --verdicts "" --category "" \
+	  --out "$${HS_OUT:-hate_speech_multi_score}"
 
 # The same set made binary (a rater's score of 0.5 or more, a severity of 3 of 5 or more, is 1): with
 # JUDGE="<model> ..." each model judges every response alone (the embedded 0.5B: ~3 s a response here).
 EXAMPLE_BINARY := build/examples/hate_speech_multi_score_binary.csv
 external-example-binary: $(STAMP) ## the shipped hate-speech set made binary (score >= 0.5 = 1), through make external [JUDGE="<LiteLLM model> ..."]
 	@$(BIN)/python -m harmstudy.sets.external $(EXAMPLE_SET) $(EXAMPLE_BINARY) --columns human_score_1 human_score_2 human_score_3
-	@MAKEFLAGS= $(MAKE) --no-print-directory $(if $(findstring n,$(firstword -$(MAKEFLAGS))),-n) N_BOOT=$(N_BOOT) $(if $(API_BASE),API_BASE=$(API_BASE)) $(if $(PROMPT),PROMPT=$(PROMPT)) external SET=$(EXAMPLE_BINARY) REQUEST=objective RESPONSE=assistant_response \
-	  HUMAN="human_score_1 human_score_2 human_score_3" SCALE=binary $(if $(EXTERNAL_JUDGES),JUDGE="$(EXTERNAL_JUDGES)")
+	@$(RUN_EXTERNAL) --set $(EXAMPLE_BINARY) --request objective --response assistant_response \
+	  --human "human_score_1 human_score_2 human_score_3" --scale binary --verdicts "" --category "" \
+	  --out "$${HS_OUT:-hate_speech_multi_score_binary}"
 
 # README.md and docs/*.md are rendered from templates/ (harmstudy/report/readme.py), their numbers from the
 # tables; touched so make sees them fresh. README.md stands for all of them as make's target.

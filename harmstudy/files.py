@@ -4,6 +4,10 @@
   ``os.replace``), so a killed process leaves the old file or the new one, never half of one.
 * Derived files are written only when their bytes change, so regeneration stays byte-identical and
   ``make`` sees no spurious change.
+* Every CSV cell a spreadsheet would run as a formula (one starting with ``=``, ``+``, ``-``, ``@``, a tab or
+  a carriage return, and not a plain number) is written with a leading ``'`` (OWASP's CSV-injection rule),
+  in values and headers alike: :func:`spreadsheet_safe`.
+* Files get the permissions of the user's umask (a temporary file alone would be 0600).
 * Records are appended one JSON line at a time and flushed; reading never modifies a file. A torn last
   line (a run killed mid-write) is reported on read and cut off only by :class:`RecordWriter`, i.e. when
   the run is resumed for writing.
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -31,13 +36,32 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)        # the only way to read the umask is to set it; set back at once
+    os.umask(mask)
+    return mask
+
+
+#: The mode a new file gets: what ``open()`` would give it under this process's umask.
+FILE_MODE = 0o666 & ~_umask()
+
+
+def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """A new temporary file in ``path``'s folder (so ``os.replace`` onto ``path`` is atomic), with the mode
+    the user's umask gives new files (``mkstemp`` alone makes it 0600): ``(fd, name)``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.fchmod(fd, FILE_MODE)
+    return fd, tmp
+
+
 def write_bytes_atomic(path: Path, data: bytes, *, only_if_changed: bool = True) -> bool:
     """Write ``data`` to ``path`` atomically; return whether the file changed."""
     path = Path(path)
     if only_if_changed and path.exists() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temporary_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -54,9 +78,46 @@ def write_json(path: Path, data: dict) -> bool:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> bool:
-    """A table in the study's CSV format, written atomically and only when its bytes change."""
-    return write_bytes_atomic(path, frame.to_csv(**CSV_OPTIONS).encode("utf-8"))
+#: A cell starting with one of these is run as a formula by spreadsheets (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$", re.IGNORECASE)
+
+
+def spreadsheet_safe_text(value: str) -> str:
+    """``value`` with a leading ``'`` when a spreadsheet would run it as a formula; a plain number (``-0.5``,
+    ``+1e-3``) is left as it is: it is read as a number, never run."""
+    if value[:1] in FORMULA_STARTS and value and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell and column name passed through :func:`spreadsheet_safe_text` (numeric
+    columns cannot hold a formula and are left untouched); the frame itself is not changed."""
+    text_columns = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    safe_names = {c: spreadsheet_safe_text(str(c)) for c in frame.columns}
+    risky = [c for c in text_columns
+             if frame[c].map(lambda v: isinstance(v, str) and v[:1] in FORMULA_STARTS).any()]
+    if not risky and all(safe_names[c] == str(c) for c in frame.columns):
+        return frame
+    out = frame.copy()
+    for c in risky:
+        out[c] = out[c].map(lambda v: spreadsheet_safe_text(v) if isinstance(v, str) else v)
+    return out.rename(columns=safe_names)
+
+
+def csv_text(frame: pd.DataFrame, **options) -> str:
+    """``frame`` as the study's CSV text (:data:`CSV_OPTIONS`, overridable), spreadsheet-safe and with every
+    secret the run knows redacted (:func:`harmstudy.secrets.redact_known`)."""
+    from harmstudy import secrets
+
+    return secrets.redact_known(spreadsheet_safe(frame).to_csv(**{**CSV_OPTIONS, **options}))
+
+
+def write_csv(frame: pd.DataFrame, path: Path, **options) -> bool:
+    """A table in the study's CSV format (:func:`csv_text`), written atomically and only when its bytes
+    change. This is the one CSV writer of the package: every table a user may open goes through it."""
+    return write_bytes_atomic(path, csv_text(frame, **options).encode("utf-8"))
 
 
 # ------------------------------------------------------------------------------------ JSONL records

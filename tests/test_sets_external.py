@@ -26,7 +26,10 @@ def users_set(path, off_scale: bool = False) -> pd.DataFrame:
     guard = np.where(rng.random(40) < 0.8, a, rng.integers(0, 2, 40))
     frame = pd.DataFrame({"prompt": s["request"].to_numpy(), "answer": s["response"].to_numpy(), "rater_a": a,
                           "rater_b": np.where(b == 1, "yes", "no"), "guard": guard})
-    if off_scale:
+    if off_scale:      # one label off the scale, and line breaks in known cells before it: two in record 3
+        frame["answer"] = frame["answer"].str.replace("\n", " ")
+        frame["prompt"] = frame["prompt"].str.replace("\n", " ")
+        frame.loc[2, "answer"] = "one line\nanother\nand a third"
         frame.loc[7, "rater_a"] = 3
     frame.to_csv(path, index=False)
     return frame
@@ -48,7 +51,8 @@ def marked_users_set(tmp_path, rows: int, marked: list[int], marker: str):
 
 def make_external(root, env, path, *extra):
     return subprocess.run(["make", "-C", str(root), "external", f"SET={path}", "REQUEST=prompt", "RESPONSE=answer",
-                           "HUMAN=rater_a rater_b", "SCALE=binary", "VERDICTS=guard", "N_BOOT=200", *extra],
+                           "HUMAN=rater_a rater_b", "SCALE=binary", "VERDICTS=guard", "N_BOOT=200", f"OUT={path.stem}",
+                           *extra],
                           env=env, capture_output=True, text=True)
 
 
@@ -109,14 +113,17 @@ def test_make_external_stops_on_a_score_off_the_scale_naming_file_row_and_reason
     done = make_external(root, env, tmp_path / "broken.csv")
     assert done.returncode != 0
     said = done.stdout + done.stderr
-    assert "broken.csv, row 9: score not on the scale: rater_a='3'" in said       # the header, then 7 rows before it
+    # the file's own line: the header, 7 records before it, and the two line breaks inside record 3
+    assert "broken.csv, line 11: score not on the scale: rater_a='3'" in said
+    assert "Traceback" not in said                                   # one message, no papermill traceback
     assert not (root / "build" / "external" / "broken" / "tables").exists()       # nothing written
     missing = subprocess.run(["make", "-C", str(root), "external", "SET=x.csv"], env=env, capture_output=True, text=True)
     assert missing.returncode != 0 and 'make external needs HUMAN="<column> ..."' in missing.stderr
 
 
 def test_notebook_07_on_its_default_likert_set(study_root):
-    rec = recorded_values(run_notebook(study_root, "07_labelled_set", n_boot=20, cv_splits=5))
+    rec = recorded_values(run_notebook(study_root, "07_labelled_set", n_boot=20, cv_splits=5,
+                                       out_dir=str(study_root / "build/external/hate_speech_multi_score")))
     assert rec["stem"] == "hate_speech_multi_score" and rec["rows"] > 150 and not rec["binary"]
     table = pd.read_csv(study_root / "build/external/hate_speech_multi_score/tables/hate_speech_multi_score_agreement.csv")
     assert {"learned-tfidf-transfer", "learned-tfidf-cv", "learned-pyrit-transfer"} <= set(table["judge"])
@@ -158,11 +165,17 @@ def test_make_external_with_an_embedded_llm_judge_and_a_prompt_of_ones_own(tmp_p
     assert set(sensitivity["kind"]) == {"LLM, calibrated (cv), sensitivity"}
     # its κ against the majority label, by hand from the stored scores (P >= 0.5)
     [run] = (out / "runs").iterdir()
-    scores = pd.read_csv(run / "scores.csv").sort_values("row")
-    assert len(scores) == 40 and scores["status"].ne("unscored").all()
+    scores = pd.read_csv(run / "scores.csv").sort_values("row").reset_index(drop=True)     # the file's order
+    # SmolLM2 does not always answer this prompt with Yes or No: an answer whose first token puts under half
+    # its probability on Yes + No is unscored, its top tokens listed, and left out of every cell
+    unscored = scores["status"] == "unscored"
+    assert len(scores) == 40 and 0 < unscored.sum() < 40
+    assert scores.loc[unscored, "reason"].str.contains("Yes / No hold .* of the first token's probability").all()
+    listed = pd.read_csv(out / "tables" / "our_review_unscored.csv")
+    assert sorted(listed["row"]) == sorted(scores.loc[unscored, "row"])
     a, b = frame["rater_a"], (frame["rater_b"] == "yes").astype(int)
-    majority = ((a + b) / 2 >= 0.5).astype(int).to_numpy()
-    called = (scores["score"].to_numpy() >= 0.5).astype(int)
+    majority = ((a + b) / 2 >= 0.5).astype(int).to_numpy()[~unscored.to_numpy()]
+    called = (scores.loc[~unscored, "score"].to_numpy() >= 0.5).astype(int)
     [kappa] = llm[(llm["reference"] == "majority") & (llm["metric"] == "kappa")]["estimate"]
     assert kappa == pytest.approx(cohen_kappa_score(majority, called), abs=1e-5)
     manifest = json.loads((run / "manifest.json").read_text())
@@ -170,6 +183,7 @@ def test_make_external_with_an_embedded_llm_judge_and_a_prompt_of_ones_own(tmp_p
     assert manifest["target"]["prompt"] == "the user's" and run.name.startswith("pointwise-smollm2-135m-instruct-binary-our_review-p")
     card = pd.read_csv(out / "tables" / "our_review_cards.csv").set_index("judge")
     assert card.loc["smollm2-135m-instruct+pointwise", "kappa"] == pytest.approx(kappa)
+    assert card.loc["smollm2-135m-instruct+pointwise", "unscored"] == unscored.sum()
     assert card.loc["guard", "consistency_note"].startswith("a column of the file")
     assert card.loc["guard", "people_kappa_min"] == pytest.approx(cohen_kappa_score(a, b), abs=1e-5)
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,

@@ -13,7 +13,6 @@ a ``#`` comment line before the header, ``human_score`` vs ``human_score_1``, th
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from harmstudy import files, paths
+from harmstudy.data import set_files
 
 PYRIT = paths.DATA / "pyrit-scorer-evals"
 SCORE_COLUMNS = ["dataset", "category", "row", "request", "response"]
@@ -31,7 +31,7 @@ PROBLEM_COLUMNS = ["file", "row", "reason"]
 LIKERT_01 = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-class ScoredSetError(ValueError):
+class ScoredSetError(set_files.SetInputError):
     """A set or a column mapping cannot be read; the message says which and how to fix it."""
 
 
@@ -48,6 +48,8 @@ class ColumnMap:
     category: str | None = "harm_category"
     fixed_category: str | None = None
     verdicts: tuple = ()
+    #: the human columns by name, when a user named them (each must be in the file)
+    human_names: tuple = ()
 
     @classmethod
     def named(cls, request: str, response: str, human: list[str], category: str = "", fixed_category: str = "",
@@ -56,7 +58,8 @@ class ColumnMap:
         if not human:
             raise ScoredSetError("name at least one human score column (HUMAN=\"<col> ...\" for make external)")
         return cls(request=request, response=response, human="|".join(re.escape(h) for h in human),
-                   category=category or None, fixed_category=fixed_category or None, verdicts=tuple(verdicts))
+                   category=category or None, fixed_category=fixed_category or None, verdicts=tuple(verdicts),
+                   human_names=tuple(human))
 
 
 VERDICT_PREFIX = "verdict:"
@@ -118,44 +121,39 @@ class ScoredSet:
         return [c for c in self.scores.columns if re.fullmatch(r"human_\d+", c)]
 
 
-def _read_table(source: str | Path) -> tuple[pd.DataFrame, int]:
-    """A file as text columns, and how many leading ``#`` comment lines it had (row numbers count them)."""
+def _read_table(source: str | Path, encoding: str | None = None, sep: str | None = None
+                ) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """A file as text columns and each row's ``(row, line)`` (:func:`harmstudy.data.set_files.read_table`),
+    or a Hugging Face dataset's rows (offline unless ``make ... ONLINE=1``)."""
     path = Path(source)
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        text = path.read_text(encoding="utf-8-sig")
-        lines = text.splitlines(keepends=True)
-        skipped = 0
-        while skipped < len(lines) and lines[skipped].lstrip().startswith("#"):
-            skipped += 1
-        frame = pd.read_csv(io.StringIO("".join(lines[skipped:])), dtype=str, keep_default_na=False,
-                            sep="\t" if suffix == ".tsv" else ",")
-        return frame, skipped
-    if suffix in (".jsonl", ".json"):
-        return pd.read_json(path, lines=suffix == ".jsonl", dtype=False).astype(str), 0
-    if suffix == ".parquet":
-        return pd.read_parquet(path).astype(str), 0
-    # a Hugging Face dataset name (offline unless `make ... ONLINE=1`)
+    if path.suffix or path.exists():
+        return set_files.read_table(path, encoding=encoding, sep=sep)
     try:
         import datasets
 
-        return datasets.load_dataset(str(source), split="train").to_pandas().astype(str), 0
+        frame = datasets.load_dataset(str(source), split="train").to_pandas().astype(str)
     except Exception as exc:
         raise ScoredSetError(f"cannot read {source!r}: not a CSV/TSV/JSONL/Parquet file, and as a Hugging Face "
                              f"dataset: {exc}. Offline? Use a local file or `make ... ONLINE=1`") from exc
+    return frame, [(i, i) for i in range(1, len(frame) + 1)]
 
 
 def load_scored(source: str | Path, *, columns: ColumnMap = ColumnMap(), scale: Scale = Scale(),
-                dataset: str | None = None) -> ScoredSet:
-    """Read one set into the long table; unreadable rows go to ``problems`` with file, row and reason.
-    ``row`` is the line number in the file (1 = its first line, comment lines included)."""
-    frame, skipped = _read_table(source)
+                dataset: str | None = None, encoding: str | None = None, sep: str | None = None,
+                read: tuple[pd.DataFrame, list[tuple[int, int]]] | None = None) -> ScoredSet:
+    """Read one set into the long table; unreadable rows go to ``problems`` with file, line and reason.
+    A score's ``row`` is its record number (the header's line + 1 + its index: the key the committed runs
+    use); a problem's ``row`` is the physical line it starts on in the file (1 = the file's first line,
+    comment lines included; a quoted line break inside a cell shifts it, as an editor shows it). ``read``: the ``(frame, lines)`` :func:`harmstudy.data.set_files.check_set`
+    already read (duplicates dropped if asked), so the file is read once."""
+    frame, where = read if read is not None else _read_table(source, encoding, sep)
     name = dataset or Path(str(source)).stem
     human = [c for c in frame.columns if re.fullmatch(columns.human, c)]
-    missing = [c for c in (columns.request, columns.response) if c not in frame.columns]
+    missing = [c for c in (columns.request, columns.response, *columns.human_names) if c not in frame.columns]
     if missing or not human:
-        raise ScoredSetError(f"{source}: no column {missing or columns.human!r}; columns are {list(frame.columns)}. "
-                             f"Pass a ColumnMap naming the request, response and human score columns")
+        raise ScoredSetError(f"{Path(str(source)).name}: no column {missing or columns.human!r}; columns are "
+                             f"{list(frame.columns)}. Name the request, response and human label columns "
+                             f"(make external REQUEST= RESPONSE= HUMAN=; a ColumnMap in Python)")
     if columns.category and not columns.fixed_category and columns.category not in frame.columns:
         raise ScoredSetError(f"{source}: no category column {columns.category!r}; pass fixed_category instead")
     absent = [c for c in columns.verdicts if c not in frame.columns]
@@ -164,7 +162,7 @@ def load_scored(source: str | Path, *, columns: ColumnMap = ColumnMap(), scale: 
     rows, problems = [], []
     file_name = Path(str(source)).name
     for i, rec in enumerate(frame.to_dict("records")):
-        line = skipped + 2 + i                                    # comment lines + header + 1-based
+        record, line = where[i]
         values = [scale.to_01(rec[c]) for c in human]
         bad = [f"{c}={rec[c]!r}" for c, v in zip(human, values) if v is None and str(rec[c]).strip()]
         if bad:
@@ -182,7 +180,7 @@ def load_scored(source: str | Path, *, columns: ColumnMap = ColumnMap(), scale: 
             problems.append({"file": file_name, "row": line, "reason": f"verdict not binary or on 0-1: {', '.join(unread)}"})
             continue
         category = columns.fixed_category or (rec[columns.category] if columns.category else name)
-        rows.append({"dataset": name, "category": str(category).strip().lower(), "row": line,
+        rows.append({"dataset": name, "category": str(category).strip().lower(), "row": record,
                      "request": rec[columns.request], "response": rec[columns.response],
                      **{f"human_{k}": v for k, v in enumerate(values, start=1)}, **verdicts})
     scores = pd.DataFrame(rows)
@@ -192,6 +190,24 @@ def load_scored(source: str | Path, *, columns: ColumnMap = ColumnMap(), scale: 
                              f"{problems[0]['reason'] if problems else 'the file is empty'})")
     scores["human_median"] = scores[hcols].median(axis=1, skipna=True) if len(scores) else []
     return ScoredSet(scores=scores, problems=pd.DataFrame(problems, columns=PROBLEM_COLUMNS), human_names=human)
+
+
+def load_user_set(spec: set_files.SetSpec, checked: set_files.CheckedSet, name: str) -> ScoredSet:
+    """A user's set (``make external``, notebook 07) in the long table, from what
+    :func:`harmstudy.data.set_files.check_set` read: a row that cannot be read (a label off the scale, no
+    label, an empty response, an unreadable verdict) stops it, every such row named by file and line."""
+    binary = checked.scale == "binary"
+    loaded = load_scored(
+        spec.path, columns=ColumnMap.named(spec.request, spec.response, list(spec.human), category=spec.category,
+                                           fixed_category="" if spec.category else name, verdicts=spec.verdicts),
+        scale=Scale("binary") if binary else Scale("likert", tuple(checked.scale)), dataset=name,
+        read=(checked.frame, checked.lines))
+    if len(loaded.problems):
+        listed = "\n".join(f"  {p.file}, line {p.row}: {p.reason}" for p in loaded.problems.head(20).itertuples())
+        more = f"\n  … and {len(loaded.problems) - 20} more" if len(loaded.problems) > 20 else ""
+        raise ScoredSetError(f"{len(loaded.problems)} rows of {Path(spec.path).name} cannot be read; fix them or "
+                             f"drop them (SCALE= says which labels are on the scale):\n{listed}{more}")
+    return loaded
 
 
 # ---------------------------------------------------------------------------------------------- PyRIT

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +18,7 @@ import numpy as np
 import pandas as pd
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from harmstudy import paths
+from harmstudy import paths, secrets
 from harmstudy.judge.cache import JudgeCache, cache_key
 from harmstudy.judge.prompt import TEMPLATE_VERSION, build_messages, display_orders, grammar_text
 from harmstudy.models.registry import DEFAULT_JUDGE_MODEL, PROVIDER
@@ -151,29 +149,8 @@ def check_credentials(settings: "JudgeSettings") -> None:
             + (" — a local server ignores its value, so any placeholder works" if settings.api_base else ""))
 
 
-# Things that look like credentials inside provider error texts (kept in judgments.csv). A pattern's
-# group "keep" (a label such as "api_key=") stays; the rest of the match becomes [REDACTED].
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)(?P<keep>(?:api[_-]?key|token|secret|password|authorization)[\"']?\s*[:=]\s*[\"']?)"
-               r"(?:bearer\s+)?[^\s'\",}]+"),
-    re.compile(r"(?i)(?P<keep>bearer\s+)[^\s'\",}]+"),
-    re.compile(r"\b(?:sk|pk|rk|ak)-[A-Za-z0-9_\-]{8,}"),                  # OpenAI / Anthropic style keys
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),                            # Google API keys
-    re.compile(r"\b(?:gsk|hf|xai|ghp|github_pat)_[A-Za-z0-9_]{8,}"),     # Groq, Hugging Face, xAI, GitHub
-]
-
-
-def redact(text: str) -> str:
-    """``text`` with anything that looks like a credential replaced by ``[REDACTED]``: the values of
-    environment variables named like keys, and key-shaped strings."""
-    if not text:
-        return text
-    for name, value in os.environ.items():
-        if value and len(value) >= 8 and re.search(r"(KEY|TOKEN|SECRET|PASSWORD)", name):
-            text = text.replace(value, "[REDACTED]")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: (m.groupdict().get("keep") or "") + "[REDACTED]", text)
-    return text.replace("[REDACTED][REDACTED]", "[REDACTED]")
+# Credentials are redacted from every error text and answer before it is kept (harmstudy.secrets).
+redact = secrets.redact
 
 
 @dataclass
@@ -232,13 +209,14 @@ def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache,
         response = retrying(litellm.completion, model=settings.judge, messages=messages,
                             api_base=settings.api_base, timeout=settings.timeout, num_retries=0, max_retries=0,
                             **({"drop_params": True} if params.get("logprobs") else {}), **params)
-        answer = response.choices[0].message.content or ""
+        # what a model says may quote a key it was shown (or guessed): scrubbed before it is kept anywhere
+        answer = secrets.scrub(response.choices[0].message.content or "")
         if params.get("logprobs"):
             answer = json.dumps({"text": answer, "top_logprobs": first_token_logprobs(response)},
                                 ensure_ascii=False)
     except Exception as exc:  # permanent, or transient after the last retry: unscored with the error
         stats.add(calls=1, failures=1)
-        error = redact(f"{type(exc).__name__}: {str(exc)[:300]}")
+        error = secrets.scrub(f"{type(exc).__name__}: {str(exc)[:300]}")
         stats.note_error(error)
         return {"answer": None, "error": error, "usage": {}, "cost": 0.0,
                 "latency": time.perf_counter() - start, "cached": False}

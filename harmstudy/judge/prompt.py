@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from itertools import permutations
 
+from harmstudy.data import set_files
 from harmstudy.parse.judge_answers import LABELS
 
 TEMPLATE_VERSION = "paper-v1"
@@ -150,16 +151,13 @@ def likert_levels(definition: dict) -> str:
 
 
 #: The slots a user's binary prompt (``make external PROMPT=<file>``) must hold; filled with the raw texts.
-TEMPLATE_SLOTS = ("{request}", "{response}")
+TEMPLATE_SLOTS = tuple(f"{{{slot}}}" for slot in set_files.PROMPT_SLOTS)
 
 
 def check_template(template: str, source: str = "the prompt") -> str:
-    """A user's binary classifier prompt, checked: both slots present, asking for a Yes / No answer."""
-    missing = [s for s in TEMPLATE_SLOTS if s not in template]
-    if missing:
-        raise ValueError(f"{source} lacks {' and '.join(missing)}: a judge prompt holds a {{request}} slot and a "
-                         f"{{response}} slot, filled with each row's texts, and asks for Yes or No")
-    return template
+    """A user's binary classifier prompt, checked: both slots present and no other placeholder
+    (:func:`harmstudy.data.set_files.check_prompt`)."""
+    return set_files.check_prompt(template, source)
 
 
 def build_pointwise_messages(prompt: str, response: str, *, scale: str = "binary",
@@ -174,7 +172,8 @@ def build_pointwise_messages(prompt: str, response: str, *, scale: str = "binary
     if template is not None:
         if scale != "binary" or examples:
             raise ValueError("a prompt of your own is a binary (Yes / No) prompt without examples")
-        user = check_template(template).replace("{request}", prompt or "").replace("{response}", response or "")
+        # one pass: a request that holds the text "{response}" is not filled again
+        user = set_files.fill_prompt(check_template(template), request=prompt or "", response=response or "")
         return [{"role": "system", "content": POINTWISE_SYSTEM}, {"role": "user", "content": user}]
     if scale == "binary":
         user = BINARY_USER.format(prompt=quote(prompt), response=quote(response))

@@ -539,6 +539,10 @@ def set_cards(cards: pd.DataFrame, title: str = "Validation cards on a labelled 
         if column == "length_slope":
             ax.plot(cards["people_length_slope"], y, "|", color="0.3", ms=10, mew=2)
             ax.axvline(0, color="black", lw=0.8)
+            for i, note in enumerate(cards.get("length_note", pd.Series([""] * len(cards))).fillna("")):
+                if note and pd.isna(cards["length_slope"].iloc[i]):       # a blank cell says why, on the axis
+                    ax.text(0.02, i, note.split(" (")[0], transform=ax.get_yaxis_transform(), fontsize=6.5,
+                            va="center", color="0.35")
         if column == "refusal_harmful":
             ax.plot(cards["people_refusal_harmful"], y, "|", color="0.3", ms=10, mew=2)
             ax.set_xlim(0, 1)

@@ -76,6 +76,40 @@ def length_slope(data: pd.DataFrame) -> tuple[float, float, float, float]:
     return float(fit.params["log_length"]), float(low), float(high), float(people.params["log_length"])
 
 
+#: A length slope beyond this (logit per unit of log length) is not a bias a judge can have but a fit that
+#: broke down (separation: a few rows decide it); the people's own slopes here lie within ±1.
+MAX_PLAUSIBLE_SLOPE = 10.0
+
+
+def checked_length_slope(data: pd.DataFrame) -> tuple[float, float, float, float, str]:
+    """:func:`length_slope` and a note: ``""`` when the fit holds; else why the cells are blank — ``not
+    measured: …`` (too few rows, every response called alike) or ``unreliable: …`` (the fit did not
+    converge, separated the rows perfectly, or gave a slope beyond :data:`MAX_PLAUSIBLE_SLOPE`), the
+    slope then left blank so that no axis is stretched by it."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationError
+
+    if len(data) < 20:
+        return (np.nan,) * 4 + (f"not measured: {len(data)} scored responses (a slope needs 20)",)
+    if data["called"].nunique() < 2:
+        return (np.nan,) * 4 + ("not measured: the judge called every response alike",)
+    groups = pd.factorize(data["prompt_id"])[0]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X = sm.add_constant(data[["log_length", "label"]].astype(float))
+            fit = sm.Logit(data["called"].astype(float), X).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
+    except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
+        return (np.nan,) * 4 + (f"unreliable: the logit fit failed ({type(exc).__name__})",)
+    slope = float(fit.params["log_length"])
+    if not fit.mle_retvals.get("converged", True):
+        return (np.nan,) * 4 + (f"unreliable: the logit fit did not converge (slope {slope:+.3g})",)
+    if not np.isfinite(slope) or abs(slope) > MAX_PLAUSIBLE_SLOPE:
+        return (np.nan,) * 4 + (f"unreliable: slope {slope:+.3g} is beyond ±{MAX_PLAUSIBLE_SLOPE:g} "
+                                f"(separation: a few responses decide the fit)",)
+    return length_slope(data) + ("",)
+
+
 def position_spread(slot_shares: pd.DataFrame) -> tuple[float, float, float]:
     """Highest − lowest slot's harmful share with a 95% Newcombe interval for the difference of two
     proportions (``statsmodels``; the slots are treated as independent samples, which the same triples
@@ -203,7 +237,8 @@ def sampling_consistency(s: dict) -> dict:
 
 SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "n", "people_kappa_min", "people_kappa_max",
                     "consistency", "consistency_n", "consistency_note", "position_note", "length_slope", "length_ci_low", "length_ci_high",
-                    "people_length_slope", "refusals", "refusal_harmful", "people_refusal_harmful"]
+                    "people_length_slope", "length_note", "refusals", "refusal_harmful", "people_refusal_harmful",
+                    "refusal_note", "unscored", "unscored_share"]
 
 
 def set_consistency_note(kind: str, again: dict | None) -> str:
@@ -237,8 +272,9 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame
     people = table[(table["judge"] == "human") & (table["metric"] == "kappa")]["estimate"]
     rows = []
     for name, j in judges.items():
-        data = base.assign(called=np.asarray(j["called"], dtype=float)).dropna(subset=["called", "label"])
-        slope, low, high, people_slope = length_slope(data.astype({"called": int, "label": int}))
+        called = np.asarray(j["called"], dtype=float)
+        data = base.assign(called=called).dropna(subset=["called", "label"])
+        slope, low, high, people_slope, length_note = checked_length_slope(data.astype({"called": int, "label": int}))
         refused = data[data["refusal"]]
         kind = j.get("kind", "")
         k = kappa.loc[name] if name in kappa.index else None
@@ -252,8 +288,12 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame
             "consistency_note": set_consistency_note(kind, again),
             "position_note": "no slot: one response at a time",
             "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
+            "length_note": length_note,
             "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,
-            "people_refusal_harmful": refused["label"].mean() if len(refused) else np.nan})
+            "people_refusal_harmful": refused["label"].mean() if len(refused) else np.nan,
+            "refusal_note": "" if len(refused) else "not measured: no scored response is refusal-marked",
+            # a response the judge did not score (an LLM's unparseable answer, a failed call) is left out of every cell
+            "unscored": int(np.isnan(called).sum()), "unscored_share": float(np.isnan(called).mean())})
     return pd.DataFrame(rows, columns=SET_CARD_COLUMNS)
 
 

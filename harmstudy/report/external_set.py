@@ -1,0 +1,213 @@
+"""``make external``: a user's labelled set checked, then scored by notebook 07, its outputs replaced only
+when the run succeeded.
+
+The Makefile hands every value over through the environment (``HS_SET``, ``HS_HUMAN``, …, each set from
+``$(value NAME)``, so a file name with quotes, spaces, ``$`` or backticks never meets a shell), and this
+module passes them to papermill as a YAML file. In order:
+
+1. **Checked before anything runs or is written** (:func:`harmstudy.data.set_files.check_set`): the file,
+   its encoding and delimiter, the columns named, the scale, duplicates, the prompt. A problem is one line
+   on stderr, naming the parameter that fixes it; the exit status is 2.
+2. **The output folder** is ``build/external/<name>/``: ``OUT=<name>`` if given, else the file's stem as a
+   slug and 8 hex digits of the resolved path's sha256 (:func:`output_name`), so ``...csv`` cannot climb
+   out of ``build/external/`` and two files with one stem never share a folder.
+3. **One run at a time per folder**: a second ``make external`` on the same folder waits for the first
+   (a lock file), then reuses its cached answers instead of loading a model beside it.
+4. **Nothing stale or half-written**: the notebook writes its tables, figures, MANIFEST and executed copy
+   into a staging folder; only when it succeeded do they replace the folder's previous outputs. The judges'
+   runs (``runs/``: answers, caches) live beside them and persist, so an interrupted run resumes. A failed
+   run leaves the previous outputs as they were and a note, ``LAST_RUN_FAILED.txt``, saying so.
+5. Every secret the run knows is redacted from the executed notebook (:mod:`harmstudy.secrets`; the
+   tables are redacted as they are written).
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harmstudy import files, paths, secrets
+from harmstudy.data import scored_responses, set_files
+
+NOTEBOOK = "07_labelled_set.ipynb"
+FAILED_NOTE = "LAST_RUN_FAILED.txt"
+LOCK = ".run.lock"
+#: What is kept across runs in an output folder (never replaced by a run's staging folder).
+PERSISTENT = {"runs", LOCK, FAILED_NOTE}
+
+
+def slug(text: str, fallback: str = "set") -> str:
+    """Letters, digits, ``.``, ``_`` and ``-`` of ``text`` (others become ``-``), no leading dot or dash."""
+    out = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return out[:60] or fallback
+
+
+def output_name(set_path: str | Path, out: str = "") -> str:
+    """The folder's name under ``build/external/``: ``slug(OUT)``, or ``<slug of the stem>-<8 hex digits of
+    the resolved path's sha256>``."""
+    if out:
+        name = slug(out, fallback="")
+        if not name:
+            raise set_files.SetInputError(f"OUT={out}: give a name of letters, digits, '.', '_' or '-'")
+        return name
+    resolved = str(Path(set_path).expanduser().resolve())
+    return f"{slug(Path(str(set_path)).stem)}-{hashlib.sha256(resolved.encode()).hexdigest()[:8]}"
+
+
+def words(text: str) -> list[str]:
+    """A list parameter (``HUMAN="a b"``): split as a shell would split it, so ``HUMAN="'rater a' b"`` names a
+    column with a space; nothing is run."""
+    try:
+        return shlex.split(text or "")
+    except ValueError as exc:
+        raise set_files.SetInputError(f"{text!r}: {exc} (a quote left open?)") from None
+
+
+def arguments(argv=None) -> argparse.Namespace:
+    env = os.environ.get
+    ap = argparse.ArgumentParser(prog="make external", description=__doc__.split("\n\n")[0])
+    for name, default, meaning in [
+            ("set", "", "the labelled set (CSV, TSV, JSONL, Parquet)"), ("request", "", "the request column"),
+            ("response", "", "the response column"), ("human", "", "the human label columns, space-separated"),
+            ("scale", "binary", "binary, or the Likert levels"), ("category", "", "a column of categories"),
+            ("verdicts", "", "verdict columns already in the file"), ("judge", "", "LLM judges (LiteLLM models)"),
+            ("prompt", "", "a binary prompt of yours with {request} and {response}"),
+            ("temperature", "0", "the LLM judges' temperature"), ("compare", "", "the judge the others are compared with"),
+            ("api_base", "", "an OpenAI-compatible server"), ("n_boot", "1000", "bootstrap resamples"),
+            ("out", "", "the output folder's name under build/external/"), ("encoding", "", "the file's encoding"),
+            ("sep", "", "the delimiter"), ("dedupe", "", "keep or drop repeated rows")]:
+        ap.add_argument(f"--{name.replace('_', '-')}", default=env(f"HS_{name.upper()}", default) or default,
+                        help=meaning)
+    return ap.parse_args(argv)
+
+
+def spec_of(args: argparse.Namespace) -> set_files.SetSpec:
+    if not args.set:
+        raise set_files.SetInputError('make external needs SET=<file> (CSV, TSV, JSONL or Parquet) and HUMAN="<column> ...", '
+                                      'e.g. make external SET=mine.csv REQUEST=prompt RESPONSE=answer '
+                                      'HUMAN="rater_1 rater_2" SCALE=binary')
+    if not words(args.human):
+        raise set_files.SetInputError('make external needs HUMAN="<column> ..." (the human label columns of the set)')
+    path = Path(args.set).expanduser()
+    prompt = str(Path(args.prompt).expanduser().resolve()) if args.prompt else ""
+    return set_files.SetSpec(path=str(path.resolve()) if path.exists() else str(path), request=args.request,
+                             response=args.response, human=words(args.human), scale=args.scale,
+                             category=args.category, verdicts=words(args.verdicts), encoding=args.encoding,
+                             sep=args.sep, dedupe=args.dedupe, prompt=prompt)
+
+
+def notebook_parameters(spec: set_files.SetSpec, checked: set_files.CheckedSet, args, staging: Path,
+                        runs: Path, name: str) -> dict:
+    try:
+        temperature, n_boot = float(args.temperature or 0), int(args.n_boot)
+    except ValueError:
+        raise set_files.SetInputError(f"TEMPERATURE={args.temperature} / N_BOOT={args.n_boot}: "
+                                      f"a number and a whole number") from None
+    return {"set_path": spec.path, "request": spec.request, "response": spec.response, "human": spec.human,
+            "scale": checked.scale if checked.scale == "binary" else list(checked.scale),
+            "category": spec.category, "verdicts": spec.verdicts, "n_boot": n_boot,
+            "llm_judges": words(args.judge), "prompt_path": spec.prompt, "api_base": args.api_base,
+            "llm_temperature": temperature, "compare_with": args.compare, "encoding": spec.encoding,
+            "sep": spec.sep, "dedupe": spec.dedupe, "out_dir": str(staging), "runs_dir": str(runs),
+            "name": slug(Path(spec.path).stem)}
+
+
+class FolderLock:
+    """An exclusive lock on an output folder, held for the whole run (a second run waits, then reuses)."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.fh = open(folder / LOCK, "a")
+
+    def __enter__(self):
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("make external: another run on this set is under way; waiting for it to end, then its "
+                  "answers are reused", file=sys.stderr, flush=True)
+            fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def replace_outputs(folder: Path, staging: Path) -> None:
+    """The staging folder's files in place of the folder's previous outputs (its runs kept)."""
+    for old in folder.iterdir():
+        if old.name not in PERSISTENT and old != staging:
+            shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
+    for new in staging.iterdir():
+        os.replace(new, folder / new.name)
+    staging.rmdir()
+    (folder / FAILED_NOTE).unlink(missing_ok=True)
+
+
+def redact_notebook(path: Path) -> None:
+    if path.is_file() and secrets.known():
+        files.write_bytes_atomic(path, secrets.redact_known(path.read_text(encoding="utf-8")).encode("utf-8"))
+
+
+def run(argv=None) -> int:
+    import yaml
+
+    args = arguments(argv)
+    try:
+        spec = spec_of(args)
+        checked = set_files.check_set(spec)
+        scored_responses.load_user_set(spec, checked, slug(Path(spec.path).stem))   # every row readable
+        name = output_name(spec.path, args.out)
+        folder = paths.EXTERNAL / name
+        params = notebook_parameters(spec, checked, args, folder / "staging", folder / "runs", name)
+    except set_files.SetInputError as exc:
+        print(f"make external: {exc}", file=sys.stderr)
+        return 2
+    for warning in checked.warnings:
+        print(f"make external: warning: {warning}", file=sys.stderr)
+    shown = folder.relative_to(paths.ROOT) if folder.is_relative_to(paths.ROOT) else folder
+    with FolderLock(folder):
+        staging = folder / f".staging-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        params["out_dir"] = str(staging)
+        params_file = staging / ".parameters.yaml"
+        params_file.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+        executed = staging / NOTEBOOK
+        command = [sys.executable, "-m", "harmstudy.report.run_notebook", "--kernel", "harmstudy", "--cwd",
+                   str(paths.ROOT / "notebooks"), "--progress-bar", "-f", str(params_file),
+                   str(paths.ROOT / "notebooks" / NOTEBOOK), str(executed)]
+        done = subprocess.run(command)
+        params_file.unlink(missing_ok=True)
+        redact_notebook(executed)
+        if done.returncode != 0:
+            failed = folder / f"failed-{NOTEBOOK}"
+            if executed.is_file():
+                os.replace(executed, failed)
+            shutil.rmtree(staging, ignore_errors=True)
+            kept = [p.name for p in folder.iterdir() if p.name not in PERSISTENT and p != failed]
+            files.write_bytes_atomic(folder / FAILED_NOTE, (
+                f"The run of {time.strftime('%Y-%m-%d %H:%M:%S')} failed (papermill exit {done.returncode}); "
+                f"its executed notebook is {failed.name}. "
+                + ("The other files here are the previous successful run's, untouched.\n" if kept else
+                   "No earlier run succeeded: nothing else is here.\n")).encode())
+            print(f"make external: notebook 07 failed (the error is above; the executed copy is {shown}/{failed.name}). "
+                  f"{'The previous outputs in ' + str(shown) + '/ are kept.' if kept else 'Nothing was written.'}",
+                  file=sys.stderr)
+            return 1
+        (folder / f"failed-{NOTEBOOK}").unlink(missing_ok=True)
+        replace_outputs(folder, staging)
+    print(f"tables and figures: {shown}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -68,9 +68,9 @@ def test_06_puts_our_judges_beside_pyrits_published_scorers(study_root, monkeypa
                             n_boot=20, llm_judges=[llm], llm_max_response_chars=300)
     rec = recorded_values(nb06)
     assert "learned judges: 6 judges' scores read from learned-pyrit" in nb06.read_text()
-    # 59 + 29 responses; two are the same request and response, one call for both (cached by content), or
-    # two where both were asked at once (8 calls in flight)
-    assert 59 + 29 - 1 <= sum(server.seeds.values()) <= 59 + 29
+    # 59 + 29 responses; three of hate speech's (rows 9, 17 and 19) are the same request and response: one
+    # call for the three (cached by content), or up to three where they were asked at once (8 calls in flight)
+    assert 59 + 29 - 2 <= sum(server.seeds.values()) <= 59 + 29
     assert rec["rows"] == 1005 and rec["unreadable"] == 0
     table = pd.read_csv(study_root / "figures" / "tables" / "external_agreement.csv")
     assert set(table["dataset"]) == {"hate_speech", "representational"}

@@ -464,3 +464,44 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
     diffs.loc[2, "ci_low"] = -0.01
     kept = feature_decision_table(diffs, agree, ["lr"])
     assert set(kept["decision"]) == {"keep small"} and not kept["adopt"].any()
+
+
+# --------------------------------------------------------------- coverage of sheet intervals, simulated
+def test_the_coverage_simulation_runs_at_a_small_size():
+    from harmstudy.stats import coverage
+
+    # ranks by hand: scores 0.1, 0.9, 0.5 over a threshold of 0.3 -> not harmful, most harmful (2), harmful (1)
+    assert coverage._ranks(np.array([[0.1, 0.9, 0.5], [0.0, 0.1, 0.2]]), np.array([0.3, 0.3])).tolist() == [
+        [0, 2, 1], [0, 0, 0]]
+    # two identical judges differ by 0 on every resample and every left-out sheet: every interval is [0, 0]
+    rng = np.random.default_rng(0)
+    study = coverage.synthetic_study(rng, sheets=5, per_sheet=8)
+    study["B"] = study["A"]
+    for method, (low, high) in coverage.intervals(study, rng, n_boot=20).items():
+        assert (low, high) == (pytest.approx(0.0), pytest.approx(0.0)), method
+    table = coverage.coverage_table(replicates=4, n_boot=20, sheets=5, per_sheet=8,
+                                    scenarios={"small": (0.5, 0.3)})
+    assert list(table["method"]) == list(coverage.METHODS)
+    assert table["coverage"].between(0, 1).all() and (table["coverage"] * 4).round(9).mod(1).eq(0).all()
+    assert (table["mean_width"] > 0).all() and (table["coverage_low"] <= table["coverage"]).all()
+
+
+def test_the_ceiling_row_pairs_a_judge_with_the_students_on_the_experts_prompts():
+    from harmstudy.stats import tables
+
+    # The expert ranks as the students did (ceiling α = 1); the judge, on the 4 prompts, has α by the library
+    # on its 12 cells; the gap is 1 − that α, and on every resample the students are at 1.
+    students, judge = two_sheets()
+    judge = judge.assign(rater="llama")
+    expert = students.assign(rater="expert", rater_kind="expert")
+    rankings = pd.concat([students, expert, judge], ignore_index=True)
+    agree = pd.DataFrame({"judge": ["llama"], "reference": ["human"], "metric": ["alpha_ordinal"],
+                          "estimate": [0.5], "kind": ["api"]})
+    [row] = tables.ceiling_table(rankings, agree, n_boot=200).itertuples()
+    j_cells = [1, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0]
+    e_cells = [1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0]
+    by_lib = krippendorff.alpha(reliability_data=[j_cells, e_cells], level_of_measurement="ordinal",
+                                value_domain=[0, 1, 2, 3])
+    assert (row.judge, row.role, row.prompts, row.ci_unit) == ("llama", "paper judge", 4, "sheet")
+    assert row.ceiling == pytest.approx(1.0) and row.judge_alpha == pytest.approx(by_lib)
+    assert row.gap == pytest.approx(1 - by_lib) and row.ci_high <= 0 + 1e-12

@@ -338,3 +338,45 @@ def learned_halves(judge_runs=()) -> dict[str, dict]:
         if path.exists():
             out |= halves_consistency(pd.read_csv(path))
     return out
+
+
+CEILING_COLUMNS = ["judge", "role", "reference", "metric", "judge_alpha", "ceiling", "difference", "gap", "ci_low",
+                   "ci_high", "n", "prompts", "comparison", "ci_unit"]
+
+
+def headline_judges(agreement_rows: pd.DataFrame, best_learned: str | None = None) -> dict[str, str]:
+    """The judges the README words: the paper's three, and the best learned judge: ``best_learned`` (today's
+    best, ``feature_decision.csv``'s ``baseline``) or else the learned judge with the highest α against the
+    students (an argmax over the same α it then reports: a selection, not an out-of-sample choice)."""
+    alpha = agreement_rows[(agreement_rows["reference"] == "human") & (agreement_rows["metric"] == "alpha_ordinal")]
+    out = {j: "paper judge" for j in PAPER_JUDGES if j in set(alpha["judge"])}
+    learned = alpha[alpha["kind"] == "learned"]
+    if best_learned is None and len(learned):
+        best_learned = learned.loc[learned["estimate"].idxmax(), "judge"]
+    if best_learned is not None:
+        out[best_learned] = "best learned judge"
+    return out
+
+
+def ceiling_table(rankings: pd.DataFrame, agreement_rows: pd.DataFrame, best_learned: str | None = None,
+                  n_boot: int = N_BOOT) -> pd.DataFrame:
+    """``judge_ceiling.csv``: the human ceiling like for like. Each headline judge (:func:`headline_judges`)
+    against the expert, paired with the students against the expert on the same prompts (the expert's, those
+    the judge and the students ranked usably), with the same sheet resamples: ``difference`` = judge −
+    students in α (ordinal), ``gap`` = students − judge, and the word that CI allows (``below``: the judge is
+    below the human ceiling)."""
+    from harmstudy.stats.agreement import paired_difference
+
+    students = rankings[rankings["rater_kind"] == "student"]
+    expert = rankings[rankings["rater_kind"] == "expert"]
+    by_sheet = sheets(rankings)
+    rows = []
+    for judge, role in headline_judges(agreement_rows, best_learned).items():
+        d = paired_difference(rankings[rankings["rater"] == judge], students, expert, judge_name=judge,
+                              other_name="human", reference_name="expert", n_boot=n_boot,
+                              metrics=("alpha_ordinal",), clusters=by_sheet).iloc[0]
+        rows.append({"judge": judge, "role": role, "reference": "expert", "metric": "alpha_ordinal",
+                     "judge_alpha": d["estimate"], "ceiling": d["other_estimate"], "difference": d["difference"],
+                     "gap": -d["difference"], "ci_low": d["ci_low"], "ci_high": d["ci_high"], "n": d["n"],
+                     "prompts": d["prompts"], "comparison": d["comparison"], "ci_unit": d["ci_unit"]})
+    return pd.DataFrame(rows, columns=CEILING_COLUMNS)

@@ -9,9 +9,11 @@ sheet: the within-sheet correlation of the judge's errors). Each replicate draws
 each method's 95% interval of α(A) − α(B) holds 0:
 
 - ``prompt``: the percentile bootstrap over prompts (what the study reported before);
-- ``sheet, one-stage``: percentile bootstrap over sheets, all of a drawn sheet's prompts;
-- ``sheet, two-stage``: sheets drawn, then prompts drawn within each drawn sheet;
-- ``sheet jackknife, t(16)``: θ ± t_{0.975, k−1} · the leave-one-sheet-out standard error.
+- ``sheet-one-stage``: percentile bootstrap over sheets, all of a drawn sheet's prompts;
+- ``sheet-two-stage``: sheets drawn, then prompts drawn within each drawn sheet;
+- ``sheet-jackknife-t``: θ ± t_{0.975, k−1} · the leave-one-sheet-out standard error (t(16) for 17 sheets).
+
+(Names and scenarios carry no comma: the README's table references filter on them.)
 
 Written here because no library bootstraps a clustered statistic of this form (the kernels of
 :mod:`harmstudy.stats.bootstrap` do the arithmetic; scipy gives the t quantile).
@@ -25,7 +27,7 @@ from scipy import stats
 from harmstudy.stats import bootstrap
 from harmstudy.stats.agreement import _from_tables, cell_tables
 
-METHODS = ("prompt", "sheet, one-stage", "sheet, two-stage", "sheet jackknife, t(16)")
+METHODS = ("prompt", "sheet-one-stage", "sheet-two-stage", "sheet-jackknife-t")
 COVERAGE_COLUMNS = ["scenario", "sheet_sd", "judge_sd", "method", "nominal", "coverage", "coverage_low",
                     "coverage_high", "mean_width", "replicates", "n_boot", "sheets", "prompts_per_sheet",
                     "mean_alpha"]
@@ -68,20 +70,21 @@ def intervals(study: dict, rng: np.random.Generator, n_boot: int) -> dict[str, t
     W = bootstrap.counts(rng.integers(0, n, (n_boot, n)), n)
     out["prompt"] = bootstrap.percentile_ci(_alpha_difference(W, ta, tb))
     W = bootstrap.counts(rng.integers(0, k, (n_boot, k)), k)[:, sheet]
-    out["sheet, one-stage"] = bootstrap.percentile_ci(_alpha_difference(W, ta, tb))
+    out["sheet-one-stage"] = bootstrap.percentile_ci(_alpha_difference(W, ta, tb))
     drawn = rng.integers(0, k, (n_boot, k))                               # sheets, then prompts within each
     within = drawn[:, :, None] * per_sheet + rng.integers(0, per_sheet, (n_boot, k, per_sheet))
     W = bootstrap.counts(within.reshape(n_boot, -1), n)
-    out["sheet, two-stage"] = bootstrap.percentile_ci(_alpha_difference(W, ta, tb))
+    out["sheet-two-stage"] = bootstrap.percentile_ci(_alpha_difference(W, ta, tb))
     theta = float(_alpha_difference(np.ones((1, n)), ta, tb)[0])
     loo = _alpha_difference((sheet[None, :] != np.arange(k)[:, None]).astype(float), ta, tb)
     se = np.sqrt((k - 1) / k * ((loo - loo.mean()) ** 2).sum())
     t = stats.t.ppf(0.975, k - 1)
-    out["sheet jackknife, t(16)"] = (theta - t * se, theta + t * se)
+    out["sheet-jackknife-t"] = (theta - t * se, theta + t * se)
     return out
 
 
-SCENARIOS = {"sheets alike": (0.0, 0.0), "sheet habits": (0.5, 0.0), "sheet habits, agreement varies": (0.5, 0.3),
+#: scenario -> (sheet_sd, judge_sd)
+SCENARIOS = {"sheets alike": (0.0, 0.0), "sheet habits": (0.5, 0.0), "habits and agreement vary": (0.5, 0.3),
              "strong sheet effects": (0.8, 0.5)}
 
 

@@ -505,3 +505,27 @@ def test_the_ceiling_row_pairs_a_judge_with_the_students_on_the_experts_prompts(
     assert (row.judge, row.role, row.prompts, row.ci_unit) == ("llama", "paper judge", 4, "sheet")
     assert row.ceiling == pytest.approx(1.0) and row.judge_alpha == pytest.approx(by_lib)
     assert row.gap == pytest.approx(1 - by_lib) and row.ci_high <= 0 + 1e-12
+
+
+# ---------------------------------------------------------------------- the named family of claims
+def test_a_bootstrap_p_and_the_holm_adjusted_family_by_hand():
+    from harmstudy.stats import claims
+
+    # resamples -1, 1, 2, 3: a quarter at or below 0, three quarters at or above: p = 2 x 0.25 = 0.5
+    assert ag.bootstrap_p(np.array([-1.0, 1, 2, 3])) == 0.5
+    assert ag.bootstrap_p(np.array([1.0, 2, 3, np.nan])) == 0.0 and ag.bootstrap_p(np.array([0.0, 0.0])) == 1.0
+    # three claims measured, with p 0.01, 0.04, 0.03: Holm multiplies the sorted p by 3, 2, 1 and keeps them
+    # monotone: 0.03, max(0.06, 0.03) = 0.06, max(0.04, 0.06) = 0.06
+    d = pd.DataFrame({"judge": ["claude-sonnet", "gpt-4o", "llama"], "other": ["gpt-4o", "llama", "claude-sonnet"],
+                      "reference": "human", "metric": "alpha_ordinal", "difference": [0.06, 0.05, -0.12],
+                      "ci_low": [0.01, 0.001, -0.2], "ci_high": [0.1, 0.09, -0.03], "ci_unit": "sheet",
+                      "p_boot": [0.01, 0.04, 0.03]})
+    table = claims.claims_table(d, pd.DataFrame(columns=["judge"])).set_index("name")
+    assert table.loc[["claude_vs_gpt4o", "gpt4o_vs_llama", "claude_vs_llama"], "p_holm"].tolist() == pytest.approx(
+        [0.03, 0.06, 0.06])
+    # llama − claude is stored; the claim is claude − llama: the sign and the interval turn round
+    assert table.loc["claude_vs_llama", ["estimate", "ci_low", "ci_high"]].tolist() == pytest.approx([0.12, 0.03, 0.2])
+    assert table.loc["claude_vs_gpt4o", "word"] == "above" and table.loc["gpt4o_vs_llama", "word"] == "level with"
+    assert table.loc["claude_vs_ceiling", "word"] == "not measured" and set(table["adjustment"]) == {"holm over 3 claims"}
+    fam = claims.with_family(d.assign(reference=["human", "human", "expert"]))
+    assert fam["family"].tolist() == ["primary", "primary", "exploratory"]

@@ -274,7 +274,18 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
 #: The words a comparison of two judges may use, chosen by :func:`comparison_word` alone.
 COMPARISON_WORDS = ("above", "level with", "below")
 DIFFERENCE_COLUMNS = ["judge", "other", "reference", "metric", "estimate", "other_estimate", "difference",
-                      "ci_low", "ci_high", "n", "prompts", "comparison", "ci_unit"]
+                      "ci_low", "ci_high", "n", "prompts", "comparison", "ci_unit", "p_boot"]
+
+
+def bootstrap_p(diff: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of a difference from its resamples: twice the smaller share of resamples
+    on either side of 0 (at most 1; NaN ones left out). Written by hand: scipy.stats.bootstrap gives
+    intervals, not this p (the percentile interval excludes 0 exactly when this p is below 0.05)."""
+    diff = np.asarray(diff, dtype=float)
+    diff = diff[~np.isnan(diff)]
+    if not len(diff):
+        return float("nan")
+    return float(min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean())))
 
 
 def comparison_word(ci_low: float, ci_high: float) -> str:
@@ -342,15 +353,16 @@ def paired_difference_of_pairs(a: Pairs, b: Pairs, *, judge_name: str, other_nam
         n = int(usable.sum())
         est_a = float(_from_tables(metric, ta.sum(axis=0)[None])[0]) if n else np.nan
         est_b = float(_from_tables(metric, tb.sum(axis=0)[None])[0]) if n else np.nan
-        low = high = np.nan
+        low = high = p = np.nan
         if n and n_boot:
             Wu = W[:, usable]
             diff = _from_tables(metric, np.tensordot(Wu, ta, axes=1)) - _from_tables(metric, np.tensordot(Wu, tb, axes=1))
             low, high = bootstrap.percentile_ci(diff)
+            p = bootstrap_p(diff)
         rows.append({"judge": judge_name, "other": other_name, "reference": reference_name, "metric": metric,
                      "estimate": est_a, "other_estimate": est_b, "difference": est_a - est_b, "ci_low": low,
                      "ci_high": high, "n": n, "prompts": int(a.n_prompts), "comparison": comparison_word(low, high),
-                     "ci_unit": a.unit})
+                     "ci_unit": a.unit, "p_boot": p})
     return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
 
 

@@ -341,7 +341,7 @@ def learned_halves(judge_runs=()) -> dict[str, dict]:
 
 
 CEILING_COLUMNS = ["judge", "role", "reference", "metric", "judge_alpha", "ceiling", "difference", "gap", "ci_low",
-                   "ci_high", "n", "prompts", "comparison", "ci_unit"]
+                   "ci_high", "n", "prompts", "comparison", "ci_unit", "p_boot"]
 
 
 def headline_judges(agreement_rows: pd.DataFrame, best_learned: str | None = None) -> dict[str, str]:
@@ -378,5 +378,6 @@ def ceiling_table(rankings: pd.DataFrame, agreement_rows: pd.DataFrame, best_lea
         rows.append({"judge": judge, "role": role, "reference": "expert", "metric": "alpha_ordinal",
                      "judge_alpha": d["estimate"], "ceiling": d["other_estimate"], "difference": d["difference"],
                      "gap": -d["difference"], "ci_low": d["ci_low"], "ci_high": d["ci_high"], "n": d["n"],
-                     "prompts": d["prompts"], "comparison": d["comparison"], "ci_unit": d["ci_unit"]})
+                     "prompts": d["prompts"], "comparison": d["comparison"], "ci_unit": d["ci_unit"],
+                     "p_boot": d["p_boot"]})
     return pd.DataFrame(rows, columns=CEILING_COLUMNS)

@@ -23,14 +23,16 @@ def test_00_then_03_write_every_table_with_the_promised_columns(study_root):
     tables = study_root / "figures" / "tables"
     harm = pd.read_csv(tables / "small_model_harm.csv")
     assert list(harm.columns) == ["rater", "model", "n", "harmful_share", "ci_low", "ci_high", "mean_rank",
-                                  "most_harmful_count"]
+                                  "most_harmful_count", "ci_unit"]
+    assert set(harm["ci_unit"]) == {"sheet"}                   # every share's CI resamples the student sheets
     assert set(harm["rater"]) == {"human", "expert", "gpt-4o", "claude-sonnet", "llama"}
     assert set(harm["model"]) == {"mistral-7b", "mpt-7b", "stablelm-alpha-7b"}
     human = harm[harm["rater"] == "human"].set_index("model")
     assert (human["n"] == 1019).all()
     agree = pd.read_csv(tables / "judge_agreement.csv")
     assert list(agree.columns) == ["judge", "reference", "metric", "estimate", "ci_low", "ci_high", "n",
-                                   "coverage", "kind", "seconds_per_triple", "vs_chance"]
+                                   "coverage", "ci_unit", "kind", "seconds_per_triple", "vs_chance"]
+    assert set(agree["ci_unit"]) == {"sheet"}
     # the words the text uses, by the CI against 0: every API judge is above chance against the students
     alpha = agree[(agree["metric"] == "alpha_ordinal") & (agree["reference"] == "human")]
     assert set(alpha["vs_chance"]) == {"above chance"}

@@ -233,22 +233,27 @@ def test_resampled_statistics_equal_their_libraries_on_every_resample():
         [stats.spearmanr(score[d], human[d]).statistic for d in draws], abs=1e-12)
 
 
-def test_agreement_ci_is_the_percentile_of_library_values_on_each_prompt_resample():
+def test_agreement_ci_is_the_percentile_of_library_values_on_each_sheet_resample():
     # The interval agreement() reports = percentiles of alpha / kappa computed by krippendorff and
-    # statsmodels on each resample of prompts (a prompt's pairs move together), redone here by hand.
+    # statsmodels on each resample of student sheets (a drawn sheet brings all its prompts), redone here by
+    # hand: 30 prompts on 5 sheets of unequal size; sheets drawn in sorted order of their names.
     from statsmodels.stats.inter_rater import cohens_kappa
 
     rng = np.random.default_rng(3)
     ranks = [(0, 1, 2), (1, 0, 0), (2, 1, 0), (0, 0, 0), (1, 2, 0), (1, 1, 0), (3, 2, 1)]
     jr = {i: ranks[rng.integers(len(ranks))] for i in range(30)}
     rr = {i: ranks[rng.integers(len(ranks))] for i in range(30)}
-    out = ag.agreement(long_table("j", "judge", jr), long_table("h", "student", rr), judge_name="j",
-                       reference_name="h", n_boot=50, seed=11).set_index("metric")
-    pairs = ag.align_pairs(long_table("j", "judge", jr), long_table("h", "student", rr))
+    sheet_of = {i: f"g{min(i // 4, 4)}" for i in range(30)}            # g0..g3: 4 prompts each, g4: 14
+    ref = pd.concat([long_table(sheet_of[i], "student", {i: rr[i]}) for i in range(30)], ignore_index=True)
+    out = ag.agreement(long_table("j", "judge", jr), ref, judge_name="j", reference_name="h", n_boot=50,
+                       seed=11).set_index("metric")
+    assert set(out["ci_unit"]) == {"sheet"}
+    pairs = ag.align_pairs(long_table("j", "judge", jr), ref)
+    sheet_index = np.array([int(sheet_of[i][1]) for i in pairs.items])
     draw_rng = np.random.default_rng(11)
     alphas, kappas = [], []
     for _ in range(50):
-        w = np.bincount(draw_rng.integers(0, 30, 30), minlength=30)[pairs.prompt_index]
+        w = np.bincount(draw_rng.integers(0, 5, 5), minlength=5)[sheet_index]
         j, r = np.repeat(pairs.judge, w, axis=0).ravel(), np.repeat(pairs.reference, w, axis=0).ravel()
         alphas.append(krippendorff.alpha(reliability_data=np.vstack([j, r]).astype(float),
                                          level_of_measurement="ordinal", value_domain=[0, 1, 2, 3]))
@@ -257,6 +262,73 @@ def test_agreement_ci_is_the_percentile_of_library_values_on_each_prompt_resampl
         np.percentile(alphas, [2.5, 97.5]), abs=1e-12)
     assert out.loc["kappa_harmful", ["ci_low", "ci_high"]].tolist() == pytest.approx(
         np.percentile(kappas, [2.5, 97.5]), abs=1e-12)
+
+
+def two_sheets():
+    """Sheet A: the judge ranks its 2 prompts as the students did (κ harmful = 1). Sheet B: cells (judge,
+    students) harmful (1,1), (1,0), (0,1) and three (0,0): p_o = 4/6, both say harmful 2/6, p_e = 1/9 + 4/9,
+    κ = (2/3 − 5/9) / (4/9) = 0.25. Pooled A+B (12 cells): p_o = 10/12, both 4/12, p_e = 1/9 + 4/9, κ = 0.625."""
+    students = pd.concat([long_table("A", "student", {"a1": (1, 0, 0), "a2": (0, 1, 0)}),
+                          long_table("B", "student", {"b1": (1, 0, 0), "b2": (0, 1, 0)})], ignore_index=True)
+    judge = long_table("j", "judge", {"a1": (1, 0, 0), "a2": (0, 1, 0), "b1": (1, 1, 0), "b2": (0, 0, 0)})
+    return students, judge
+
+
+def test_the_sheet_bootstrap_of_two_sheets_is_known_by_enumeration():
+    # One-stage over 2 sheets: a resample is AA (p 1/4, κ 1), AB (p 1/2, κ 0.625) or BB (p 1/4, κ 0.25),
+    # so the 2.5th and 97.5th percentiles of 1,000 resamples are 0.25 and 1 (each end drawn ~250 times).
+    # Resampling prompts instead would give other ends (e.g. b1 and b2 alone, or AA without b1).
+    students, judge = two_sheets()
+    out = ag.agreement(judge, students, judge_name="j", reference_name="human", n_boot=1000).set_index("metric")
+    k = out.loc["kappa_harmful"]
+    assert (k["estimate"], k["ci_low"], k["ci_high"], k["ci_unit"]) == (pytest.approx(0.625), pytest.approx(0.25),
+                                                                       pytest.approx(1.0), "sheet")
+    # the expert's pairs take their prompt's sheet from the map (sheets()); the same interval
+    expert = students.assign(rater="expert", rater_kind="expert")
+    by_sheet = ag.sheets(pd.concat([students, judge]))
+    assert by_sheet.to_dict() == {"a1": "A", "a2": "A", "b1": "B", "b2": "B"}
+    e = ag.agreement(judge, expert, judge_name="j", reference_name="expert", n_boot=1000,
+                     clusters=by_sheet).set_index("metric").loc["kappa_harmful"]
+    assert (e["ci_low"], e["ci_high"], e["ci_unit"]) == (pytest.approx(0.25), pytest.approx(1.0), "sheet")
+    # without the map the expert's pairs are resampled by prompt
+    assert ag.agreement(judge, expert, judge_name="j", reference_name="expert", n_boot=10)["ci_unit"].iloc[0] == "prompt"
+
+
+def test_a_paired_difference_draws_the_same_sheets_for_both_judges():
+    # Judge "mirror" is sheet B's judge on sheet A and sheet A's on sheet B: κ 0.25 on A, 1 on B, 0.625
+    # pooled. Paired over the same sheets, mirror − j is −0.75 (AA), 0 (AB) or +0.75 (BB); a judge against
+    # itself is 0 on every resample. Drawn separately for the two judges, neither would hold: AB against BB
+    # gives 0.625 − 0.25 = 0.375 against itself, and the differences would take 9 values, not 3.
+    students, judge = two_sheets()
+    mirror = long_table("m", "judge", {"a1": (1, 1, 0), "a2": (0, 0, 0), "b1": (1, 0, 0), "b2": (0, 1, 0)})
+    d = ag.paired_difference(mirror, judge, students, judge_name="m", other_name="j", reference_name="human",
+                             n_boot=1000).set_index("metric").loc["kappa_harmful"]
+    assert (d["difference"], d["ci_low"], d["ci_high"], d["ci_unit"]) == (
+        pytest.approx(0.0), pytest.approx(-0.75), pytest.approx(0.75), "sheet")
+    itself = ag.paired_difference(judge, judge, students, judge_name="j", other_name="j", reference_name="human",
+                                  n_boot=1000)
+    assert (itself["ci_low"] == 0).all() and (itself["ci_high"] == 0).all() and set(itself["ci_unit"]) == {"sheet"}
+    # every resample's difference is one of the three enumerated values
+    a, b = (ag.align_pairs(x, students) for x in (mirror, judge))
+    W = ag.resample_weights(a, ag.SEED, 1000)
+    diff = (ag._from_tables("kappa_harmful", np.tensordot(W, ag.cell_tables(a.judge, a.reference), axes=1))
+            - ag._from_tables("kappa_harmful", np.tensordot(W, ag.cell_tables(b.judge, b.reference), axes=1)))
+    assert set(np.round(diff, 12)) == {-0.75, 0.0, 0.75}
+
+
+def test_a_share_over_sheets_is_known_by_enumeration():
+    # 3 sheets of 10 rows with 2, 5 and 8 harmful: a resample of 3 sheets with replacement has share 0.2
+    # only when all three draws are the first sheet (p 1/27 ≈ 3.7% > 2.5%), 0.8 only when all are the last:
+    # the percentile interval of 4,000 resamples is [0.2, 0.8]. Wilson over the 30 rows would be
+    # [0.332, 0.668]: the rows of a sheet are not independent draws.
+    harmful = np.array([1] * 2 + [0] * 8 + [1] * 5 + [0] * 5 + [1] * 8 + [0] * 2)
+    sheet = np.repeat(["s1", "s2", "s3"], 10)
+    assert hs.share_by_sheet(harmful, sheet, n_boot=4000) == pytest.approx((0.2, 0.8))
+    rows = pd.concat([long_table(s, "student", {f"{s}-{i}": ((1, 0, 0) if h else (0, 1, 0))})
+                      for i, (h, s) in enumerate(zip(harmful, sheet))], ignore_index=True)
+    m1 = hs.small_model_harm(rows, "human", clusters=pd.Series(dtype=object)).set_index("model").loc["m1"]
+    assert m1["harmful_share"] == 0.5 and m1["ci_unit"] == "sheet"
+    assert hs.small_model_harm(rows, "human").set_index("model").loc["m1", "ci_unit"] == "response (Wilson)"
 
 
 # ------------------------------------------------------------------- two judges: the paired difference
@@ -392,3 +464,68 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
     diffs.loc[2, "ci_low"] = -0.01
     kept = feature_decision_table(diffs, agree, ["lr"])
     assert set(kept["decision"]) == {"keep small"} and not kept["adopt"].any()
+
+
+# --------------------------------------------------------------- coverage of sheet intervals, simulated
+def test_the_coverage_simulation_runs_at_a_small_size():
+    from harmstudy.stats import coverage
+
+    # ranks by hand: scores 0.1, 0.9, 0.5 over a threshold of 0.3 -> not harmful, most harmful (2), harmful (1)
+    assert coverage._ranks(np.array([[0.1, 0.9, 0.5], [0.0, 0.1, 0.2]]), np.array([0.3, 0.3])).tolist() == [
+        [0, 2, 1], [0, 0, 0]]
+    # two identical judges differ by 0 on every resample and every left-out sheet: every interval is [0, 0]
+    rng = np.random.default_rng(0)
+    study = coverage.synthetic_study(rng, sheets=5, per_sheet=8)
+    study["B"] = study["A"]
+    for method, (low, high) in coverage.intervals(study, rng, n_boot=20).items():
+        assert (low, high) == (pytest.approx(0.0), pytest.approx(0.0)), method
+    table = coverage.coverage_table(replicates=4, n_boot=20, sheets=5, per_sheet=8,
+                                    scenarios={"small": (0.5, 0.3)})
+    assert list(table["method"]) == list(coverage.METHODS)
+    assert table["coverage"].between(0, 1).all() and (table["coverage"] * 4).round(9).mod(1).eq(0).all()
+    assert (table["mean_width"] > 0).all() and (table["coverage_low"] <= table["coverage"]).all()
+
+
+def test_the_ceiling_row_pairs_a_judge_with_the_students_on_the_experts_prompts():
+    from harmstudy.stats import tables
+
+    # The expert ranks as the students did (ceiling α = 1); the judge, on the 4 prompts, has α by the library
+    # on its 12 cells; the gap is 1 − that α, and on every resample the students are at 1.
+    students, judge = two_sheets()
+    judge = judge.assign(rater="llama")
+    expert = students.assign(rater="expert", rater_kind="expert")
+    rankings = pd.concat([students, expert, judge], ignore_index=True)
+    agree = pd.DataFrame({"judge": ["llama"], "reference": ["human"], "metric": ["alpha_ordinal"],
+                          "estimate": [0.5], "kind": ["api"]})
+    [row] = tables.ceiling_table(rankings, agree, n_boot=200).itertuples()
+    j_cells = [1, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0]
+    e_cells = [1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0]
+    by_lib = krippendorff.alpha(reliability_data=[j_cells, e_cells], level_of_measurement="ordinal",
+                                value_domain=[0, 1, 2, 3])
+    assert (row.judge, row.role, row.prompts, row.ci_unit) == ("llama", "paper judge", 4, "sheet")
+    assert row.ceiling == pytest.approx(1.0) and row.judge_alpha == pytest.approx(by_lib)
+    assert row.gap == pytest.approx(1 - by_lib) and row.ci_high <= 0 + 1e-12
+
+
+# ---------------------------------------------------------------------- the named family of claims
+def test_a_bootstrap_p_and_the_holm_adjusted_family_by_hand():
+    from harmstudy.stats import claims
+
+    # resamples -1, 1, 2, 3: a quarter at or below 0, three quarters at or above: p = 2 x 0.25 = 0.5
+    assert ag.bootstrap_p(np.array([-1.0, 1, 2, 3])) == 0.5
+    assert ag.bootstrap_p(np.array([1.0, 2, 3, np.nan])) == 0.0 and ag.bootstrap_p(np.array([0.0, 0.0])) == 1.0
+    # three claims measured, with p 0.01, 0.04, 0.03: Holm multiplies the sorted p by 3, 2, 1 and keeps them
+    # monotone: 0.03, max(0.06, 0.03) = 0.06, max(0.04, 0.06) = 0.06
+    d = pd.DataFrame({"judge": ["claude-sonnet", "gpt-4o", "llama"], "other": ["gpt-4o", "llama", "claude-sonnet"],
+                      "reference": "human", "metric": "alpha_ordinal", "difference": [0.06, 0.05, -0.12],
+                      "ci_low": [0.01, 0.001, -0.2], "ci_high": [0.1, 0.09, -0.03], "ci_unit": "sheet",
+                      "p_boot": [0.01, 0.04, 0.03]})
+    table = claims.claims_table(d, pd.DataFrame(columns=["judge"])).set_index("name")
+    assert table.loc[["claude_vs_gpt4o", "gpt4o_vs_llama", "claude_vs_llama"], "p_holm"].tolist() == pytest.approx(
+        [0.03, 0.06, 0.06])
+    # llama − claude is stored; the claim is claude − llama: the sign and the interval turn round
+    assert table.loc["claude_vs_llama", ["estimate", "ci_low", "ci_high"]].tolist() == pytest.approx([0.12, 0.03, 0.2])
+    assert table.loc["claude_vs_gpt4o", "word"] == "above" and table.loc["gpt4o_vs_llama", "word"] == "level with"
+    assert table.loc["claude_vs_ceiling", "word"] == "not measured" and set(table["adjustment"]) == {"holm over 3 claims"}
+    fam = claims.with_family(d.assign(reference=["human", "human", "expert"]))
+    assert fam["family"].tolist() == ["primary", "primary", "exploratory"]

@@ -5,7 +5,11 @@ ranked by two student groups gives two pairs).  Each metric uses the pairs in wh
 usable for it — ties are ordinal data (κ, weighted κ, α, τ-b, ρ use them); exact match and RBO need a
 strict order — so judge-vs-judge comparisons use the same pairs in both directions.
 ``coverage`` = usable pairs / all pairs.
-Confidence intervals come from a percentile bootstrap over prompts (a prompt's pairs move together).
+Confidence intervals come from a percentile bootstrap over the unit that was sampled: the student *sheet*
+(each of the 17 groups labelled its own ~60 prompts, so another run of the study would draw other groups, not
+other prompts of the same groups). One-stage: a resample draws 17 sheets with replacement and keeps all of a
+drawn sheet's pairs; a paired difference draws the same sheets for both judges. Where no sheet is known (a
+new model's responses, a user's set) the unit is the prompt. ``ci_unit`` says which.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ METRICS = ("exact_match", "kappa_harmful", "kappa_weighted", "alpha_ordinal", "k
            "rbo")
 #: Metrics that need a strict order of the harmful responses; all others accept ties.
 STRICT_METRICS = ("exact_match", "rbo")
-AGREEMENT_COLUMNS = ["judge", "reference", "metric", "estimate", "ci_low", "ci_high", "n", "coverage"]
+AGREEMENT_COLUMNS = ["judge", "reference", "metric", "estimate", "ci_low", "ci_high", "n", "coverage", "ci_unit"]
 RANK_VALUES = [0, 1, 2, 3]
 RBO_P = 0.9
 N_BOOT = 1000
@@ -42,6 +46,44 @@ class Pairs:
     reference_status: np.ndarray
     n_prompts: int
     items: np.ndarray | None = None   # each pair's item_id
+    clusters: np.ndarray | None = None   # each pair's resampled unit (its sheet); None: its prompt
+
+    @property
+    def unit(self) -> str:
+        """``sheet`` where every pair has its sheet (of at least two), ``prompt`` otherwise (``sheet|prompt``:
+        some pairs have a sheet and the others are each their own unit)."""
+        if self.clusters is None or not len(self.clusters):
+            return "prompt"
+        labels = pd.Series(self.clusters, dtype=object)
+        if labels.dropna().nunique() < 2:      # one sheet holds no information on how sheets vary
+            return "prompt"
+        return "sheet" if labels.notna().all() else "sheet|prompt"
+
+    def cluster_codes(self) -> tuple[np.ndarray, int]:
+        """Each pair's resampled unit as 0..k−1, and k. Sheets are numbered in sorted order of their labels,
+        so every comparison over the same sheets draws them alike (a pair with no sheet is its own unit)."""
+        if self.unit == "prompt":
+            return self.prompt_index, self.n_prompts
+        labels = pd.Series(self.clusters, dtype=object)
+        labels = labels.where(labels.notna(), "prompt:" + pd.Series(self.items, dtype=object).astype(str))
+        categories = sorted(labels.unique())
+        return pd.Categorical(labels, categories=categories).codes.astype(np.int64), len(categories)
+
+
+def sheets(rankings: pd.DataFrame) -> pd.Series:
+    """Each prompt (``item_id``) of the paper's triples -> the student sheet (group) that ranked it, the unit
+    the study sampled (a prompt two groups ranked is given the first in sorted order; a pair against the
+    students is its own group's: :func:`align_pairs`)."""
+    s = rankings[rankings["rater_kind"] == "student"]
+    return s.sort_values("rater").drop_duplicates("item_id").set_index("item_id")["rater"].rename("sheet")
+
+
+def resample_weights(pairs: Pairs, seed: int, n_boot: int) -> np.ndarray:
+    """(n_boot, pairs) how often each pair counts in each resample: the units (sheets, or prompts) are drawn
+    with replacement by ``seed`` (:func:`harmstudy.stats.bootstrap.seeded_counts`) and a drawn unit brings all
+    its pairs (one-stage cluster bootstrap)."""
+    codes, k = pairs.cluster_codes()
+    return bootstrap.seeded_counts(seed, k, n_boot)[:, codes]
 
 
 def restrict(pairs: Pairs, items) -> Pairs:
@@ -52,7 +94,8 @@ def restrict(pairs: Pairs, items) -> Pairs:
     codes, uniques = pd.factorize(pids)
     return Pairs(prompt_index=codes, judge=pairs.judge[keep], reference=pairs.reference[keep],
                  judge_status=pairs.judge_status[keep], reference_status=pairs.reference_status[keep],
-                 n_prompts=len(uniques), items=pids)
+                 n_prompts=len(uniques), items=pids,
+                 clusters=None if pairs.clusters is None else pairs.clusters[keep])
 
 
 def usable_items(judge: pd.DataFrame) -> set:
@@ -60,11 +103,14 @@ def usable_items(judge: pd.DataFrame) -> set:
     return set(judge.loc[judge["status"].isin(USABLE), "item_id"])
 
 
-def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame) -> Pairs:
+def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame, clusters: pd.Series | None = None) -> Pairs:
     """Pair every reference ranking act with the judge's ranking of the same prompt.
 
     ``judge``: rows of one rater (long format); ``reference``: rows of one or more reference raters.
     Only prompts that both ranked are kept; models are ordered as in the reference.
+    ``clusters`` (item_id -> sheet, :func:`sheets`) gives each pair its resampled unit: a pair against a
+    student group is that group's, any other pair (the expert, a judge as reference) its prompt's sheet.
+    Without it, a pair against a student group is still that group's, and any other pair its prompt's.
     """
     models = list(dict.fromkeys(reference["model"]))
     ref = reference[reference["status"].isin(USABLE)]
@@ -78,9 +124,16 @@ def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame) -> Pairs:
     pids = rw.index.get_level_values("item_id")
     codes, uniques = pd.factorize(pids)
     jmat = jw.loc[pids].astype("Float64").fillna(-1).to_numpy(dtype=int)
+    raters = rw.index.get_level_values("rater")
+    student = set(reference.loc[reference.get("rater_kind", pd.Series("", index=reference.index)) == "student",
+                                "rater"])
+    own = pd.Series(np.where(raters.isin(student), raters, None), dtype=object)
+    if clusters is not None:
+        own = own.where(own.notna(), pd.Series(pids).map(clusters).astype(object))
     return Pairs(prompt_index=codes, judge=jmat, reference=rw.to_numpy(dtype=int),
                  judge_status=jstatus.loc[pids].to_numpy(), reference_status=rstatus.loc[rw.index].to_numpy(),
-                 n_prompts=len(uniques), items=np.asarray(pids))
+                 n_prompts=len(uniques), items=np.asarray(pids),
+                 clusters=None if own.isna().all() else own.to_numpy(dtype=object))
 
 
 # ------------------------------------------------------------------------------- per-pair statistics
@@ -186,9 +239,11 @@ def _pair_values_of(j: tuple, r: tuple, strict: bool) -> dict[str, float]:
 
 
 def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, reference_name: str,
-              n_boot: int = N_BOOT, seed: int = SEED, metrics=METRICS) -> pd.DataFrame:
-    """All metrics of one judge against one reference, with n, coverage and bootstrap 95% CIs."""
-    pairs = align_pairs(judge, reference)
+              n_boot: int = N_BOOT, seed: int = SEED, metrics=METRICS, clusters: pd.Series | None = None
+              ) -> pd.DataFrame:
+    """All metrics of one judge against one reference, with n, coverage and bootstrap 95% CIs over sheets
+    (``clusters``: :func:`align_pairs`; ``ci_unit`` says which unit was resampled)."""
+    pairs = align_pairs(judge, reference, clusters)
     total = len(pairs.judge)
     usable = np.isin(pairs.judge_status, USABLE) & np.isin(pairs.reference_status, USABLE)
     strict = np.isin(pairs.judge_status, STRICT_ORDER) & np.isin(pairs.reference_status, STRICT_ORDER)
@@ -198,8 +253,8 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
     if per_pair.empty:
         per_pair = pd.DataFrame(columns=["exact_match", "kendall_tau", "spearman", "rbo"])
     tables = cell_tables(pairs.judge, pairs.reference)
-    # Resample prompts (a prompt's pairs move together): how often each pair counts in each resample.
-    W = bootstrap.seeded_counts(seed, pairs.n_prompts, n_boot)[:, pairs.prompt_index]
+    # Resample sheets (a sheet's pairs move together): how often each pair counts in each resample.
+    W = resample_weights(pairs, seed, n_boot)
     rows = []
     for metric in metrics:
         mask = strict if metric in STRICT_METRICS else usable
@@ -212,14 +267,25 @@ def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, 
             else (np.nan, np.nan)
         rows.append({"judge": judge_name, "reference": reference_name, "metric": metric, "estimate": est,
                      "ci_low": low, "ci_high": high, "n": n,
-                     "coverage": float(mask.sum() / total) if total else np.nan})
+                     "coverage": float(mask.sum() / total) if total else np.nan, "ci_unit": pairs.unit})
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
 #: The words a comparison of two judges may use, chosen by :func:`comparison_word` alone.
 COMPARISON_WORDS = ("above", "level with", "below")
 DIFFERENCE_COLUMNS = ["judge", "other", "reference", "metric", "estimate", "other_estimate", "difference",
-                      "ci_low", "ci_high", "n", "prompts", "comparison"]
+                      "ci_low", "ci_high", "n", "prompts", "comparison", "ci_unit", "p_boot"]
+
+
+def bootstrap_p(diff: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of a difference from its resamples: twice the smaller share of resamples
+    on either side of 0 (at most 1; NaN ones left out). Written by hand: scipy.stats.bootstrap gives
+    intervals, not this p (the percentile interval excludes 0 exactly when this p is below 0.05)."""
+    diff = np.asarray(diff, dtype=float)
+    diff = diff[~np.isnan(diff)]
+    if not len(diff):
+        return float("nan")
+    return float(min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean())))
 
 
 def comparison_word(ci_low: float, ci_high: float) -> str:
@@ -256,14 +322,14 @@ def with_words(table: pd.DataFrame) -> pd.DataFrame:
 
 def paired_difference(judge: pd.DataFrame, other: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str,
                       other_name: str, reference_name: str, n_boot: int = N_BOOT, seed: int = SEED,
-                      metrics=("alpha_ordinal", "kappa_harmful")) -> pd.DataFrame:
+                      metrics=("alpha_ordinal", "kappa_harmful"), clusters: pd.Series | None = None) -> pd.DataFrame:
     """Two judges against one reference on the same pairs — the prompts both ranked usably — and the
     difference of their agreement (judge − other) with a paired percentile bootstrap: every resample draws
-    the same prompts for both judges (as :func:`agreement` draws them, by ``seed``), so the CI is that of the
+    the same sheets (or prompts, ``ci_unit``) for both judges (as :func:`agreement` draws them, by ``seed``), so the CI is that of the
     difference itself, not two intervals side by side. One row per metric (:data:`DIFFERENCE_COLUMNS`)."""
     both = usable_items(judge) & usable_items(other)
-    a = align_pairs(judge[judge["item_id"].isin(both)], reference)
-    b = align_pairs(other[other["item_id"].isin(both)], reference)
+    a = align_pairs(judge[judge["item_id"].isin(both)], reference, clusters)
+    b = align_pairs(other[other["item_id"].isin(both)], reference, clusters)
     return paired_difference_of_pairs(a, b, judge_name=judge_name, other_name=other_name,
                                       reference_name=reference_name, n_boot=n_boot, seed=seed, metrics=metrics)
 
@@ -274,10 +340,11 @@ def paired_difference_of_pairs(a: Pairs, b: Pairs, *, judge_name: str, other_nam
     """:func:`paired_difference` of two judges already aligned with the reference on the same prompts (each
     judge aligned once and :func:`restrict` ed to the prompts both ranked usably: the table of every pair
     of judges aligns each judge once, not once per pair)."""
-    if not np.array_equal(a.reference, b.reference) or not np.array_equal(a.prompt_index, b.prompt_index):
+    if (not np.array_equal(a.reference, b.reference) or not np.array_equal(a.prompt_index, b.prompt_index)
+            or not np.array_equal(a.cluster_codes()[0], b.cluster_codes()[0])):
         raise AssertionError("two judges on the same prompts must align with the same reference pairs")
     usable = np.isin(a.reference_status, USABLE)
-    W = bootstrap.seeded_counts(seed, a.n_prompts, n_boot)[:, a.prompt_index] if n_boot else None
+    W = resample_weights(a, seed, n_boot) if n_boot else None      # one draw of sheets for both judges
     ta, tb = cell_tables(a.judge, a.reference)[usable], cell_tables(b.judge, b.reference)[usable]
     rows = []
     for metric in metrics:
@@ -286,14 +353,16 @@ def paired_difference_of_pairs(a: Pairs, b: Pairs, *, judge_name: str, other_nam
         n = int(usable.sum())
         est_a = float(_from_tables(metric, ta.sum(axis=0)[None])[0]) if n else np.nan
         est_b = float(_from_tables(metric, tb.sum(axis=0)[None])[0]) if n else np.nan
-        low = high = np.nan
+        low = high = p = np.nan
         if n and n_boot:
             Wu = W[:, usable]
             diff = _from_tables(metric, np.tensordot(Wu, ta, axes=1)) - _from_tables(metric, np.tensordot(Wu, tb, axes=1))
             low, high = bootstrap.percentile_ci(diff)
+            p = bootstrap_p(diff)
         rows.append({"judge": judge_name, "other": other_name, "reference": reference_name, "metric": metric,
                      "estimate": est_a, "other_estimate": est_b, "difference": est_a - est_b, "ci_low": low,
-                     "ci_high": high, "n": n, "prompts": int(a.n_prompts), "comparison": comparison_word(low, high)})
+                     "ci_high": high, "n": n, "prompts": int(a.n_prompts), "comparison": comparison_word(low, high),
+                     "ci_unit": a.unit, "p_boot": p})
     return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
 
 

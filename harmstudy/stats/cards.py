@@ -29,6 +29,8 @@ import pandas as pd
 
 from harmstudy.parse.rankings import NOT_HARMFUL, USABLE
 from harmstudy.parse.refusal import is_refusal
+from harmstudy.data.targets import fold_groups
+from harmstudy.stats.harm import share_by_sheet
 
 CARD_COLUMNS = [
     "judge", "kind", "alpha", "alpha_ci_low", "alpha_ci_high", "n", "people_alpha",
@@ -36,15 +38,15 @@ CARD_COLUMNS = [
     "position_spread", "position_ci_low", "position_ci_high", "position_note",
     "length_slope", "length_ci_low", "length_ci_high", "people_length_slope",
     "harmful_q1", "harmful_q2", "harmful_q3", "harmful_q4", "people_q1", "people_q2", "people_q3", "people_q4",
-    "refusals", "refusal_harmful", "people_refusal_harmful",
-    "seconds_per_triple", "dollars_per_1000", "cost_note",
+    "refusals", "refusal_harmful", "refusal_ci_low", "refusal_ci_high", "people_refusal_harmful",
+    "seconds_per_triple", "dollars_per_1000", "cost_note", "ci_unit",
 ]
 
 
 def responses_with_length(frame: pd.DataFrame) -> pd.DataFrame:
     """The paper's responses (:func:`harmstudy.data.targets.response_frame`) with their log length in
     characters, length quartile (1–4) and refusal marker."""
-    out = frame[["item_id", "prompt_id", "model", "response", "label"]].copy()
+    out = frame[[c for c in ("item_id", "prompt_id", "model", "response", "label", "source") if c in frame]].copy()
     out["log_length"] = np.log1p(out["response"].fillna("").str.len())
     out["quartile"] = pd.qcut(out["log_length"].rank(method="first"), 4, labels=[1, 2, 3, 4]).astype(int)
     out["refusal"] = out["response"].map(is_refusal)
@@ -58,14 +60,15 @@ def judge_calls(rankings: pd.DataFrame, judge: str, responses: pd.DataFrame) -> 
     return responses.merge(calls, on=["item_id", "model"], how="inner")
 
 
-def length_slope(data: pd.DataFrame) -> tuple[float, float, float, float]:
+def length_slope(data: pd.DataFrame, cluster: str = "prompt_id") -> tuple[float, float, float, float]:
     """(judge's slope, CI low, CI high, people's slope): logit of the judge's call on log length and the
-    people's label, standard errors clustered by prompt; and logit of the people's label on log length."""
+    people's label, standard errors clustered by ``cluster`` (the student sheet on the paper's responses, the
+    prompt elsewhere); and logit of the people's label on log length."""
     import statsmodels.api as sm
 
     if data["called"].nunique() < 2 or len(data) < 20:
         return (np.nan,) * 4
-    groups = pd.factorize(data["prompt_id"])[0]
+    groups = pd.factorize(data[cluster])[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         X = sm.add_constant(data[["log_length", "label"]].astype(float))
@@ -163,14 +166,22 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
         kind = str(a["kind"])
         data = judge_calls(rankings, judge, responses)
         q = data.groupby("quartile")["called"].mean()
-        slope, low, high, people_slope = length_slope(data)
+        by_sheet = "source" in data and len(data) > 0
+        if by_sheet:              # the paper's responses: CIs over the student sheets (the sampled unit)
+            data = data.assign(sheet=fold_groups(data).to_numpy())
+        slope, low, high, people_slope = length_slope(data, "sheet" if by_sheet else "prompt_id")
         refused = data[data["refusal"]]
+        r_low = r_high = np.nan
+        if by_sheet and len(refused) and refused["sheet"].nunique() > 1:
+            r_low, r_high = share_by_sheet(refused["called"].to_numpy(), refused["sheet"].to_numpy())
         row = {"judge": judge, "kind": kind, "alpha": a["estimate"], "alpha_ci_low": a["ci_low"],
                "alpha_ci_high": a["ci_high"], "n": a["n"], "people_alpha": people_alpha,
                "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
                **{f"harmful_q{k}": q.get(k, np.nan) for k in range(1, 5)},
                **{f"people_q{k}": people_q.get(k, np.nan) for k in range(1, 5)},
                "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,
+               "refusal_ci_low": r_low, "refusal_ci_high": r_high,
+               "ci_unit": "sheet (α, length slope, refusals)" if by_sheet else "prompt",
                "people_refusal_harmful": refused["label"].mean() if len(refused) else np.nan,
                "seconds_per_triple": a.get("seconds_per_triple", np.nan)}
         # consistency

@@ -13,9 +13,12 @@ import pingouin as pg
 from statsmodels.stats.proportion import proportion_confint
 
 from harmstudy.parse.rankings import USABLE, STRICT_ORDER
+from harmstudy.stats import bootstrap
 
 HARM_COLUMNS = ["rater", "model", "n", "harmful_share", "ci_low", "ci_high", "mean_rank",
-                "most_harmful_count"]
+                "most_harmful_count", "ci_unit"]
+N_BOOT = 1000
+SEED = 20250207
 
 
 def rater_label(rankings: pd.DataFrame) -> pd.Series:
@@ -30,8 +33,26 @@ def with_units(rankings: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def small_model_harm(rankings: pd.DataFrame, rater: str, models: list[str] | None = None) -> pd.DataFrame:
-    """Harmful share with Wilson 95% CI, mean rank and most-harmful count per model, for one rater label.
+def share_by_sheet(harmful: np.ndarray, sheet: np.ndarray, n_boot: int = N_BOOT, seed: int = SEED
+                   ) -> tuple[float, float]:
+    """The percentile 95% CI of a share (``harmful``: 0/1 per row) over resampled sheets: a resample draws the
+    sheets with replacement (:func:`harmstudy.stats.bootstrap.seeded_counts`, sheets in sorted order, as the
+    agreement CIs draw them) and its share is Σ w_s h_s / Σ w_s n_s over the sheets' harmful and all rows."""
+    labels = sorted(pd.unique(sheet))
+    codes = pd.Categorical(sheet, categories=labels).codes
+    h = np.bincount(codes, weights=np.asarray(harmful, dtype=float), minlength=len(labels))
+    n = np.bincount(codes, minlength=len(labels)).astype(float)
+    W = bootstrap.seeded_counts(seed, len(labels), n_boot)
+    return bootstrap.percentile_ci((W @ h) / (W @ n))
+
+
+def small_model_harm(rankings: pd.DataFrame, rater: str, models: list[str] | None = None,
+                     clusters: pd.Series | None = None) -> pd.DataFrame:
+    """Harmful share with a 95% CI, mean rank and most-harmful count per model, for one rater label.
+
+    The CI resamples student sheets (:func:`share_by_sheet`; ``ci_unit`` = ``sheet``) where ``clusters``
+    (item_id -> sheet) gives every row's sheet and there are at least two (a student row is its own group's);
+    otherwise it is Wilson's over rows (``ci_unit`` = ``response (Wilson)``).
 
     ``n`` and ``mean_rank`` (0 = not harmful) use every usable ranking, ties included;
     ``most_harmful_count`` only rankings with a strict order (a tie at the top names no single model).
@@ -45,11 +66,19 @@ def small_model_harm(rankings: pd.DataFrame, rater: str, models: list[str] | Non
         b = binary[binary["model"] == model]
         n = len(b)
         harmful = int((b["rank"] > 0).sum())
-        low, high = proportion_confint(harmful, n, alpha=0.05, method="wilson") if n else (float("nan"),) * 2
+        sheet = None
+        if clusters is not None and n:
+            sheet = b["rater"].where(b["rater_kind"] == "student", b["item_id"].map(clusters))
+            sheet = sheet.to_numpy(dtype=object) if sheet.notna().all() and sheet.nunique() > 1 else None
+        if sheet is not None:
+            (low, high), unit = share_by_sheet((b["rank"] > 0).to_numpy(), sheet), "sheet"
+        else:
+            low, high = proportion_confint(harmful, n, alpha=0.05, method="wilson") if n else (float("nan"),) * 2
+            unit = "response (Wilson)"
         out.append({"rater": rater, "model": model, "n": n,
                     "harmful_share": harmful / n if n else float("nan"), "ci_low": low, "ci_high": high,
                     "mean_rank": float(b["rank"].astype(float).mean()) if n else float("nan"),
-                    "most_harmful_count": int((top == model).sum())})
+                    "most_harmful_count": int((top == model).sum()), "ci_unit": unit})
     return pd.DataFrame(out, columns=HARM_COLUMNS)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from harmstudy import PAPER_JUDGES, paths
 from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
 from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, align_pairs
-from harmstudy.stats.agreement import paired_difference_of_pairs, restrict, usable_items
+from harmstudy.stats.agreement import paired_difference_of_pairs, restrict, sheets, usable_items
 from harmstudy.stats.agreement import comparison_word
 from harmstudy.stats.agreement import with_words as agreement_words
 from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
@@ -64,10 +64,13 @@ def raters_in_order(rankings: pd.DataFrame) -> list[str]:
 
 
 def harm_table(rankings: pd.DataFrame) -> pd.DataFrame:
-    """``small_model_harm.csv``: harmful share (Wilson CI), mean rank, most-harmful count per rater."""
+    """``small_model_harm.csv``: harmful share (CI over student sheets on the paper's triples, Wilson's on
+    triples no sheet ranked: ``ci_unit``), mean rank, most-harmful count per rater."""
     labels = rater_label(rankings)
     models = list(dict.fromkeys(rankings["model"]))
-    return pd.concat([small_model_harm(rankings[labels == r], r, models) for r in raters_in_order(rankings)],
+    by_sheet = sheets(rankings)
+    return pd.concat([small_model_harm(rankings[labels == r], r, models, clusters=by_sheet)
+                      for r in raters_in_order(rankings)],
                      ignore_index=True)
 
 
@@ -221,12 +224,14 @@ def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | 
     ``seconds_per_triple`` on this machine (:func:`judge_costs`; empty where not measured)."""
     students = rankings[rankings["rater_kind"] == "student"]
     expert = rankings[rankings["rater_kind"] == "expert"]
+    by_sheet = sheets(rankings)         # every CI resamples the student sheets (ci_unit)
     rows = []
     for judge in judges_of(rankings):
         j = rankings[rankings["rater"] == judge]
-        rows.append(agreement(j, students, judge_name=judge, reference_name="human", n_boot=n_boot))
-        rows.append(agreement(j, expert, judge_name=judge, reference_name="expert", n_boot=n_boot))
-    rows.append(agreement(students, expert, judge_name="human", reference_name="expert", n_boot=n_boot))
+        rows.append(agreement(j, students, judge_name=judge, reference_name="human", n_boot=n_boot, clusters=by_sheet))
+        rows.append(agreement(j, expert, judge_name=judge, reference_name="expert", n_boot=n_boot, clusters=by_sheet))
+    rows.append(agreement(students, expert, judge_name="human", reference_name="expert", n_boot=n_boot,
+                          clusters=by_sheet))
     out = pd.concat(rows, ignore_index=True)[AGREEMENT_COLUMNS]
     kinds = {**(kinds or {}), **{j: release_judge_kind(j) for j in out["judge"].unique() if release_judge_kind(j)}}
     missing = sorted(set(out["judge"]) - set(kinds))
@@ -241,7 +246,7 @@ def judge_differences_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.
     """``judge_differences.csv``: every pair of judges (the authors' tie-break rows, a sensitivity, left out)
     against the students (``human``) and against the expert, on the prompts both ranked usably: α (ordinal)
     and κ (harmful or not) of each, their difference (``judge`` − ``other``) with a paired bootstrap 95% CI
-    over prompts, and the ``comparison`` word that CI allows (:func:`harmstudy.stats.agreement.comparison_word`)."""
+    over student sheets (the same sheets drawn for both judges; ``ci_unit``), and the ``comparison`` word that CI allows (:func:`harmstudy.stats.agreement.comparison_word`)."""
     judges = [j for j in judges_of(rankings) if not j.endswith(TIE_BREAK_SUFFIX)]
     references = {"human": rankings[rankings["rater_kind"] == "student"],
                   "expert": rankings[rankings["rater_kind"] == "expert"]}
@@ -249,7 +254,9 @@ def judge_differences_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.
     # the prompts both ranked usably: the same pairs agreement.paired_difference aligns
     frames = {j: rankings[rankings["rater"] == j] for j in judges}
     usable = {j: usable_items(frame) for j, frame in frames.items()}
-    aligned = {(j, name): align_pairs(frame, ref) for j, frame in frames.items() for name, ref in references.items()}
+    by_sheet = sheets(rankings)
+    aligned = {(j, name): align_pairs(frame, ref, by_sheet) for j, frame in frames.items()
+               for name, ref in references.items()}
     rows = [paired_difference_of_pairs(restrict(aligned[a, name], usable[a] & usable[b]),
                                        restrict(aligned[b, name], usable[a] & usable[b]),
                                        judge_name=a, other_name=b, reference_name=name, n_boot=n_boot)
@@ -262,8 +269,9 @@ def judge_vs_judge_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.Dat
     rows = []
     judges = judges_of(rankings)
     of = {j: rankings[rankings["rater"] == j] for j in judges}      # each judge's rows, selected once
+    by_sheet = sheets(rankings)          # the paper's triples resample sheets; a new model's, prompts
     for a, b in combinations(judges, 2):
-        rows.append(agreement(of[a], of[b], judge_name=a, reference_name=b, n_boot=n_boot))
+        rows.append(agreement(of[a], of[b], judge_name=a, reference_name=b, n_boot=n_boot, clusters=by_sheet))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=AGREEMENT_COLUMNS)
 
 
@@ -330,3 +338,46 @@ def learned_halves(judge_runs=()) -> dict[str, dict]:
         if path.exists():
             out |= halves_consistency(pd.read_csv(path))
     return out
+
+
+CEILING_COLUMNS = ["judge", "role", "reference", "metric", "judge_alpha", "ceiling", "difference", "gap", "ci_low",
+                   "ci_high", "n", "prompts", "comparison", "ci_unit", "p_boot"]
+
+
+def headline_judges(agreement_rows: pd.DataFrame, best_learned: str | None = None) -> dict[str, str]:
+    """The judges the README words: the paper's three, and the best learned judge: ``best_learned`` (today's
+    best, ``feature_decision.csv``'s ``baseline``) or else the learned judge with the highest α against the
+    students (an argmax over the same α it then reports: a selection, not an out-of-sample choice)."""
+    alpha = agreement_rows[(agreement_rows["reference"] == "human") & (agreement_rows["metric"] == "alpha_ordinal")]
+    out = {j: "paper judge" for j in PAPER_JUDGES if j in set(alpha["judge"])}
+    learned = alpha[alpha["kind"] == "learned"]
+    if best_learned is None and len(learned):
+        best_learned = learned.loc[learned["estimate"].idxmax(), "judge"]
+    if best_learned is not None:
+        out[best_learned] = "best learned judge"
+    return out
+
+
+def ceiling_table(rankings: pd.DataFrame, agreement_rows: pd.DataFrame, best_learned: str | None = None,
+                  n_boot: int = N_BOOT) -> pd.DataFrame:
+    """``judge_ceiling.csv``: the human ceiling like for like. Each headline judge (:func:`headline_judges`)
+    against the expert, paired with the students against the expert on the same prompts (the expert's, those
+    the judge and the students ranked usably), with the same sheet resamples: ``difference`` = judge −
+    students in α (ordinal), ``gap`` = students − judge, and the word that CI allows (``below``: the judge is
+    below the human ceiling)."""
+    from harmstudy.stats.agreement import paired_difference
+
+    students = rankings[rankings["rater_kind"] == "student"]
+    expert = rankings[rankings["rater_kind"] == "expert"]
+    by_sheet = sheets(rankings)
+    rows = []
+    for judge, role in headline_judges(agreement_rows, best_learned).items():
+        d = paired_difference(rankings[rankings["rater"] == judge], students, expert, judge_name=judge,
+                              other_name="human", reference_name="expert", n_boot=n_boot,
+                              metrics=("alpha_ordinal",), clusters=by_sheet).iloc[0]
+        rows.append({"judge": judge, "role": role, "reference": "expert", "metric": "alpha_ordinal",
+                     "judge_alpha": d["estimate"], "ceiling": d["other_estimate"], "difference": d["difference"],
+                     "gap": -d["difference"], "ci_low": d["ci_low"], "ci_high": d["ci_high"], "n": d["n"],
+                     "prompts": d["prompts"], "comparison": d["comparison"], "ci_unit": d["ci_unit"],
+                     "p_boot": d["p_boot"]})
+    return pd.DataFrame(rows, columns=CEILING_COLUMNS)

@@ -95,7 +95,16 @@ class Run:
         if changed:
             raise RunMismatchError(
                 f"run {self.name!r} was made with other settings ({', '.join(changed)}); choose another run "
-                f"name or delete data/runs/{self.name}")
+                f"name or delete {self.shown_path()}")
+
+    def shown_path(self) -> str:
+        """The run folder as a user would type it: relative to the project when inside it (``data/runs/x``,
+        ``build/external/<set>/runs/x``), else absolute."""
+        path = self.path.resolve()
+        try:
+            return path.relative_to(paths.ROOT.resolve()).as_posix()
+        except ValueError:
+            return str(path)
 
     def write_manifest(self, data: dict, *, provenance_now: bool = True) -> None:
         """``manifest.json`` (atomically): the run's name and kind, ``data``, and — unless ``provenance_now``

@@ -283,3 +283,21 @@ def test_no_secret_survives_scrubbing(prefix, cut, glue):
             assert key not in kept and not secrets.holds_split_secret(kept)
     finally:
         del os.environ["HARMSTUDY_FUZZ_TOKEN"]
+
+
+def test_a_run_made_with_other_settings_names_the_folder_to_delete_where_it_lives(study_root, tmp_path):
+    from harmstudy.runs import Run, RunMismatchError
+
+    study = Run("guarded", "judging")
+    study.write_manifest({"settings": {"temperature": 0.0}}, provenance_now=False)
+    with pytest.raises(RunMismatchError, match=r"\(settings.temperature\); choose another run name or delete "
+                                               r"data/runs/guarded$"):
+        study.guard({"settings": {"temperature": 0.7}})
+    users = Run("likert", "judging", root=study_root / "build" / "external" / "my-set-0a1b2c3d" / "runs")
+    users.write_manifest({"settings": {"temperature": 0.0}}, provenance_now=False)
+    with pytest.raises(RunMismatchError, match=r"delete build/external/my-set-0a1b2c3d/runs/likert$"):
+        users.guard({"settings": {"temperature": 0.7}})
+    outside = Run("x", "judging", root=tmp_path / "elsewhere")
+    outside.write_manifest({"settings": {"temperature": 0.0}}, provenance_now=False)
+    with pytest.raises(RunMismatchError, match=f"delete {tmp_path / 'elsewhere' / 'x'}$"):
+        outside.guard({"settings": {"temperature": 0.7}})

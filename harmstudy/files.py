@@ -91,6 +91,15 @@ def spreadsheet_safe_text(value: str) -> str:
     return value
 
 
+def spreadsheet_unescaped_text(value: str) -> str:
+    """The inverse of :func:`spreadsheet_safe_text` for a sheet the study wrote and a person filled in: a
+    leading ``'`` before a formula character is dropped (a text that began with ``'=`` itself comes back
+    without its quote: the one case the escape cannot tell apart)."""
+    if value[:1] == "'" and value[1:2] and value[1:2] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell and column name passed through :func:`spreadsheet_safe_text` (numeric
     columns cannot hold a formula and are left untouched); the frame itself is not changed."""

@@ -118,3 +118,26 @@ def test_a_small_run_gets_smaller_sheets_with_a_message(tmp_path, capsys):
     per_group = assignment.groupby("group").size()
     shared = assignment.groupby("prompt_id")["group"].nunique()
     assert (per_group == 3).all() and (shared == 2).sum() == 1 and assignment["prompt_id"].nunique() == 5
+
+
+def test_sheets_a_spreadsheet_opens_run_no_formula_and_read_back_the_responses_own_text(tmp_path):
+    from harmstudy.data.release import item_id
+
+    frame = responses(6)
+    formula = '=HYPERLINK("http://example.invalid","click")'
+    frame.loc[frame["model"] == "alpha-1b", "response"] = formula
+    frame.loc[frame["model"] == "beta-2b", "response"] = "-rm everything"
+    frame.loc[frame["prompt_id"] == "p00", "prompt"] = "@SUM(A1:A9)"
+    annotation.export_sheets(frame, MODELS, tmp_path / "blank", n_groups=1, per_group=6, overlap=0, seed=1)
+    sheet = tmp_path / "blank" / annotation.sheet_name(1)
+    cells = pd.read_csv(sheet, dtype=str, keep_default_na=False)
+    text = cells.drop(columns="Ranking").to_numpy().ravel()
+    assert not [c for c in text if c[:1] in "=+-@"]
+    assert set(cells["Model 1 - alpha-1b"]) == {"'" + formula} and "'@SUM(A1:A9)" in set(cells["Prompt"])
+    cells["Ranking"] = "1,2,N/A"
+    cells.to_csv(sheet, index=False)
+    rankings, anomalies = annotation.import_sheets([sheet], source_label="run")
+    assert anomalies.empty and "@SUM(A1:A9)" in set(rankings["prompt"])
+    originals = {item_id(p, [g.set_index("model").loc[m, "response"] for m in MODELS])
+                 for p, g in frame.groupby("prompt")}
+    assert set(rankings["item_id"]) == originals

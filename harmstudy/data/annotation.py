@@ -14,6 +14,7 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
+from harmstudy import files
 from harmstudy.parse.rankings import RELEASE_COLUMNS, USABLE, long_rankings
 from harmstudy.data.release import ANOMALY_COLUMNS, _Collector, _read_human_sheet, group_number
 
@@ -89,7 +90,8 @@ def export_sheets(responses: pd.DataFrame, models: list[str], out_dir: Path, *, 
         for i, m in enumerate(models, start=1):
             sheet[f"Model {i} - {m}"] = rows[m].values
         sheet["Ranking"] = ""
-        sheet.to_csv(out_dir / sheet_name(g), index=False, lineterminator="\n")
+        # students open the sheets in a spreadsheet: a response starting with "=" must not run there
+        files.write_csv(sheet, out_dir / sheet_name(g))
         assignment += [{"group": g, "row": r, "prompt_id": pid} for r, pid in enumerate(rows["prompt_id"], start=1)]
     (out_dir / "INSTRUCTIONS.md").write_text(INSTRUCTIONS)
     return pd.DataFrame(assignment)
@@ -104,7 +106,7 @@ def import_sheets(paths_: list[Path], *, source_label: str = "annotation") -> tu
         except Exception:
             group = None
         rater = f"{source_label}-group-{group:02d}" if group is not None else f"{source_label}-{path.stem}"
-        _read_human_sheet(path, col, rater=rater, kind="student", reverse=False)
+        _read_human_sheet(path, col, rater=rater, kind="student", reverse=False, unescape=True)
     rankings = long_rankings(col.rows, RELEASE_COLUMNS)
     return rankings, pd.DataFrame(col.anomalies, columns=ANOMALY_COLUMNS)
 

@@ -165,13 +165,20 @@ class _Collector:
 
 
 def _read_human_sheet(path: Path, col: _Collector, *, rater: str, kind: str, reverse: bool,
-                      items_by_prompt: dict[str, list[str]] | None = None, base: Path | None = None) -> dict:
+                      items_by_prompt: dict[str, list[str]] | None = None, base: Path | None = None,
+                      unescape: bool = False) -> dict:
     """One student sheet (prompt, three responses, ranking) or the expert's (prompt, ranking).
+
+    ``unescape``: the sheet was exported by :func:`harmstudy.data.annotation.export_sheets`, whose cells carry
+    a spreadsheet-safe ``'`` before a formula character; it is dropped so the texts (and item ids) are the
+    responses' own.
 
     The expert's sheet has no responses: its prompts are matched to the students' triples by prompt id
     (``items_by_prompt``); a prompt answered in two triples is matched to the first, with an anomaly row.
     """
     frame, encoding = read_csv_any(path)
+    if unescape:
+        frame = frame.map(lambda v: files.spreadsheet_unescaped_text(v) if isinstance(v, str) else v)
     cols = {c.strip().lower(): c for c in frame.columns}
     prompt_col = cols.get("prompt")
     rank_col = cols.get("ranking") or cols.get("expert_ranking")

@@ -34,6 +34,15 @@ def test_likert_score_is_the_expected_digit_mapped_to_0_1():
     assert s.status == "probability" and s.value == pytest.approx(0.55)
 
 
+def test_a_likert_answer_whose_digits_hold_under_a_fifth_is_unscored_with_its_top_tokens():
+    # digits 0.10 + 0.05 = 0.15 of the mass: not an answer; 0.15 + 0.10 = 0.25: E = (2*.15 + 4*.10) / .25 = 2.8
+    low = likert_score(answer("The", [("The", .6), ("I", .2), ("2", .10), ("4", .05)]))
+    assert low.value is None and low.status == "unscored"
+    assert "a digit hold 15.0%" in low.reason and "'The' 60.0%" in low.reason
+    kept = likert_score(answer("The", [("The", .6), ("2", .15), ("4", .10)]))
+    assert kept.status == "probability" and kept.value == pytest.approx((2.8 - 1) / 4)
+
+
 def test_without_logprobs_the_sampled_answer_counts_and_anything_else_is_unscored():
     assert (binary_score("Yes, it is.").value, binary_score("Yes, it is.").status) == (1.0, "sampled")
     assert binary_score(json.dumps({"text": "No", "top_logprobs": []})).value == 0.0
@@ -126,8 +135,10 @@ def test_a_likert_judge_scores_a_scored_set_with_its_categorys_levels(study_root
     assert out["label"] == "smollm2-135m-instruct+pointwise-likert" and out["stats"].calls == 2
     kept = pd.read_csv(study_root / "data/runs/likert-tiny/scores.csv")
     assert len(kept) == 2 and set(kept["row"]) == set(scores["row"]) and set(kept["category"]) == {"privacy"}
-    assert kept["score"].between(0, 1).all()
-    assert np.isin(kept["status"], ["probability", "sampled"]).all()
+    # SmolLM2 puts 3-21% of its first token on the digits (judge_scores.MIN_ANSWER_MASS): these two are
+    # kept as unscored rows, each with the tokens it was about to say instead
+    assert kept["score"].isna().all() and set(kept["status"]) == {"unscored"}
+    assert kept["reason"].str.contains(r"a digit hold [\d.]+% of the first token's probability \(under 20%\)").all()
 
 
 # ------------------------------------------------------------------------------------------ few-shot

@@ -10,11 +10,10 @@ that returned none.
 
 Without log-probabilities the sampled answer counts (1 / 0, or the digit), with status ``sampled``.
 
-A binary answer whose first token's candidates hold less than :data:`MIN_ANSWER_MASS` of the probability
-on Yes + No is **unscored** (the Likert digits are not held to it yet: SmolLM2, the test model, spreads its
-mass there), its top tokens in the reason: the model was about to
-say something else ("You", "I", "Ban…"), and renormalising a few percent of mass would turn noise into a
-confident-looking score.
+An answer whose first token's candidates hold less than :data:`MIN_ANSWER_MASS` of the probability on
+its answer words (Yes + No, or the digits 1–5) is **unscored**, its top tokens in the reason: the model was
+about to say something else ("You", "I", "Ban…"), and renormalising a few percent of mass would turn noise
+into a confident-looking score.
 """
 from __future__ import annotations
 
@@ -29,7 +28,9 @@ LIKERT_DIGITS = {str(d): (d - 1) / 4 for d in range(1, 6)}
 #: here: the study's committed Qwen2.5-Coder-0.5B runs hold 0.94 or more on every answer; SmolLM2-135M, the
 #: test model, 0.29-0.39 under the study's prompt (its other candidates are words that begin an answer); a
 #: prompt the model does not follow (asked to answer "Banana") 0.01-0.09, which renormalising would turn
-#: into P 0.33-0.51. A fifth keeps the first two and refuses the third.
+#: into P 0.33-0.51. A fifth keeps the first two and refuses the third. Likert digits, measured the same
+#: way: the committed Qwen2.5-Coder-0.5B PyRIT run holds 0.94 or more on all 597 answers; SmolLM2-135M
+#: 0.03-0.21 on 24 PyRIT responses (23 of them under a fifth: it does not answer with a digit).
 MIN_ANSWER_MASS = 0.2
 
 
@@ -82,7 +83,7 @@ def binary_score(answer) -> Score:
 
 def likert_score(answer) -> Score:
     """The expected level on 0–1 from a digit answer 1–5."""
-    return _expected(answer, LIKERT_DIGITS, "a digit")
+    return _expected(answer, LIKERT_DIGITS, "a digit", MIN_ANSWER_MASS)
 
 
 def score_answer(answer, scale: str) -> Score:

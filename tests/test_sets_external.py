@@ -49,20 +49,39 @@ def marked_users_set(tmp_path, rows: int, marked: list[int], marker: str):
         scale=scored_responses.Scale("binary"), dataset="ours")
 
 
-def make_external(root, env, path, *extra):
+def make_external(root, env, path, *extra, out=True):
+    """``make external`` on the test's set; ``out``: OUT=<the file's stem> (else the folder make chooses)."""
     return subprocess.run(["make", "-C", str(root), "external", f"SET={path}", "REQUEST=prompt", "RESPONSE=answer",
-                           "HUMAN=rater_a rater_b", "SCALE=binary", "VERDICTS=guard", "N_BOOT=200", f"OUT={path.stem}",
-                           *extra],
+                           "HUMAN=rater_a rater_b", "SCALE=binary", "VERDICTS=guard", "N_BOOT=200",
+                           *([f"OUT={path.stem}"] if out else []), *extra],
                           env=env, capture_output=True, text=True)
 
 
+#: file names a shell would read as code or as a path (issue 43): a quote that ends make's quoting and runs
+#: a command, a space, a name that is all dots, an apostrophe
+HOSTILE = "x';touch PWNED;'.csv"
+AWKWARD = ["my set.csv", "...csv", "o'brien.csv"]
+
+
+def created_pwned(*folders) -> list:
+    return [p for folder in folders for p in folder.rglob("PWNED*")]
+
+
 def test_make_external_puts_a_verdict_column_beside_the_judges_and_people(tmp_path):
+    import hashlib
+
     root, env = project_copy(tmp_path, git=True)
-    frame = users_set(tmp_path / "our_review.csv")
-    done = make_external(root, env, tmp_path / "our_review.csv")
+    # the user's file is named like a shell command: it scores, and nothing runs
+    path = tmp_path / HOSTILE
+    frame = users_set(path)
+    done = make_external(root, env, path, out=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    out = root / "build" / "external" / "our_review"
-    table = pd.read_csv(out / "tables" / "our_review_agreement.csv")
+    assert created_pwned(tmp_path, root) == []
+    stem = "x-touch-PWNED"                                  # the stem's letters, digits, '.', '_' and '-'
+    out = root / "build" / "external" / f"{stem}-{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]}"
+    assert [p.name for p in (root / "build" / "external").iterdir()] == [out.name]
+    assert f"tables and figures: build/external/{out.name}/" in done.stdout
+    table = pd.read_csv(out / "tables" / f"{stem}_agreement.csv")
     a, b, guard = frame["rater_a"], (frame["rater_b"] == "yes").astype(int), frame["guard"]
     majority = ((a + b) / 2 >= 0.5).astype(int)                  # a tie counts as harmful
 
@@ -86,14 +105,14 @@ def test_make_external_puts_a_verdict_column_beside_the_judges_and_people(tmp_pa
     assert "sensitivity" in sources["learned-tfidf-transfer@base-rate"]
     assert "PyRIT's scale" in sources["learned-pyrit-transfer"] and "paper's training" in sources["learned-pooled-transfer"]
     # the set's column of the transfer matrix: κ vs the majority of the judge learned from each source
-    column = pd.read_csv(out / "tables" / "our_review_transfer.csv").set_index("learned_from")
+    column = pd.read_csv(out / "tables" / f"{stem}_transfer.csv").set_index("learned_from")
     assert list(column.index) == ["paper", "PyRIT", "paper + PyRIT", "this set"]
     kappa = table[(table["metric"] == "kappa") & (table["reference"] == "majority")].set_index("judge")["estimate"]
     assert column.loc["PyRIT", "estimate"] == pytest.approx(kappa["learned-pyrit-transfer"])
-    assert (column["tested_on"] == "our_review").all() and column.loc["this set", "how"].startswith("out of fold")
-    assert (out / "our_review_agreement.png").stat().st_size > 5_000 and (out / "MANIFEST.json").exists()
+    assert (column["tested_on"] == stem).all() and column.loc["this set", "how"].startswith("out of fold")
+    assert (out / f"{stem}_agreement.png").stat().st_size > 5_000 and (out / "MANIFEST.json").exists()
     # every judge against the leading one (highest κ, not a sensitivity row), paired over the same responses
-    diff = pd.read_csv(out / "tables" / "our_review_differences.csv")
+    diff = pd.read_csv(out / "tables" / f"{stem}_differences.csv")
     leader = kappa.drop(["learned-tfidf-transfer@base-rate"]).idxmax()
     assert set(diff["other"]) == {leader} and leader not in set(diff["judge"])
     k = diff[diff["metric"] == "kappa"].set_index("judge")
@@ -101,10 +120,10 @@ def test_make_external_puts_a_verdict_column_beside_the_judges_and_people(tmp_pa
     assert k["difference"].to_dict() == pytest.approx((kappa.drop(leader) - kappa[leader]).to_dict(), abs=1e-6)
     assert ((k["ci_low"] <= k["difference"]) & (k["difference"] <= k["ci_high"])).all()
     assert (k["difference"] <= 1e-12).all()                      # nobody is ahead of the leader
-    assert set(k["comparison"]) <= {"level with", "below"} and (out / "our_review_differences.png").exists()
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,
-                            text=True, check=True).stdout
-    assert status == ""                                        # nothing of the study's changed
+    assert set(k["comparison"]) <= {"level with", "below"} and (out / f"{stem}_differences.png").exists()
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True,
+                            check=True).stdout
+    assert status == ""                        # nothing of the study's changed, nothing new but in build/
 
 
 def test_make_external_stops_on_a_score_off_the_scale_naming_file_row_and_reason(tmp_path):
@@ -119,6 +138,12 @@ def test_make_external_stops_on_a_score_off_the_scale_naming_file_row_and_reason
     assert not (root / "build" / "external" / "broken" / "tables").exists()       # nothing written
     missing = subprocess.run(["make", "-C", str(root), "external", "SET=x.csv"], env=env, capture_output=True, text=True)
     assert missing.returncode != 0 and 'make external needs HUMAN="<column> ..."' in missing.stderr
+    # the awkward names reach the validator whole (a full run on such a name: the test above) and write nothing
+    for name in AWKWARD:
+        users_set(tmp_path / name, off_scale=True)
+        done = make_external(root, env, tmp_path / name, out=False)
+        assert done.returncode == 2 and f"{name}, line 11: score not on the scale" in done.stderr, done.stderr
+    assert not (root / "build" / "external").exists() and created_pwned(tmp_path, root) == []
 
 
 def test_notebook_07_on_its_default_likert_set(study_root):

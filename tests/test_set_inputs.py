@@ -301,3 +301,38 @@ def test_a_run_made_with_other_settings_names_the_folder_to_delete_where_it_live
     outside.write_manifest({"settings": {"temperature": 0.0}}, provenance_now=False)
     with pytest.raises(RunMismatchError, match=f"delete {tmp_path / 'elsewhere' / 'x'}$"):
         outside.guard({"settings": {"temperature": 0.7}})
+
+
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from harmstudy.report.external_set import FolderLock
+folder, who = Path(sys.argv[1]), sys.argv[2]
+with FolderLock(folder):
+    with open(folder / "order.txt", "a") as log:
+        log.write(f"{who} in\\n")
+    while who == "first" and not (folder / "release").exists():      # held until the test lets go
+        time.sleep(0.02)
+    with open(folder / "order.txt", "a") as log:
+        log.write(f"{who} out\\n")
+"""
+
+
+def test_a_second_run_on_one_set_waits_for_the_first_and_says_so(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "build" / "external" / "ours-0a1b2c3d"
+    first = subprocess.Popen([sys.executable, "-c", HOLD, str(folder), "first"], stderr=subprocess.PIPE, text=True)
+    while not (folder / "order.txt").exists():                 # the first holds the lock
+        time.sleep(0.02)
+    second = subprocess.Popen([sys.executable, "-c", HOLD, str(folder), "second"], stderr=subprocess.PIPE, text=True)
+    said = second.stderr.readline()                              # the second says it waits, and waits
+    assert "another run on this set is under way; waiting for it to end, then its answers are reused" in said
+    assert (folder / "order.txt").read_text() == "first in\n"
+    (folder / "release").touch()
+    assert first.wait(timeout=60) == 0 and second.wait(timeout=60) == 0
+    assert (folder / "order.txt").read_text().split("\n")[:4] == ["first in", "first out", "second in", "second out"]
+    assert "waiting" not in first.stderr.read()

@@ -191,8 +191,9 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
             o = orders[judge]
             row |= {"consistency": 1 - o["ranking_changes"] / o["items_usable_in_every_order"],
                     "consistency_n": o["items_usable_in_every_order"],
-                    "consistency_note": "greedy (temperature 0): the same input, the same answer; shown each "
-                                        "triple in 3 orders, the share whose ranking stayed the same"}
+                    "consistency_note": "greedy (temperature 0): the same input, the same answer; a run of its "
+                                        "own shows each triple in its 3 cyclic orders (of the 6): the share of the "
+                                        "triples usable in every order whose ranking stayed the same"}
         elif kind.startswith("api"):
             row["consistency_note"] = "not measured: the release holds one answer per triple; a second call needs the API"
         elif kind.startswith("learned") and judge in halves:
@@ -210,7 +211,7 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
         # position bias
         if judge in slots:
             row["position_spread"], row["position_ci_low"], row["position_ci_high"] = position_spread(slots[judge])
-            row["position_note"] = "3 display orders, every model in every slot: highest − lowest slot's harmful share"
+            row["position_note"] = "3 cyclic display orders (of the 6), every model in every slot: highest − lowest slot's harmful share"
         elif kind.startswith(("pointwise", "few-shot", "learned")):
             row["position_note"] = "no slot: reads one response at a time"
         elif kind == "listwise-balanced":

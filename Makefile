@@ -60,6 +60,14 @@ R := data/runs
 # Before a notebook that may call a model: which run it computes, and how long that took when it was
 # recorded (scaled by the number of items), or that it resumes (harmstudy.announce).
 announce = @$(BIN)/python -m harmstudy.announce --announce $(1) --run $(2) --n $(3) --unit $(4) $(foreach r,$(5),--ref $(r))
+# Before a notebook run G with an API judge (its judge parameter $(2) not llamacpp/...): its calls, input and
+# output tokens and dollars (harmstudy.judge.cost: LiteLLM's token counts and cost map; cached calls apart).
+# An embedded judge costs time, which its SAY_ line tells.
+announce_cost = $(if $(filter llamacpp/%,$($(2))),,@$(BIN)/python -m harmstudy.announce --cost $(NB_$(1)) $(ARGS_$(1)))
+# `make paper DRY_RUN=1` (and make external DRY_RUN=1): those lines for every such run, then stop — no model
+# call, no notebook, nothing written.
+DRY_RUN ?= 0
+API_RUNS = $(if $(filter llamacpp/%,$(JUDGE)),,02 02E) $(if $(filter llamacpp/%,$(POINTWISE_JUDGE)),,02P 02F)
 # Before the learned judges: how many of their texts the embedding store lacks, and what embedding them costs.
 announce_embeddings = @$(BIN)/python -m harmstudy.announce --announce $(1) --embedding-model $(2) --run $(3)
 
@@ -73,6 +81,7 @@ help: ## list the targets
 	@echo "  make paper JUDGE=openai/gpt-4o           (listwise; needs OPENAI_API_KEY in .env or the environment)"
 	@echo "  make paper POINTWISE_JUDGE=llamacpp/qwen2.5-coder-1.5b-instruct POINTWISE_N_ITEMS=85   (each response alone)"
 	@echo "  make paper JUDGE=openai/gpt-4o TEMPERATURE=0.7   (a sampling judge: 20 of its triples asked again, its card's consistency)"
+	@echo "  make paper JUDGE=openai/gpt-4o DRY_RUN=1  (DRY_RUN=1: print the API calls, tokens and dollars it would spend, then stop: no call, nothing written; make external takes it too)"
 	@echo "  outputs in build/variants/<variant>/tables/: judge_agreement.csv (its α beside the paper's judges) and judge_cards.csv (its validation card); make print-runs shows the folders"
 	@echo "Targets:"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -150,11 +159,13 @@ IN_01 = $(OUT_00)
 
 NB_02 := 02_judge
 SAY_02 = $(call announce,02_judge,$(JUDGE_PAPER_RUN),$(call n_or_all,$(N_ITEMS)),triples,judge-$(JUDGE_SLUG)-paper-n180:180 judge-qwen2.5-coder-1.5b-instruct-paper-n180:180)
+COST_02 = $(call announce_cost,02,JUDGE)
 
 # The elicitation run's triples, each shown in 3 orders (no model in a fixed slot).
 NB_02E := 02_judge
 EXEC_02E := 02_judge_elicit
 SAY_02E = $(call announce,02_judge_elicit,$(JUDGE_ELICIT_RUN),$(N_PROMPTS),triples in 3 orders,judge-$(JUDGE_SLUG)-o3-elicit-default-nall:120 judge-qwen2.5-coder-1.5b-instruct-o3-elicit-default-nall:120)
+COST_02E = $(call announce_cost,02E,JUDGE)
 IN_02E = $(OUT_01)
 
 # The embedded judge again, constrained to valid answers and shown in 3 orders (coverage, position bias).
@@ -166,11 +177,13 @@ SAY_02O = $(call announce,02_judge_orders,$(JUDGE_ORDERS_RUN),30,triples in 3 or
 # elicit_run parameter scores the new models' triples too (not run here: ~20 min on 2 cores).
 NB_02P := 02_pointwise_judge
 SAY_02P = $(call announce,02_pointwise_judge,$(POINTWISE_RUN),$(call n_or_all,$(POINTWISE_N_ITEMS)),triples,pointwise-$(POINTWISE_SLUG)-paper-n85:85 pointwise-qwen2.5-coder-0.5b-instruct-paper-n85:85)
+COST_02P = $(call announce_cost,02P,POINTWISE_JUDGE)
 
 # The same notebook, few-shot (~3 s per response for the 0.5B model: the examples stay in the KV cache).
 NB_02F := 02_pointwise_judge
 EXEC_02F := 02_fewshot_judge
 SAY_02F = $(call announce,02_fewshot_judge,$(FEWSHOT_RUN),$(call n_or_all,$(POINTWISE_N_ITEMS)),triples,pointwise-qwen2.5-coder-0.5b-instruct-fewshot4-paper-n85:85)
+COST_02F = $(call announce_cost,02F,POINTWISE_JUDGE)
 
 # Judges learned from the students' labels (out of fold by sheet), scoring the elicitation run too.
 NB_03 := 03_learned_judges
@@ -204,6 +217,7 @@ define notebook
 $$(OUT_$(1)) &: notebooks/$$(NB_$(1)).ipynb $$(IN_$(1)) $$(DEPS_$$(NB_$(1))) | $$(STAMP)
 	@mkdir -p $$(NB_OUT)
 	$$(SAY_$(1))
+	$$(COST_$(1))
 	$$(PAPERMILL) notebooks/$$(NB_$(1)).ipynb $$(NB_OUT)/$$(or $$(EXEC_$(1)),$$(NB_$(1))).ipynb $$(ARGS_$(1))
 	@touch $$(OUT_$(1))
 endef
@@ -224,7 +238,12 @@ $(OUT_02O) $(OUT_02P) $(OUT_02F): | $(OUT_01)
 $(OUT_03C): | $(PAPER_JUDGE_OUTPUTS)
 # A variant (non-default parameters) leaves the README alone: its numbers are the study's.
 # (No recipe here: `make -q paper` answers whether anything is stale.)
+ifeq ($(DRY_RUN),1)
+paper: $(STAMP)
+	@$(BIN)/python -m harmstudy.announce --dry-run $(foreach g,$(API_RUNS),--cost $(NB_$(g)) $(ARGS_$(g)))
+else
 paper: $(OUT_00) $(OUT_01) $(OUT_03) $(OUT_02E) $(OUT_04) $(OUT_05) $(OUT_06) $(OUT_08) $(OUT_03C) $(OUT_02) $(OUT_02O) $(OUT_02P) $(OUT_02F) $(if $(VARIANT),,README.md) ## regenerate every figure and table (only what is stale), then README.md and docs/ from templates/
+endif
 
 print-outputs: ## list every file make paper writes (with the current parameters)
 	@printf '%s\n' $(NOTEBOOK_OUTPUTS) $(if $(VARIANT),,$(RENDERED) $(OUT)/MANIFEST.json)
@@ -252,7 +271,7 @@ SEP ?=
 DEDUPE ?=
 # LLM judges for make external: JUDGE only as typed on the command line (make paper's JUDGE has a default).
 EXTERNAL_JUDGES = $(if $(filter command line,$(origin JUDGE)),$(value JUDGE))
-EXTERNAL_ENV = SET REQUEST RESPONSE HUMAN SCALE VERDICTS CATEGORY COMPARE PROMPT ENCODING SEP DEDUPE API_BASE TEMPERATURE N_BOOT
+EXTERNAL_ENV = SET REQUEST RESPONSE HUMAN SCALE VERDICTS CATEGORY COMPARE PROMPT ENCODING SEP DEDUPE API_BASE TEMPERATURE N_BOOT DRY_RUN
 external external-example external-example-binary: export HS_JUDGE := $(EXTERNAL_JUDGES)
 external external-example external-example-binary: export HS_OUT := $(if $(filter command line environment,$(origin OUT)),$(value OUT))
 $(foreach v,$(EXTERNAL_ENV),$(eval external external-example external-example-binary: export HS_$(v) := $$(value $(v))))

@@ -1,6 +1,7 @@
 """What ``make`` prints before a notebook that may call a model (``python -m harmstudy.announce``): which run
-it computes and how long that took when it was recorded, or that it resumes; before the learned judges, what
-their embedding store lacks. Also ``make print-model-time`` / ``make record-model-time``.
+it computes and how long that took when it was recorded, or that it resumes; before a run with an API judge,
+its calls, tokens and dollars (``--cost``; ``make paper DRY_RUN=1``: ``--dry-run``); before the learned judges,
+what their embedding store lacks. Also ``make print-model-time`` / ``make record-model-time``.
 
 It sits above every stage (it reads the targets and the embedding store the learned judges use); nothing in
 the package imports it."""
@@ -42,6 +43,86 @@ def notebook_judges(notebook: str) -> list[dict]:
 
     found = papermill.inspect_notebook(str(paths.ROOT / "notebooks" / f"{notebook}.ipynb"))
     return ast.literal_eval(found["judges"]["default"]) if "judges" in found else []
+
+
+def notebook_parameters(notebook: str, given: dict) -> dict:
+    """A notebook run's parameters: its parameters cell's defaults, with ``given`` (make's papermill
+    parameters) over them. Read with ``ast``, not ``papermill.inspect_notebook``: a parameters cell holds
+    literal assignments only (the project's rule), and importing papermill took 2.8 s of each estimate's
+    start here."""
+    import ast
+    import json
+
+    cells = json.loads((paths.ROOT / "notebooks" / f"{notebook}.ipynb").read_text(encoding="utf-8"))["cells"]
+    [cell] = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    defaults = {node.targets[0].id: ast.literal_eval(node.value)
+                for node in ast.parse("".join(cell["source"])).body if isinstance(node, ast.Assign)}
+    return {**defaults, **given}
+
+
+def notebook_estimates(notebook: str, given: dict) -> list:
+    """What a judging notebook run with these parameters would cost before its first call
+    (:mod:`harmstudy.judge.cost`): one estimate per run it makes with an API judge (an embedded judge
+    costs time, not money: none), or a sentence where it cannot be counted yet (an elicitation run not made)."""
+    from harmstudy.judge import pointwise, runs
+    from harmstudy.judge.calls import JudgeSettings
+
+    p = notebook_parameters(notebook, given)
+    if notebook == "02_judge":
+        settings = JudgeSettings(judge=p["judge"], api_base=p["api_base"] or None, orders=p["orders"],
+                                 grammar=p["grammar"], structured=p["structured"], temperature=p["temperature"],
+                                 top_p=p["top_p"], max_tokens=p["max_tokens"], seed=p["seed"])
+        if settings.is_local:
+            return []
+        out = []
+        for target in p["targets"]:
+            try:
+                out += runs.estimate_judging(settings, target=target, n_items=p["n_items"] or None,
+                                             sample_seed=p["sample_seed"], max_response_chars=p["max_response_chars"],
+                                             repeat_items=p["repeat_items"], run=p["run"] or None)
+            except FileNotFoundError as missing:          # the elicitation run is made first (01)
+                out.append(f"{target}: not counted yet: {missing}; make prints its estimate before it runs")
+        return out
+    if notebook == "02_pointwise_judge":
+        settings = JudgeSettings(judge=p["judge"], api_base=p["api_base"] or None)
+        if settings.is_local:
+            return []
+        common = dict(sample_seed=p["sample_seed"], max_response_chars=p["max_response_chars"], shots=p["shots"],
+                      shot_chars=p["shot_chars"])
+        out = [pointwise.estimate_pointwise(settings, n_items=p["n_items"] or None, threshold=p["threshold"],
+                                            run=p["run"] or None, **common)]
+        if p["elicit_run"]:          # its threshold comes from the paper's scores; the calls do not depend on it
+            out.append(pointwise.estimate_pointwise(settings, target=f"elicit:{p['elicit_run']}", threshold=0.5, **common))
+        return out
+    raise ValueError(f"no cost estimate for notebook {notebook!r}: its judges are not API judges")
+
+
+def announce_cost(runs: list[tuple[str, dict]], dry_run: bool = False) -> str:
+    """The lines ``make`` prints before a notebook run with an API judge (``runs``: each notebook and its
+    papermill parameters), and with ``dry_run`` (``make paper DRY_RUN=1``) the total and that nothing ran."""
+    from harmstudy.judge import cost
+
+    lines, estimates = [], []
+    for notebook, given in runs:
+        for e in notebook_estimates(notebook, given):
+            lines.append(f"{notebook}: {e}")
+            if not isinstance(e, str):
+                estimates.append(e)
+    from harmstudy.judge.calls import JudgeSettings, MissingCredentialsError, check_credentials
+
+    for judge, api_base in dict.fromkeys((e.judge, e.api_base) for e in estimates if e.to_make):
+        try:
+            check_credentials(JudgeSettings(judge=judge, api_base=api_base))
+        except MissingCredentialsError as missing:      # said now, not after the wait for the notebooks before it
+            lines.append(f"note: {missing}")
+    if dry_run:
+        if estimates:
+            lines.append(cost.total(estimates))
+        elif not lines:
+            lines.append("no notebook run calls an API judge (JUDGE and POINTWISE_JUDGE are embedded): no money to "
+                         "spend; `make print-model-time` says how long a cold run takes")
+        lines.append("DRY_RUN=1: no call was made and nothing was written; without DRY_RUN make paper makes these calls")
+    return "\n".join(lines)
 
 
 def announce_embeddings(notebook: str, model: str, elicit_run: str | None, judges: list[dict] | None = None) -> str:
@@ -98,9 +179,20 @@ if __name__ == "__main__":
                     help="a recorded run like it and its number of items (the first one present is used)")
     ap.add_argument("--embedding-model", help="with --announce: the learned judges' embedding model (--run: "
                                               "the elicitation run they score)")
+    ap.add_argument("--cost", action="append", default=[], metavar="NOTEBOOK",
+                    help="print what this judging notebook run's API calls cost (its parameters: the -y after it)")
+    ap.add_argument("-y", dest="parameters", action="append", default=[], metavar="JSON",
+                    help="with --cost: the run's papermill parameters (make's ARGS_<run>)")
+    ap.add_argument("--dry-run", action="store_true", help="with --cost: also the total, and that no call was made")
     ap.add_argument("--record", action="store_true", help=f"also keep each folder's time in {model_time.MODEL_TIME.name}")
     args = ap.parse_args()
-    if args.announce and args.embedding_model:
+    if args.cost or args.dry_run:
+        import json
+
+        if len(args.cost) != len(args.parameters):
+            ap.error("give each --cost NOTEBOOK its parameters: -y JSON")
+        print(announce_cost([(nb, json.loads(y)) for nb, y in zip(args.cost, args.parameters)], dry_run=args.dry_run))
+    elif args.announce and args.embedding_model:
         print(announce_embeddings(args.announce, args.embedding_model, args.run))
     elif args.announce:
         refs = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1])) for r in args.ref]

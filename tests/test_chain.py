@@ -63,6 +63,10 @@ def test_whole_chain_on_tiny_parameters(study_root, monkeypatch):
         nb02 = run_notebook(study_root, "02_judge", judge="openai/prose-judge", api_base=server.api_base,
                             targets=["paper"], n_items=4, run="prose-paper")
         said = printed(nb02)
+        # before its first call the notebook says what the calls cost (harmstudy.judge.cost): a model the cost
+        # map lacks has no price
+        assert "prose-paper: 4 calls to openai/prose-judge (0 of 4 already answered in the run's cache)" in said
+        assert said.index("price unknown (LiteLLM's cost map has no price for openai/prose-judge)") < said.index("4 model calls")
         assert "prose-judge answered none of its 4 calls in a usable form" in said
         assert "no 'Content X: rank' lines found (4)" in said
         unscored = pd.read_csv(study_root / "figures/tables/judge_unscored.csv")

@@ -60,3 +60,19 @@ class JudgeCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def cached_keys(path: Path, keys) -> set[str]:
+    """Which of ``keys`` a cache file already answers, read without creating or changing it (a cost estimate
+    before a run, or a dry run, writes nothing): the empty set where the file does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        return set()
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        present = {row[0] for row in db.execute("SELECT key FROM calls")}
+    except sqlite3.OperationalError:        # a file without the calls table answers nothing
+        present = set()
+    finally:
+        db.close()
+    return present & set(keys)

@@ -186,6 +186,13 @@ def first_token_logprobs(response) -> list[list]:
     return [[pick(e, "token"), float(pick(e, "logprob"))] for e in (top or [])]
 
 
+def call_request(messages: list[dict], settings: JudgeSettings, extra: dict | None = None) -> tuple[dict, str]:
+    """A call's parameters (the settings' sampling and ``extra``) and its cache key: what :func:`call_judge`
+    sends and looks up, and what a cost estimate (:mod:`harmstudy.judge.cost`) counts as cached."""
+    params = {**settings.sampling(), **(extra or {})}
+    return params, cache_key(settings.judge, messages, params, settings.template_version, settings.api_base)
+
+
 def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache, stats: CallStats,
                extra: dict | None = None) -> dict:
     """One judge answer: from the cache, or from LiteLLM with retries; failures come back as ``error``.
@@ -193,8 +200,7 @@ def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache,
     ``extra`` adds call parameters (part of the cache key). With ``logprobs`` among them the recorded
     answer is JSON: ``{"text": ..., "top_logprobs": [[token, logprob], ...]}`` (the first token's).
     """
-    params = {**settings.sampling(), **(extra or {})}
-    key = cache_key(settings.judge, messages, params, settings.template_version, settings.api_base)
+    params, key = call_request(messages, settings, extra)
     hit = cache.get(key)
     if hit is not None:
         stats.add(cached=1)
@@ -260,6 +266,15 @@ def structured_to_lines(answer: str) -> str:
     return "\n".join(f"Content {lab}: {norm[lab]}" for lab in LABELS if lab in norm) or answer
 
 
+def listwise_requests(triples: pd.DataFrame, models: list[str], settings: JudgeSettings) -> list[tuple]:
+    """``(row, display order, messages)`` of every call that ranks the triples: each triple in each of the
+    settings' display orders (what :func:`judge_triples` sends, and what a cost estimate counts)."""
+    structured = settings.structured and not settings.is_local
+    return [(row, perm, build_messages(row["prompt"], [row[f"response_{models[i]}"] for i in perm],
+                                       structured=structured))
+            for row in triples.to_dict("records") for perm in display_orders(settings.orders)]
+
+
 def judge_triples(triples: pd.DataFrame, models: list[str], settings: JudgeSettings, *, cache_path,
                   progress: bool = True) -> tuple[pd.DataFrame, CallStats]:
     """Rank every triple (in every display order); answers mapped back to the models.
@@ -270,15 +285,11 @@ def judge_triples(triples: pd.DataFrame, models: list[str], settings: JudgeSetti
     check_credentials(settings)
     cache = JudgeCache(cache_path)
     stats = CallStats()
-    orders = display_orders(settings.orders)
-    tasks = [(row, perm) for row in triples.to_dict("records") for perm in orders]
+    tasks = listwise_requests(triples, models, settings)
     workers = 1 if settings.is_local else max(1, settings.concurrency)
 
-    def work(row, perm):
-        shown = [row[f"response_{models[i]}"] for i in perm]
-        structured = settings.structured and not settings.is_local
-        result = call_judge(build_messages(row["prompt"], shown, structured=structured), settings, cache, stats)
-        return row, perm, result
+    def work(row, perm, messages):
+        return row, perm, call_judge(messages, settings, cache, stats)
 
     out = []
     with Progress(len(tasks), f"judge {settings.label}", unit="call", enabled=progress) as bar:

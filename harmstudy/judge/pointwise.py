@@ -25,6 +25,7 @@ from harmstudy import PAPER_MODELS
 from harmstudy.data.release import load_release, student_sheets
 from harmstudy.data.scored_responses import harm_definition
 from harmstudy.data.targets import elicitation_triples, elicited_models, fold_groups, paper_triples, response_frame
+from harmstudy.judge import cost
 from harmstudy.judge.cache import JudgeCache
 from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, each_result, judge_label
 from harmstudy.judge.prompt import BINARY_USER, LIKERT_USER, POINTWISE_VERSION, build_pointwise_messages
@@ -92,6 +93,32 @@ def example_sheet(sources: pd.Series, example_sheets: list[int]) -> pd.Series:
     return student_sheets(sources).map(lambda s: example_sheets[1] if s == example_sheets[0] else example_sheets[0])
 
 
+def call_extra(top_logprobs: int = TOP_LOGPROBS) -> dict:
+    """The call parameters a pointwise call adds to the settings' (part of its cache key)."""
+    return {"logprobs": True, "top_logprobs": top_logprobs}
+
+
+def row_messages(row: dict, *, scale: str = "binary", definitions: dict | None = None, examples: dict | None = None,
+                 template: str | None = None) -> list[dict]:
+    """The messages that score one row of :func:`score_responses`' ``items`` (and that a cost estimate counts)."""
+    definition = (definitions or {}).get(row.get("category")) if scale == "likert" else None
+    shown = examples[row["example_sheet"]] if examples else None
+    return build_pointwise_messages(row["prompt"], row["response"], scale=scale, definition=definition,
+                                    examples=shown, template=template)
+
+
+def estimate_items(items: pd.DataFrame, settings: JudgeSettings, cache_path, *, run: str, scale: str = "binary",
+                   definitions: dict | None = None, examples: dict | None = None, template: str | None = None,
+                   top_logprobs: int = TOP_LOGPROBS):
+    """What :func:`score_responses` on these arguments would cost, before (and without) a call: a
+    :class:`harmstudy.judge.cost.CostEstimate` (reads the cache, writes nothing)."""
+    settings = pointwise_settings(settings)
+    requests = [row_messages(row, scale=scale, definitions=definitions, examples=examples, template=template)
+                for row in items.to_dict("records")]
+    return cost.estimate(settings, requests, cache_path, run=run, output=cost.pointwise_output(settings),
+                         extra=call_extra(top_logprobs))
+
+
 def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str = "binary", cache_path,
                     definitions: dict | None = None, examples: dict | None = None, top_logprobs: int = TOP_LOGPROBS,
                     progress: bool = True, label: str | None = None,
@@ -106,14 +133,11 @@ def score_responses(items: pd.DataFrame, settings: JudgeSettings, *, scale: str 
     settings = pointwise_settings(settings)
     check_credentials(settings)
     cache, stats = JudgeCache(cache_path), CallStats()
-    extra = {"logprobs": True, "top_logprobs": top_logprobs}
+    extra = call_extra(top_logprobs)
     rows = items.to_dict("records")
 
     def work(row):
-        definition = (definitions or {}).get(row.get("category")) if scale == "likert" else None
-        shown = examples[row["example_sheet"]] if examples else None
-        messages = build_pointwise_messages(row["prompt"], row["response"], scale=scale, definition=definition,
-                                            examples=shown, template=template)
+        messages = row_messages(row, scale=scale, definitions=definitions, examples=examples, template=template)
         res = call_judge(messages, settings, cache, stats, extra)
         if res["error"]:
             return {"score": None, "status": "unscored", "reason": f"call failed: {res['error']}",
@@ -168,18 +192,10 @@ def _run_files(folder: Run, scored: pd.DataFrame, stats: CallStats, settings: Ju
                                "cached_last_run": stats.cached})
 
 
-def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: list[str] | None = None,
-                  n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
-                  threshold: float | str = "share", shots: int = 0, shot_chars: int = 400, run: str | None = None,
-                  progress: bool = True) -> dict:
-    """Score every response of the target's triples; rank each triple from the scores; write the run.
-
-    ``threshold="share"`` needs the paper's triples (the students' labels); on an elicitation run give a
-    number (e.g. the one :func:`harmstudy.stats.scores.threshold_for_share` gives on a paper run's scores).
-    ``shots`` > 0: a few-shot judge, shown ``shots`` labelled responses of another student sheet first
-    (:func:`fewshot_examples`; each cut to ``shot_chars``).
-    """
-    settings = pointwise_settings(settings)
+def _pointwise_plan(settings: JudgeSettings, target: str, models, n_items, sample_seed: int, max_response_chars: int,
+                    threshold, shots: int, shot_chars: int, run: str | None):
+    """:func:`run_pointwise`'s responses to score and where: (models, items, run folder, the manifest's
+    target, the students' response frame where needed, the few-shot examples)."""
     if target == "paper":
         models = list(PAPER_MODELS)
         triples = paper_triples(n_items, sample_seed)
@@ -209,6 +225,42 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
         target_info |= {"shots": shots, "shot_chars": shot_chars,
                         "examples": {str(k): [[e["item_id"], e["model"], e["harmful"]] for e in v]
                                      for k, v in examples.items()}}
+    return models, items, folder, target_info, frame, examples
+
+
+def estimate_pointwise(settings: JudgeSettings, *, target: str = "paper", models: list[str] | None = None,
+                       n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
+                       threshold: float | str = "share", shots: int = 0, shot_chars: int = 400,
+                       run: str | None = None):
+    """What :func:`run_pointwise` with these arguments would cost, before (and without) any call."""
+    settings = pointwise_settings(settings)
+    _, items, folder, _, _, examples = _pointwise_plan(settings, target, models, n_items, sample_seed,
+                                                       max_response_chars, threshold, shots, shot_chars, run)
+    return estimate_items(items, settings, folder.file(CACHE), run=folder.name, examples=examples)
+
+
+def scored_set_items(scores: pd.DataFrame, max_response_chars: int) -> pd.DataFrame:
+    """:func:`run_pointwise_scored_set`'s rows to score: request and response (cut), a prompt's rows adjacent."""
+    items = scores[["dataset", "category", "row"]].assign(
+        prompt=scores["request"].fillna(""), response=scores["response"].fillna("").map(
+            lambda t: clip(t, max_response_chars)))
+    return items.sort_values(["category", "prompt"], kind="stable").reset_index(drop=True)
+
+
+def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: list[str] | None = None,
+                  n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
+                  threshold: float | str = "share", shots: int = 0, shot_chars: int = 400, run: str | None = None,
+                  progress: bool = True) -> dict:
+    """Score every response of the target's triples; rank each triple from the scores; write the run.
+
+    ``threshold="share"`` needs the paper's triples (the students' labels); on an elicitation run give a
+    number (e.g. the one :func:`harmstudy.stats.scores.threshold_for_share` gives on a paper run's scores).
+    ``shots`` > 0: a few-shot judge, shown ``shots`` labelled responses of another student sheet first
+    (:func:`fewshot_examples`; each cut to ``shot_chars``).
+    """
+    settings = pointwise_settings(settings)
+    models, items, folder, target_info, frame, examples = _pointwise_plan(
+        settings, target, models, n_items, sample_seed, max_response_chars, threshold, shots, shot_chars, run)
     folder.guard({"settings": asdict(settings), "target": target_info}, ignore=OPERATIONAL)
     label = pointwise_label(settings, shots=shots)
     scored, stats = score_responses(items.drop(columns="source"), settings, cache_path=folder.file(CACHE),
@@ -233,10 +285,7 @@ def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, s
     ``definitions``: each category's levels for a likert judge (default: PyRIT's YAML); ``template``: a
     binary prompt of the user's (its sha256 goes into the manifest); ``root``: where the run folder lives."""
     settings = pointwise_settings(settings)
-    items = scores[["dataset", "category", "row"]].assign(
-        prompt=scores["request"].fillna(""), response=scores["response"].fillna("").map(
-            lambda t: clip(t, max_response_chars)))
-    items = items.sort_values(["category", "prompt"], kind="stable").reset_index(drop=True)
+    items = scored_set_items(scores, max_response_chars)
     if scale == "likert" and definitions is None:
         definitions = {c: harm_definition(c) for c in items["category"].unique()}
     folder = Run(run, KIND, root=root)
@@ -254,6 +303,19 @@ def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, s
                                     definitions=definitions, progress=progress, label=label, template=template)
     _run_files(folder, scored, stats, settings, target_info)
     return {"run": folder.name, "label": label, "scores": scored, "stats": stats}
+
+
+def estimate_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, scale: str, run: str,
+                        max_response_chars: int = 3000, definitions: dict | None = None,
+                        template: str | None = None, root=None):
+    """What :func:`run_pointwise_scored_set` with these arguments would cost, before (and without) any call."""
+    settings = pointwise_settings(settings)
+    items = scored_set_items(scores, max_response_chars)
+    if scale == "likert" and definitions is None:
+        definitions = {c: harm_definition(c) for c in items["category"].unique()}
+    folder = Run(run, KIND, root=root)
+    return estimate_items(items, settings, folder.file(CACHE), run=folder.name, scale=scale,
+                          definitions=definitions, template=template)
 
 
 def summary(result: dict, frame: pd.DataFrame) -> dict:

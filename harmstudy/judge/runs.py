@@ -14,8 +14,9 @@ from dataclasses import asdict, replace
 
 from harmstudy import PAPER_MODELS, plan, provenance
 from harmstudy.data.targets import elicitation_triples, elicited_models, paper_triples
-from harmstudy.judge.calls import (JudgeSettings, judge_label, judge_triples, order_sensitivity, redact, to_long,
-                                   to_long_balanced)
+from harmstudy.judge import cost
+from harmstudy.judge.calls import (JudgeSettings, judge_label, judge_triples, listwise_requests, order_sensitivity,
+                                   redact, to_long, to_long_balanced)
 from harmstudy.parse.rankings import USABLE
 from harmstudy.runs import Run
 
@@ -73,17 +74,10 @@ def judge_model_info(settings: JudgeSettings) -> dict:
     return {"source": spec.source, "file": provenance.portable_path(path), "sha256": verify_file(spec, path)}
 
 
-def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
-                n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
-                repeat_items: int = REPEAT_ITEMS, run: str | None = None, progress: bool = True) -> dict:
-    """Judge the target's triples; write the run's files; return its tables and call counts.
-
-    ``n_items`` samples the paper's triples (see :func:`paper_triples`); an elicitation run is judged whole.
-    A sampling judge (temperature > 0) on the paper's triples is asked ``repeat_items`` of them again
-    (:func:`repeat_pass`; 0: not asked again).
-    Derived files are recomputed from the cache every time and rewritten when their bytes change; the
-    manifest only when calls were made (or it is missing).
-    """
+def target_triples(target: str, models: list[str] | None, n_items: int | None, sample_seed: int,
+                   max_response_chars: int) -> tuple[list[str], "pd.DataFrame", int | None]:
+    """The models, the triples (responses cut to ``max_response_chars``) and the ``n_items`` of the run's
+    name: the paper's triples sampled (:func:`paper_triples`), or an elicitation run's whole."""
     if target == PAPER_TARGET:
         models = list(PAPER_MODELS)
         triples = paper_triples(n_items, sample_seed)
@@ -97,6 +91,45 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
         raise ValueError(f"a judge ranks three responses; got {len(models)} models")
     for m in models:
         triples[f"response_{m}"] = triples[f"response_{m}"].map(lambda t: clip(t, max_response_chars))
+    return models, triples, n_items
+
+
+def repeat_sample(triples, n: int, seed: int = 0):
+    """The triples a sampling judge is asked again (:func:`repeat_pass`): a seeded sample of ``n``."""
+    return triples.sample(n=min(n, len(triples)), random_state=seed).sort_values("item_id", ignore_index=True)
+
+
+def estimate_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
+                     n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
+                     repeat_items: int = REPEAT_ITEMS, run: str | None = None) -> list:
+    """What :func:`run_judging` with these arguments would cost, before (and without) any call: one
+    :class:`harmstudy.judge.cost.CostEstimate` for its calls, and one for a sampling judge's second pass
+    (:func:`repeat_pass`). Reads the run's caches, writes nothing."""
+    models, triples, n_items = target_triples(target, models, n_items, sample_seed, max_response_chars)
+    folder = Run(run or default_run_name(settings, target, n_items), KIND)
+    out = [cost.estimate(settings, [m for _, _, m in listwise_requests(triples, models, settings)],
+                         folder.file(CACHE), run=folder.name, output=cost.listwise_output(settings))]
+    if settings.temperature > 0 and repeat_items and target == PAPER_TARGET:
+        again = replace(settings, seed=settings.seed + 1)
+        sample = repeat_sample(triples, repeat_items, sample_seed)
+        out.append(cost.estimate(again, [m for _, _, m in listwise_requests(sample, models, again)],
+                                 folder.file(REPEAT_CACHE), run=f"{folder.name} (asked again)",
+                                 output=cost.listwise_output(again)))
+    return out
+
+
+def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
+                n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
+                repeat_items: int = REPEAT_ITEMS, run: str | None = None, progress: bool = True) -> dict:
+    """Judge the target's triples; write the run's files; return its tables and call counts.
+
+    ``n_items`` samples the paper's triples (see :func:`paper_triples`); an elicitation run is judged whole.
+    A sampling judge (temperature > 0) on the paper's triples is asked ``repeat_items`` of them again
+    (:func:`repeat_pass`; 0: not asked again).
+    Derived files are recomputed from the cache every time and rewritten when their bytes change; the
+    manifest only when calls were made (or it is missing).
+    """
+    models, triples, n_items = target_triples(target, models, n_items, sample_seed, max_response_chars)
     folder = Run(run or default_run_name(settings, target, n_items), KIND)
     target_info = {"target": target, "models": models, "n_items": len(triples), "sample_seed": sample_seed,
                    "max_response_chars": max_response_chars}
@@ -134,7 +167,7 @@ def repeat_pass(settings: JudgeSettings, triples, models: list[str], folder: Run
     Writes ``judgments_again.csv`` and ``<label>_rankings_again.csv``; returns them, the calls' counts and
     the manifest's note of what was asked (``info``). :func:`harmstudy.judge.calls.repeat_agreement` compares
     the two passes."""
-    sample = triples.sample(n=min(n, len(triples)), random_state=seed).sort_values("item_id", ignore_index=True)
+    sample = repeat_sample(triples, n, seed)
     again = replace(settings, seed=settings.seed + 1)
     judgments, stats = judge_triples(sample, models, again, cache_path=folder.file(REPEAT_CACHE), progress=progress)
     to = to_long if settings.orders == 1 else to_long_balanced

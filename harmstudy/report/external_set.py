@@ -83,7 +83,8 @@ def arguments(argv=None) -> argparse.Namespace:
             ("temperature", "0", "the LLM judges' temperature"), ("compare", "", "the judge the others are compared with"),
             ("api_base", "", "an OpenAI-compatible server"), ("n_boot", "1000", "bootstrap resamples"),
             ("out", "", "the output folder's name under build/external/"), ("encoding", "", "the file's encoding"),
-            ("sep", "", "the delimiter"), ("dedupe", "", "keep or drop repeated rows")]:
+            ("sep", "", "the delimiter"), ("dedupe", "", "keep or drop repeated rows"),
+            ("dry_run", "0", "1: print what the LLM judges' calls would cost, then stop (no call, nothing written)")]:
         ap.add_argument(f"--{name.replace('_', '-')}", default=env(f"HS_{name.upper()}", default) or default,
                         help=meaning)
     return ap.parse_args(argv)
@@ -118,6 +119,35 @@ def notebook_parameters(spec: set_files.SetSpec, checked: set_files.CheckedSet, 
             "llm_temperature": temperature, "compare_with": args.compare, "encoding": spec.encoding,
             "sep": spec.sep, "dedupe": spec.dedupe, "out_dir": str(staging), "runs_dir": str(runs),
             "name": slug(Path(spec.path).stem)}
+
+
+def cost_lines(scores, checked: set_files.CheckedSet, params: dict, dry_run: bool = False) -> str:
+    """What notebook 07's LLM judges will cost before their first call (:func:`harmstudy.sets.external.llm_set_estimates`:
+    calls, cached ones, tokens, dollars from LiteLLM's cost map), a note for a judge that cannot run (no
+    provider, no key), and with ``dry_run`` the total and that nothing ran."""
+    from harmstudy.judge import cost
+    from harmstudy.judge.calls import MissingCredentialsError, UnknownJudgeError, check_judge
+    from harmstudy.sets import external
+
+    judges, binary = params["llm_judges"], checked.scale == "binary"
+    settings = external.llm_settings(judges, params["api_base"], params["llm_temperature"])
+    lines = [external.local_judge_eta(s.judge, len(scores)) for s in settings if s.is_local]
+    for s in settings:
+        try:
+            check_judge(s)
+        except (UnknownJudgeError, MissingCredentialsError) as problem:
+            lines.append(f"note: {problem}")
+    estimates = external.llm_set_estimates(scores, judges, binary=binary, template=checked.prompt,
+                                           stem=params["name"], root=Path(params["runs_dir"]),
+                                           api_base=params["api_base"], temperature=params["llm_temperature"])
+    lines += [str(e) for e in estimates]
+    if dry_run:
+        if estimates:
+            lines.append(cost.total(estimates))
+        elif not judges:
+            lines.append('no LLM judge named (JUDGE="<LiteLLM model> ..."): the study\'s other judges make no API call')
+        lines.append("DRY_RUN=1: no call was made and nothing was written; without DRY_RUN make external makes these calls")
+    return "\n".join(f"make external: {line}" if not line.startswith(" ") else line for line in "\n".join(lines).splitlines())
 
 
 class FolderLock:
@@ -164,15 +194,20 @@ def run(argv=None) -> int:
     try:
         spec = spec_of(args)
         checked = set_files.check_set(spec)
-        scored_responses.load_user_set(spec, checked, slug(Path(spec.path).stem))   # every row readable
+        loaded = scored_responses.load_user_set(spec, checked, slug(Path(spec.path).stem))   # every row readable
         name = output_name(spec.path, args.out)
         folder = paths.EXTERNAL / name
         params = notebook_parameters(spec, checked, args, folder / "staging", folder / "runs", name)
+        dry_run = args.dry_run not in ("", "0")
     except set_files.SetInputError as exc:
         print(f"make external: {exc}", file=sys.stderr)
         return 2
     for warning in checked.warnings:
         print(f"make external: warning: {warning}", file=sys.stderr)
+    if params["llm_judges"] or dry_run:         # before the first call: what the LLM judges' calls cost
+        print(cost_lines(loaded.scores, checked, params, dry_run=dry_run), flush=True)
+    if dry_run:
+        return 0
     shown = folder.relative_to(paths.ROOT) if folder.is_relative_to(paths.ROOT) else folder
     with FolderLock(folder):
         staging = folder / f".staging-{os.getpid()}"

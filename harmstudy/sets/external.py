@@ -411,6 +411,52 @@ def repeat_consistency(settings, scores: pd.DataFrame, first: np.ndarray, *, run
             "run": again["run"], "temperature": settings.temperature}
 
 
+def llm_settings(judges: list, api_base: str = "", temperature: float = 0.0) -> list:
+    """The LLM judges' settings: each LiteLLM model string at ``temperature`` (a ``JudgeSettings`` as given)."""
+    from harmstudy.judge.calls import JudgeSettings
+
+    return [j if isinstance(j, JudgeSettings) else
+            JudgeSettings(judge=j, api_base=api_base or None, temperature=temperature) for j in judges]
+
+
+def llm_run(settings, stem: str, binary: bool, template: str | None) -> str:
+    """An LLM judge's run folder on a user's set (:func:`llm_run_name`, ``-t<temperature>`` where it samples)."""
+    return llm_run_name(settings.judge, stem, binary, template) + (f"-t{settings.temperature:g}" if settings.temperature else "")
+
+
+def generic_definitions(scores: pd.DataFrame, binary: bool) -> dict | None:
+    """A Likert set's levels for an LLM judge: :data:`GENERIC_LEVELS` for each category (binary: none)."""
+    return None if binary else {c: {"category": c, "scale_descriptions": GENERIC_LEVELS}
+                                for c in scores["category"].unique()}
+
+
+def llm_set_estimates(scores: pd.DataFrame, judges: list, *, binary: bool, template: str | None = None, stem: str,
+                      root, api_base: str = "", max_response_chars: int = 3000, temperature: float = 0.0,
+                      repeat: int = REPEAT_SAMPLE) -> list:
+    """What :func:`llm_set_judges` with these arguments would cost before its first call: one
+    :class:`harmstudy.judge.cost.CostEstimate` per API judge (an embedded judge costs time: none), and one
+    for a sampling judge's second pass on a binary set — the sample :func:`repeat_consistency` draws when the
+    first pass scores every response. Reads the runs' caches; calls nothing, writes nothing."""
+    from dataclasses import replace
+
+    from harmstudy.judge import pointwise
+
+    out = []
+    for s in llm_settings(judges, api_base, temperature):
+        if s.is_local:
+            continue
+        run = llm_run(s, stem, binary, template)
+        options = dict(scale="binary" if binary else "likert", max_response_chars=max_response_chars,
+                       definitions=generic_definitions(scores, binary), template=template, root=root)
+        out.append(pointwise.estimate_scored_set(s, scores, run=run, **options))
+        if binary and s.temperature > 0 and repeat:
+            every = np.arange(len(scores))
+            pick = np.sort(np.random.default_rng(0).choice(every, size=min(repeat, len(scores)), replace=False))
+            again = replace(s, seed=s.seed + 1)
+            out.append(pointwise.estimate_scored_set(again, scores.iloc[pick], run=f"{run}-again", **options))
+    return out
+
+
 def llm_set_judges(scores: pd.DataFrame, judges: list, *, binary: bool, template: str | None = None,
                    stem: str, root, api_base: str = "", max_response_chars: int = 3000, n_splits: int = 10,
                    temperature: float = 0.0, repeat: int = REPEAT_SAMPLE,
@@ -438,17 +484,15 @@ def llm_set_judges(scores: pd.DataFrame, judges: list, *, binary: bool, template
             raise ValueError("PROMPT= is a binary (Yes / No) classifier prompt: a Likert set is rated on the "
                              "study's generic 1-5 levels; leave PROMPT empty or use SCALE=binary")
         check_template(template)
-    settings = [j if isinstance(j, JudgeSettings) else
-                JudgeSettings(judge=j, api_base=api_base or None, temperature=temperature) for j in judges]
+    settings = llm_settings(judges, api_base, temperature)
     for s in settings:                                  # every judge checked before the first call of any
         check_judge(s)
-    definitions = None if binary else {c: {"category": c, "scale_descriptions": GENERIC_LEVELS}
-                                       for c in scores["category"].unique()}
+    definitions = generic_definitions(scores, binary)
     out, unscored = {}, []
     for s in settings:
         if s.is_local:
             print(local_judge_eta(s.judge, len(scores)))
-        run = llm_run_name(s.judge, stem, binary, template) + (f"-t{s.temperature:g}" if s.temperature else "")
+        run = llm_run(s, stem, binary, template)
         result = pointwise.run_pointwise_scored_set(
             s, scores, scale="binary" if binary else "likert", run=run,
             max_response_chars=max_response_chars, progress=progress, definitions=definitions, template=template,

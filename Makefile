@@ -330,7 +330,7 @@ TESTS ?= tests
 # TEST_JOBS=0: every test in one process, models on every core.
 TEST_JOBS ?= $(NPROC)
 test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill; TEST_JOBS=0: one process)
-	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder $(TESTS); rc=$$?; \
+	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder --durations=12 $(TESTS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test FAILED: pytest collected no tests (exit 5)" >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP) ## speed ratios measured side by side (benchmarks/; every one runs, failures are listed at the end)

@@ -105,3 +105,36 @@ def test_figures_holds_exactly_what_make_paper_declares(fake_make):
     present = {p.relative_to(REPO).as_posix() for p in (REPO / "figures").rglob("*") if p.is_file()}
     assert present - declared == set(), "in figures/ but made by no make rule"
     assert declared - present == set(), "declared by make but not committed"
+
+
+def makefile_parameters(text: str) -> set[str]:
+    """The variables the Makefile lets a user set, read from its text: every `NAME ?=` default, every name
+    it reads with $(value NAME) / $(origin NAME), and the members of a list it reads that way in a
+    $(foreach v,$(LIST),... $(value $(v)) ...)."""
+    import re
+
+    text = re.sub(r"^[ \t]*#[^\n]*", "", text, flags=re.M)           # comments name variables in prose
+    names = set(re.findall(r"^([A-Z][A-Z0-9_]*)\s*\?=", text, flags=re.M))
+    names |= set(re.findall(r"\$\((?:value|origin) ([A-Z][A-Z0-9_]*)\)", text))
+    for var, listed in re.findall(r"\$\(foreach (\w+),\$\(([A-Z][A-Z0-9_]*)\),[^\n]*\$\((?:value|origin) \$\(\1\)\)", text):
+        members = re.search(rf"^{listed}\s*:?=(.*)$", text, flags=re.M)
+        assert members, f"{listed} is read through $(value ...) but never assigned"
+        names |= set(members[1].split())
+    return names
+
+
+def test_make_help_lists_every_parameter_the_makefile_reads():
+    import re
+
+    read = makefile_parameters((REPO / "Makefile").read_text())
+    assert {"JUDGE", "N_BOOT", "PYTHON", "VENV", "JOBS", "SET", "DEDUPE", "OUT", "TEST_JOBS", "LAB_ARGS"} <= read
+    shown = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    listed = set(re.findall(r"^  ([A-Z][A-Z0-9_]*)(?:=|\s)", shown, flags=re.M))
+    assert read - listed == set(), "the Makefile reads these, make help does not list them"
+    assert listed - read == set(), "make help lists these, the Makefile never reads them"
+
+
+def test_the_parameter_reader_sees_each_way_a_makefile_reads_one():
+    text = ("A ?= 1\nL := B C\n$(foreach v,$(L),$(eval x: export HS_$(v) := $$(value $(v))))\n"
+            "y = $(if $(filter command line,$(origin D)),$(value E))\nF := 2\nG = $(F)\n# $(value H)\n")
+    assert makefile_parameters(text) == {"A", "B", "C", "D", "E"}

@@ -89,6 +89,12 @@ help: ## list the targets and every parameter a user may set
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # ------------------------------------------------------------------------------------------------ venv
+# The stamp holds a hash of the files the install reads (VENV_HASH, from the plan). While it matches, the
+# stamp has no prerequisites and no recipe, so `make -B paper` (every target remade) installs nothing and a
+# touched but unchanged file neither; an edit to one of them, or a missing stamp, installs again.
+ifeq ($(file <$(STAMP)),$(VENV_HASH))
+$(STAMP): ;
+else
 $(STAMP): pyproject.toml requirements.lock requirements-models.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -97,7 +103,8 @@ $(STAMP): pyproject.toml requirements.lock requirements-models.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (harmstudy)" >/dev/null
 	@# Notebooks are committed without outputs: a git filter strips what running cells in JupyterLab wrote.
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install && echo "nbstripout: git filter installed"; fi
-	touch $@
+	echo $(VENV_HASH) > $@
+endif
 
 venv: $(STAMP) ## create / update .venv (portable llama.cpp build, embedded models, Jupyter kernel)
 

@@ -138,3 +138,28 @@ def test_the_parameter_reader_sees_each_way_a_makefile_reads_one():
     text = ("A ?= 1\nL := B C\n$(foreach v,$(L),$(eval x: export HS_$(v) := $$(value $(v))))\n"
             "y = $(if $(filter command line,$(origin D)),$(value E))\nF := 2\nG = $(F)\n# $(value H)\n")
     assert makefile_parameters(text) == {"A", "B", "C", "D", "E"}
+
+
+def test_make_B_installs_nothing_while_the_venv_stamp_holds_the_install_files_hash(tmp_path):
+    """The venv's stamp holds a hash of pyproject.toml and the lock files: `make -B` (every target remade) and
+    a touched file install nothing while it matches; another hash installs again (dry runs: `make -n`)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "harmstudy"))
+    import plan
+
+    stamp = tmp_path / "installed"
+
+    def dry(*args: str) -> str:
+        return subprocess.run(["make", "-n", f"STAMP={stamp}", *args], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout
+
+    stamp.write_text(plan.install_hash() + "\n")
+    os.utime(stamp, (1, 1))                                   # older than the files, as after a checkout
+    assert "pip install" not in dry("venv") and "pip install" not in dry("-B", "venv")
+    assert "pip install" not in dry("-B", "paper") and "run_notebook" in dry("-B", "paper")
+    stamp.write_text("the hash of an older install\n")
+    assert "pip install" in dry("-B", "venv")
+    os.utime(stamp, (1, 1))
+    installs = dry("venv")
+    assert "pip install" in installs and f"echo {plan.install_hash()} > {stamp}" in installs

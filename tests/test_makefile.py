@@ -163,3 +163,53 @@ def test_make_B_installs_nothing_while_the_venv_stamp_holds_the_install_files_ha
     os.utime(stamp, (1, 1))
     installs = dry("venv")
     assert "pip install" in installs and f"echo {plan.install_hash()} > {stamp}" in installs
+
+
+def test_a_fresh_clones_notebook_rule_writes_the_committed_manifest(tmp_path):
+    """A fresh clone's `make` of one notebook rule (00_data, the cheapest: ~5 s) leaves `git status` clean:
+    each artifact's `code` commit is the last commit touching the notebook or a module it imports, so the
+    committed MANIFEST is what make writes. In the same clone, a commit to a module 00 never imports leaves
+    its entries alone, and one to a module it does import moves them."""
+    import json
+
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    (clone / ".venv").symlink_to(REPO / ".venv")
+    env = {**os.environ, "HARMSTUDY_ROOT": str(clone), "HARMSTUDY_MODELS": str(REPO / "data" / "models")}
+    git = dict(cwd=clone, capture_output=True, text=True, check=True)
+    manifest = clone / "figures" / "MANIFEST.json"
+
+    def run_00() -> str:
+        result = subprocess.run(["make", "-s", "-C", str(clone), "-o", ".venv/.harmstudy-installed",
+                                 "-W", "notebooks/00_data.ipynb", "figures/tables/prompts.csv"],
+                                env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return subprocess.run(["git", "status", "--porcelain"], **git).stdout
+
+    def entries_00() -> dict:
+        return {k: v for k, v in json.loads(manifest.read_text()).items() if v["notebook"] == "notebooks/00_data.ipynb"}
+
+    committed = entries_00()
+    fresh = run_00()
+    written = entries_00()
+    assert len(written) >= 5
+
+    def commit(message: str, *edit: str) -> None:
+        for name in edit:
+            with open(clone / name, "a") as f:
+                f.write("\n# an edit\n")
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qam", message], **git)
+
+    commit("the regenerated figures")                       # as the lead commits them
+    commit("a module 00 never imports", "harmstudy/sets/transfer.py")
+    assert run_00() == "", "a commit to a module 00_data does not import changed what it writes"
+    commit("a module 00 imports", "harmstudy/data/release.py")
+    assert run_00() == " M figures/MANIFEST.json\n"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], **git).stdout.strip()
+    assert {e["code"]["commit"] for e in entries_00().values()} == {head}
+
+    assert fresh == "", (f"a fresh clone's make rewrote {fresh.split()}: the committed MANIFEST is stale "
+                         "(its code commits are not the last commit of each notebook's code); make paper regenerates it")
+    assert written == committed

@@ -332,3 +332,21 @@ def test_the_model_provenance_table_is_the_registrys():
         for package in packages:
             assert package.replace("_", "-") in requirements, package
         assert packages[0].replace("_", "-") in cells[3], spec.name
+
+
+def test_using_md_names_every_notebook_and_the_docs_name_no_other():
+    """docs/using.md's run order names each notebook in notebooks/; no doc names a notebook that is not there."""
+    on_disk = {p.name for p in (REPO / "notebooks").glob("*.ipynb")}
+    named = lambda text: set(re.findall(r"\b\d\d_[a-z_]+\.ipynb\b", text))
+    assert named((REPO / "docs" / "using.md").read_text()) == on_disk
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    assert set().union(*(named(d.read_text()) for d in docs)) == on_disk
+
+
+def test_the_example_prompt_the_docs_name_is_shipped_and_accepted():
+    from harmstudy.judge import prompt
+
+    named = set(re.findall(r"PROMPT=(\S+\.txt)", (REPO / "docs" / "using.md").read_text()))
+    assert named == {"data/examples/my_classifier_prompt.txt"}
+    for name in named:
+        prompt.check_template((REPO / name).read_text(), name)

@@ -350,3 +350,19 @@ def test_the_example_prompt_the_docs_name_is_shipped_and_accepted():
     assert named == {"data/examples/my_classifier_prompt.txt"}
     for name in named:
         prompt.check_template((REPO / name).read_text(), name)
+
+
+def test_models_md_gives_each_embedded_judges_prompt_verbatim_and_each_paper_judges_version():
+    from harmstudy import PAPER_JUDGES
+    from harmstudy.judge import prompt
+    from harmstudy.report import readme
+
+    text = (REPO / "docs" / "models.md").read_text()
+    for name in ("SYSTEM", "USER", "CONTENT_BLOCK", "JSON_ANSWER", "POINTWISE_SYSTEM", "BINARY_USER", "LIKERT_USER"):
+        assert f"```\n{getattr(prompt, name)}\n```" in text, name
+    rows = {line.split("|")[1].strip(" `"): line for line in text.splitlines() if line.startswith("| `")}
+    for judge in PAPER_JUDGES:
+        assert "not stated in the release" in rows[judge], judge
+    assert readme.render("{{code:harmstudy.judge.prompt.POINTWISE_VERSION}}") == prompt.POINTWISE_VERSION
+    with pytest.raises(readme.ReadmeNumberError, match="no text constant"):
+        readme.render("{{code:harmstudy.judge.prompt.NOPE}}")

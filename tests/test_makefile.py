@@ -143,10 +143,7 @@ def test_the_parameter_reader_sees_each_way_a_makefile_reads_one():
 def test_make_B_installs_nothing_while_the_venv_stamp_holds_the_install_files_hash(tmp_path):
     """The venv's stamp holds a hash of pyproject.toml and the lock files: `make -B` (every target remade) and
     a touched file install nothing while it matches; another hash installs again (dry runs: `make -n`)."""
-    import sys
-
-    sys.path.insert(0, str(REPO / "harmstudy"))
-    import plan
+    from harmstudy import plan
 
     stamp = tmp_path / "installed"
 

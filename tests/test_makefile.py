@@ -210,3 +210,11 @@ def test_a_fresh_clones_notebook_rule_writes_the_committed_manifest(tmp_path):
     assert fresh == "", (f"a fresh clone's make rewrote {fresh.split()}: the committed MANIFEST is stale "
                          "(its code commits are not the last commit of each notebook's code); make paper regenerates it")
     assert written == committed
+
+
+def test_docs_using_md_shows_every_parameter_the_makefile_reads():
+    import re
+
+    using = (REPO / "docs" / "using.md").read_text()
+    shown = {name for name in makefile_parameters((REPO / "Makefile").read_text()) if re.search(rf"\b{name}=", using)}
+    assert makefile_parameters((REPO / "Makefile").read_text()) - shown == set(), "make parameters docs/using.md never shows"

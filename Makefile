@@ -3,8 +3,11 @@
 # embedded models included. One rule per artifact: only stale outputs are rebuilt.
 
 SHELL := /bin/bash
+# Settings a user may pass to any target: each `#? ` line is what `make help` prints for the one below it.
+#? PYTHON=<python>        the Python that creates .venv and reads the plan (default python3.11)
 PYTHON ?= python3.11
-VENV := .venv
+#? VENV=<folder>          the environment make installs into and runs from (default .venv; a conda one: VENV=$CONDA_PREFIX)
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.harmstudy-installed
 KERNEL := harmstudy
@@ -13,6 +16,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 # Offline by default (model hubs are unreachable here and a run must not depend on them);
 # `make paper ONLINE=1` lets a Hugging Face prompt set or the paper's hub models (mistral-7b, mpt-7b) load.
+#? ONLINE=1                let Hugging Face hubs load (a hub prompt set, the paper's mistral-7b and mpt-7b); default 0: offline
 ONLINE ?= 0
 ifeq ($(ONLINE),1)
 unexport HF_HUB_OFFLINE HF_DATASETS_OFFLINE
@@ -29,6 +33,7 @@ export SOURCE_DATE_EPOCH := 1738886400
 # threads stall beside a busy core). BLAS gets cores / JOBS threads per notebook.
 # the cores this process may use (nproc also answers OMP_NUM_THREADS, a BLAS setting, not the machine's)
 NPROC := $(shell env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc 2>/dev/null || echo 1)
+#? JOBS=<n>              notebooks make paper runs at once (default: every core); JOBS=1: one at a time
 JOBS ?= $(NPROC)
 MAKEFLAGS += --jobs=$(JOBS)
 THREADS := $(shell echo $$(( $(NPROC) / $(JOBS) > 0 ? $(NPROC) / $(JOBS) : 1 )))
@@ -74,9 +79,15 @@ announce_embeddings = @$(BIN)/python -m harmstudy.announce --announce $(1) --emb
 .PHONY: help paper report test bench lab venv lock clean-figures print-runs print-outputs external-example external-example-binary print-model-time record-model-time readme external
 .DEFAULT_GOAL := help
 
-help: ## list the targets
+# the `#? ` (`#?e `) lines above the settings' assignments, name and meaning in two columns
+settings = sed -n 's/^$(1) //p' $(firstword $(MAKEFILE_LIST)) | awk -F '  +' '{printf "  %-22s %s\n", $$1, $$2}'
+help: ## list the targets and every parameter a user may set
 	@echo "Parameters (make paper NAME=value; other values than these defaults make a variant in build/variants/):"
 	@$(PYTHON) harmstudy/plan.py --help
+	@echo "Settings of every target (NAME=value):"
+	@$(call settings,#?)
+	@echo "make external's parameters (NAME=value; JUDGE, API_BASE, TEMPERATURE and N_BOOT too, as above):"
+	@$(call settings,#?e)
 	@echo "A judge of your own on the paper's triples, with its agreement beside the paper's judges:"
 	@echo "  make paper JUDGE=openai/gpt-4o           (listwise; needs OPENAI_API_KEY in .env or the environment)"
 	@echo "  make paper POINTWISE_JUDGE=llamacpp/qwen2.5-coder-1.5b-instruct POINTWISE_N_ITEMS=85   (each response alone)"
@@ -87,6 +98,12 @@ help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # ------------------------------------------------------------------------------------------------ venv
+# The stamp holds a hash of the files the install reads (VENV_HASH, from the plan). While it matches, the
+# stamp has no prerequisites and no recipe, so `make -B paper` (every target remade) installs nothing and a
+# touched but unchanged file neither; an edit to one of them, or a missing stamp, installs again.
+ifeq ($(file <$(STAMP)),$(VENV_HASH))
+$(STAMP): ;
+else
 $(STAMP): pyproject.toml requirements.lock requirements-models.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -95,7 +112,8 @@ $(STAMP): pyproject.toml requirements.lock requirements-models.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (harmstudy)" >/dev/null
 	@# Notebooks are committed without outputs: a git filter strips what running cells in JupyterLab wrote.
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install && echo "nbstripout: git filter installed"; fi
-	touch $@
+	echo $(VENV_HASH) > $@
+endif
 
 venv: $(STAMP) ## create / update .venv (portable llama.cpp build, embedded models, Jupyter kernel)
 
@@ -255,21 +273,33 @@ print-outputs: ## list every file make paper writes (with the current parameters
 # build/external/<OUT, or the file's stem and a hash of its path>/ (tables, figures, MANIFEST, the executed
 # notebook); nothing of the study's is touched. Every value goes to harmstudy/report/external_set.py through
 # the environment (HS_<NAME>, set from $(value NAME)): no value a user passes stands on a shell line.
+#?e SET=<file>            the labelled set: CSV, TSV, JSONL or Parquet (or a Hugging Face name with ONLINE=1)
 SET ?=
+#?e REQUEST=<col>          its column of requests (default request)
 REQUEST ?= request
+#?e RESPONSE=<col>         its column of responses (default response)
 RESPONSE ?= response
+#?e HUMAN="<col> ..."      its columns of human labels, one per rater (a name with a space in quotes: "'rater a' b")
 HUMAN ?=
+#?e SCALE=binary           binary labels (1/0, yes/no, true/false), or the Likert levels, e.g. SCALE="1 2 3 4 5"
 SCALE ?= binary
+#?e VERDICTS="<col> ..."   columns of verdicts the file already carries (a guard classifier's), each a judge of kind "in file"
 VERDICTS ?=
+#?e CATEGORY=<col>         a category per row (default: none)
 CATEGORY ?=
-# COMPARE=<judge>: the judge every other is compared with in <stem>_differences.csv (default: the leading one)
+#?e COMPARE=<judge>        the judge every other is compared with in <stem>_differences.csv (default: the leading one)
 COMPARE ?=
+#?e PROMPT=<file>          your binary prompt for the LLM judges, with {request} and {response} (e.g. data/examples/my_classifier_prompt.txt)
 PROMPT ?=
-# OUT=<name>: the output folder's name under build/external/ (default: the file's stem and 8 hex digits of its path's hash)
+#?e OUT=<name>             the output folder's name under build/external/ (default: the file's stem and 8 hex digits of its path's hash)
+#?e ENCODING=<enc>         the file's encoding (default utf-8)
 ENCODING ?=
+#?e SEP=<c>                the delimiter, e.g. SEP=';' or SEP=tab (default: , for .csv, tab for .tsv)
 SEP ?=
+#?e DEDUPE=keep|drop       rows repeating a request and response: counted each (keep, the default, with a warning) or once (drop)
 DEDUPE ?=
 # LLM judges for make external: JUDGE only as typed on the command line (make paper's JUDGE has a default).
+#?e JUDGE="<model> ..."    LiteLLM models that each judge every response alone (default: none, only the learned judges)
 EXTERNAL_JUDGES = $(if $(filter command line,$(origin JUDGE)),$(value JUDGE))
 EXTERNAL_ENV = SET REQUEST RESPONSE HUMAN SCALE VERDICTS CATEGORY COMPARE PROMPT ENCODING SEP DEDUPE API_BASE TEMPERATURE N_BOOT DRY_RUN
 external external-example external-example-binary: export HS_JUDGE := $(EXTERNAL_JUDGES)
@@ -324,10 +354,12 @@ record-model-time: $(STAMP) ## write data/model_time.csv (what make's estimates 
 	@$(BIN)/python -m harmstudy.announce --record
 
 # ------------------------------------------------------------------------------------------------ tests
+#? TESTS=<path>           what make test runs (default tests; a file or file::test too)
 TESTS ?= tests
 # Test files run side by side, one per core (pytest-xdist; each file's tests stay together, the longest
 # files start first), and a model in a test runs on cores / TEST_JOBS threads (both: tests/conftest.py).
 # TEST_JOBS=0: every test in one process, models on every core.
+#? TEST_JOBS=<n>          make test's test files side by side (default: every core); TEST_JOBS=0: one process
 TEST_JOBS ?= $(NPROC)
 test: $(STAMP) ## run the test suite (real llama.cpp on SmolLM2, real LiteLLM, real papermill; TEST_JOBS=0: one process)
 	@$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder --durations=12 $(TESTS); rc=$$?; \
@@ -337,7 +369,8 @@ bench: $(STAMP) ## speed ratios measured side by side (benchmarks/; every one ru
 	@failed=""; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed" >&2; exit 1; fi
 
-# As root (containers) Jupyter refuses to start without --allow-root. LAB_ARGS: e.g. --port=8899 --no-browser
+# As root (containers) Jupyter refuses to start without --allow-root.
+#? LAB_ARGS="<options>"   make lab's extra JupyterLab options, e.g. LAB_ARGS="--port=8899 --no-browser"
 LAB_ARGS ?=
 # The offline HTML site of the executed notebooks, figures, tables and docs (harmstudy/report/site.py).
 report: paper ## build build/report/index.html: every executed notebook with its outputs, figure, table and doc page, offline

@@ -236,6 +236,22 @@ def notebook_package_files(notebook: Path) -> list[str]:
     return package_files(code + ["import harmstudy.report.run_notebook"])
 
 
+#: What the virtual environment's install reads: its stamp holds their hash (:func:`install_hash`).
+INSTALL_FILES = ("pyproject.toml", "requirements.lock", "requirements-models.txt")
+
+
+def install_hash(root: Path = PACKAGE.parent) -> str:
+    """sha256 over the install's files, each name and content: the venv's stamp holds it, and make installs
+    again only when it differs (a touched but unchanged file, or ``make -B``, installs nothing)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in INSTALL_FILES:
+        path = root / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"(missing)") + b"\0")
+    return digest.hexdigest()
+
+
 def make_assignments(params: dict[str, str]) -> str:
     """The plan as make assignments, one line each, joined by SEPARATOR (make's $(shell) folds newlines)."""
     planned = plan(params)
@@ -246,6 +262,7 @@ def make_assignments(params: dict[str, str]) -> str:
              f"OUT := {planned['out']}", f"NB_OUT := {planned['notebook_out']}",
              f"EMBEDDING_MODEL := {planned['embedding_model']}"]
     lines += [f"{name} := {run}" for name, run in planned["runs"].items()]
+    lines += [f"VENV_HASH := {install_hash()}"]
     lines += [f"ARGS_{nb} := {papermill_args(args)}" for nb, args in planned["notebooks"].items()]
     lines += [f"DEPS_{nb.stem} := {' '.join(notebook_package_files(nb))}"
               for nb in sorted((PACKAGE.parent / "notebooks").glob("*.ipynb"))]

@@ -87,6 +87,16 @@ def code_commit(paths_: list[str]) -> dict:
     return {"commit": commit or None, "dirty": None if commit is None else bool(dirty)}
 
 
+def code_paths(notebook: str) -> list[str]:
+    """The code an artifact of ``notebook`` comes from: the notebook and the package modules it imports,
+    directly or through each other — the files make's rule for it depends on (``harmstudy/plan.py``'s
+    ``DEPS_<notebook>``). Not all of ``harmstudy/``: a commit to a module the notebook never reads would
+    change its artifacts' ``code`` commit, and a fresh clone's ``make paper`` would rewrite the manifest."""
+    from harmstudy import plan
+
+    return [f"notebooks/{notebook}", *plan.notebook_package_files(paths.NOTEBOOKS / notebook)]
+
+
 def parameter_names(notebook: str) -> list[str]:
     """The names its ``parameters`` cell assigns, in order (read from ``notebooks/<notebook>``)."""
     import ast
@@ -113,7 +123,7 @@ def record_artifacts(notebook: str, namespace: dict, inputs: list) -> dict:
     manifest = {name: entry for name, entry in manifest.items() if (paths.ROOT / name).exists()}
     input_hashes = {portable_path(p): files.sha256_file(Path(p)) for p in sorted(map(str, inputs)) if Path(p).is_file()}
     entry = {"notebook": f"notebooks/{notebook}", "parameters": parameters, "inputs": input_hashes,
-             "packages": package_versions(), "code": code_commit([f"notebooks/{notebook}", "harmstudy"])}
+             "packages": package_versions(), "code": code_commit(code_paths(notebook))}
     written = sorted(set(WRITTEN))
     for path in written:
         manifest[portable_path(path)] = entry

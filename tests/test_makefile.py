@@ -105,3 +105,116 @@ def test_figures_holds_exactly_what_make_paper_declares(fake_make):
     present = {p.relative_to(REPO).as_posix() for p in (REPO / "figures").rglob("*") if p.is_file()}
     assert present - declared == set(), "in figures/ but made by no make rule"
     assert declared - present == set(), "declared by make but not committed"
+
+
+def makefile_parameters(text: str) -> set[str]:
+    """The variables the Makefile lets a user set, read from its text: every `NAME ?=` default, every name
+    it reads with $(value NAME) / $(origin NAME), and the members of a list it reads that way in a
+    $(foreach v,$(LIST),... $(value $(v)) ...)."""
+    import re
+
+    text = re.sub(r"^[ \t]*#[^\n]*", "", text, flags=re.M)           # comments name variables in prose
+    names = set(re.findall(r"^([A-Z][A-Z0-9_]*)\s*\?=", text, flags=re.M))
+    names |= set(re.findall(r"\$\((?:value|origin) ([A-Z][A-Z0-9_]*)\)", text))
+    for var, listed in re.findall(r"\$\(foreach (\w+),\$\(([A-Z][A-Z0-9_]*)\),[^\n]*\$\((?:value|origin) \$\(\1\)\)", text):
+        members = re.search(rf"^{listed}\s*:?=(.*)$", text, flags=re.M)
+        assert members, f"{listed} is read through $(value ...) but never assigned"
+        names |= set(members[1].split())
+    return names
+
+
+def test_make_help_lists_every_parameter_the_makefile_reads():
+    import re
+
+    read = makefile_parameters((REPO / "Makefile").read_text())
+    assert {"JUDGE", "N_BOOT", "PYTHON", "VENV", "JOBS", "SET", "DEDUPE", "OUT", "TEST_JOBS", "LAB_ARGS"} <= read
+    shown = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    listed = set(re.findall(r"^  ([A-Z][A-Z0-9_]*)(?:=|\s)", shown, flags=re.M))
+    assert read - listed == set(), "the Makefile reads these, make help does not list them"
+    assert listed - read == set(), "make help lists these, the Makefile never reads them"
+
+
+def test_the_parameter_reader_sees_each_way_a_makefile_reads_one():
+    text = ("A ?= 1\nL := B C\n$(foreach v,$(L),$(eval x: export HS_$(v) := $$(value $(v))))\n"
+            "y = $(if $(filter command line,$(origin D)),$(value E))\nF := 2\nG = $(F)\n# $(value H)\n")
+    assert makefile_parameters(text) == {"A", "B", "C", "D", "E"}
+
+
+def test_make_B_installs_nothing_while_the_venv_stamp_holds_the_install_files_hash(tmp_path):
+    """The venv's stamp holds a hash of pyproject.toml and the lock files: `make -B` (every target remade) and
+    a touched file install nothing while it matches; another hash installs again (dry runs: `make -n`)."""
+    from harmstudy import plan
+
+    stamp = tmp_path / "installed"
+
+    def dry(*args: str) -> str:
+        return subprocess.run(["make", "-n", f"STAMP={stamp}", *args], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout
+
+    stamp.write_text(plan.install_hash() + "\n")
+    os.utime(stamp, (1, 1))                                   # older than the files, as after a checkout
+    assert "pip install" not in dry("venv") and "pip install" not in dry("-B", "venv")
+    assert "pip install" not in dry("-B", "paper") and "run_notebook" in dry("-B", "paper")
+    stamp.write_text("the hash of an older install\n")
+    assert "pip install" in dry("-B", "venv")
+    os.utime(stamp, (1, 1))
+    installs = dry("venv")
+    assert "pip install" in installs and f"echo {plan.install_hash()} > {stamp}" in installs
+
+
+def test_a_fresh_clones_notebook_rule_writes_the_committed_manifest(tmp_path):
+    """A fresh clone's `make` of one notebook rule (00_data, the cheapest: ~5 s) leaves `git status` clean:
+    each artifact's `code` commit is the last commit touching the notebook or a module it imports, so the
+    committed MANIFEST is what make writes. In the same clone, a commit to a module 00 never imports leaves
+    its entries alone, and one to a module it does import moves them."""
+    import json
+
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    (clone / ".venv").symlink_to(REPO / ".venv")
+    env = {**os.environ, "HARMSTUDY_ROOT": str(clone), "HARMSTUDY_MODELS": str(REPO / "data" / "models")}
+    git = dict(cwd=clone, capture_output=True, text=True, check=True)
+    manifest = clone / "figures" / "MANIFEST.json"
+
+    def run_00() -> str:
+        result = subprocess.run(["make", "-s", "-C", str(clone), "-o", ".venv/.harmstudy-installed",
+                                 "-W", "notebooks/00_data.ipynb", "figures/tables/prompts.csv"],
+                                env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return subprocess.run(["git", "status", "--porcelain"], **git).stdout
+
+    def entries_00() -> dict:
+        return {k: v for k, v in json.loads(manifest.read_text()).items() if v["notebook"] == "notebooks/00_data.ipynb"}
+
+    committed = entries_00()
+    fresh = run_00()
+    written = entries_00()
+    assert len(written) >= 5
+
+    def commit(message: str, *edit: str) -> None:
+        for name in edit:
+            with open(clone / name, "a") as f:
+                f.write("\n# an edit\n")
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qam", message], **git)
+
+    commit("the regenerated figures")                       # as the lead commits them
+    commit("a module 00 never imports", "harmstudy/sets/transfer.py")
+    assert run_00() == "", "a commit to a module 00_data does not import changed what it writes"
+    commit("a module 00 imports", "harmstudy/data/release.py")
+    assert run_00() == " M figures/MANIFEST.json\n"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], **git).stdout.strip()
+    assert {e["code"]["commit"] for e in entries_00().values()} == {head}
+
+    assert fresh == "", (f"a fresh clone's make rewrote {fresh.split()}: the committed MANIFEST is stale "
+                         "(its code commits are not the last commit of each notebook's code); make paper regenerates it")
+    assert written == committed
+
+
+def test_docs_using_md_shows_every_parameter_the_makefile_reads():
+    import re
+
+    using = (REPO / "docs" / "using.md").read_text()
+    shown = {name for name in makefile_parameters((REPO / "Makefile").read_text()) if re.search(rf"\b{name}=", using)}
+    assert makefile_parameters((REPO / "Makefile").read_text()) - shown == set(), "make parameters docs/using.md never shows"

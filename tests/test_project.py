@@ -94,7 +94,8 @@ def test_readme_and_docs_are_their_templates_rendered_from_the_tables():
 
     templates = readme.templates_in(REPO / "templates")
     assert {readme.rendered_path(t, REPO / "templates", REPO).relative_to(REPO).as_posix() for t in templates} >= {
-        "README.md", "docs/findings.md", "docs/pyrit.md", "docs/using.md", "docs/package.md", "docs/models.md"}
+        "README.md", "docs/findings.md", "docs/pyrit.md", "docs/using.md", "docs/package.md", "docs/models.md",
+        "docs/glossary.md"}
     numbers = 0
     for template in templates:
         target = readme.rendered_path(template, REPO / "templates", REPO)
@@ -120,7 +121,7 @@ def test_the_docs_prose_types_no_number():
     from harmstudy.report import readme
 
     docs = sorted((REPO / "templates" / "docs").glob("*.md"))
-    assert len(docs) == 5
+    assert len(docs) == 6
     for template in docs:
         assert readme.typed_digits(template.read_text(), readme.DOC_FACTS) == [], template.name
     assert len(readme.DOC_FACTS) - len(readme.DESIGN_FACTS) <= 40
@@ -332,3 +333,98 @@ def test_the_model_provenance_table_is_the_registrys():
         for package in packages:
             assert package.replace("_", "-") in requirements, package
         assert packages[0].replace("_", "-") in cells[3], spec.name
+
+
+def test_using_md_names_every_notebook_and_the_docs_name_no_other():
+    """docs/using.md's run order names each notebook in notebooks/; no doc names a notebook that is not there."""
+    on_disk = {p.name for p in (REPO / "notebooks").glob("*.ipynb")}
+    named = lambda text: set(re.findall(r"\b\d\d_[a-z_]+\.ipynb\b", text))
+    assert named((REPO / "docs" / "using.md").read_text()) == on_disk
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    assert set().union(*(named(d.read_text()) for d in docs)) == on_disk
+
+
+def test_the_example_prompt_the_docs_name_is_shipped_and_accepted():
+    from harmstudy.judge import prompt
+
+    named = set(re.findall(r"PROMPT=(\S+\.txt)", (REPO / "docs" / "using.md").read_text()))
+    assert named == {"data/examples/my_classifier_prompt.txt"}
+    for name in named:
+        prompt.check_template((REPO / name).read_text(), name)
+
+
+def test_models_md_gives_each_embedded_judges_prompt_verbatim_and_each_paper_judges_version():
+    from harmstudy import PAPER_JUDGES
+    from harmstudy.judge import prompt
+    from harmstudy.report import readme
+
+    text = (REPO / "docs" / "models.md").read_text()
+    for name in ("SYSTEM", "USER", "CONTENT_BLOCK", "JSON_ANSWER", "POINTWISE_SYSTEM", "BINARY_USER", "LIKERT_USER"):
+        assert f"```\n{getattr(prompt, name)}\n```" in text, name
+    rows = {line.split("|")[1].strip(" `"): line for line in text.splitlines() if line.startswith("| `")}
+    for judge in PAPER_JUDGES:
+        assert "not stated in the release" in rows[judge], judge
+    assert readme.render("{{code:harmstudy.judge.prompt.POINTWISE_VERSION}}") == prompt.POINTWISE_VERSION
+    with pytest.raises(readme.ReadmeNumberError, match="no text constant"):
+        readme.render("{{code:harmstudy.judge.prompt.NOPE}}")
+
+
+# The glossary's terms and how the prose spells them: a term's first use in each doc links to its entry.
+GLOSSARY_TERMS = [("students", r"\bstudents\b"), ("sheet", r"\bsheets?\b"), ("triple", r"\btriples?\b"), ("slot", r"\bslots?\b"),
+                  ("expert", r"\bexpert\b"), ("listwise", r"\blistwise\b"), ("pointwise", r"\bpointwise\b"),
+                  ("few-shot", r"\bfew-shot\b"), ("learned", r"\blearned judges?\b"), ("embed", r"`embed`|\bembed\b"),
+                  ("distilled", r"\bdistilled\b"), ("pooled", r"(?<!-)\bpooled\b"), ("loco", r"\bloco\b"),
+                  ("variant", r"\bvariants?\b"), ("card", r"\bvalidation cards?\b"), ("ceiling", r"\bceiling\b"),
+                  ("alpha", r"α"), ("kappa", r"κ"), ("coverage", r"\bcoverage\b"), ("ci_unit", r"`ci_unit`"),
+                  ("unscored", r"\bunscored\b"), ("sensitivity", r"\bsensitivity\b"), ("family", r"\bfamily of claims\b|\bfamily\b"),
+                  ("level-with", r"\blevel with\b")]
+#: what a term inside does not count as its use: a link, a table reference, a tag, inline code
+GLOSSARY_PROTECT = re.compile(r"\[[^\]]*\]\([^)]*\)|\{\{.*?\}\}|<[^>]*>|`[^`]*`")
+
+
+def _prose_lines(lines):
+    """(line index, line) of prose lines: not in a code fence, not a heading or comment."""
+    fence = False
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fence = not fence
+            continue
+        if fence or line.startswith("#") or line.lstrip().startswith("<!--") or re.match(r"^\|[-| ]+\|$", line):
+            continue
+        yield i, line
+
+
+def _first_use(lines, pattern):
+    """(line, start, end, linked to the glossary) of a term's first use in prose (a code span that is the term
+    counts: `ci_unit`)."""
+    rx = re.compile(pattern, re.I if pattern[0] != "`" else 0)
+    for i, line in _prose_lines(lines):
+        spans = [(m.start(), m.end(), m.group(0)) for m in GLOSSARY_PROTECT.finditer(line)]
+        for m in rx.finditer(line):
+            inside = [s for s in spans if s[0] <= m.start() < s[1]]
+            if inside:
+                s = inside[0][2]
+                if s.startswith("[") and "glossary.md#" in s:
+                    return i, m.start(), m.end(), True
+                if s.startswith("`") and s == m.group(0):      # a code span that is the term
+                    return i, m.start(), m.end(), False
+                continue
+            return i, m.start(), m.end(), False
+    return None
+
+
+def test_the_glossary_defines_each_term_and_each_doc_links_its_first_use():
+    glossary = (REPO / "templates" / "docs" / "glossary.md").read_text()
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', glossary))
+    assert {a for a, _ in GLOSSARY_TERMS} <= anchors
+    linked = 0
+    for template in [REPO / "templates" / "README.md", *sorted((REPO / "templates" / "docs").glob("*.md"))]:
+        if template.name == "glossary.md":
+            continue
+        lines = template.read_text().split("\n")
+        for anchor, pattern in GLOSSARY_TERMS:
+            hit = _first_use(lines, pattern)
+            if hit:
+                assert hit[3], f"{template.name}: the first use of {anchor!r} is not linked to the glossary: {lines[hit[0]]}"
+                linked += 1
+    assert linked >= 60

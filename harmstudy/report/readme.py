@@ -61,8 +61,28 @@ def _table(name: str, folder: str) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+#: ``{{code:harmstudy.judge.prompt.SYSTEM}}``: a text constant of the package, as the code holds it (the
+#: embedded judges' prompts in docs/models.md), so a doc never carries a pasted copy that can drift.
+CODE = re.compile(r"code:(?P<module>harmstudy(?:\.\w+)*)\.(?P<name>[A-Z][A-Z0-9_]*)$")
+
+
+def code_constant(spec: str) -> str:
+    """The text constant a ``code:`` reference names."""
+    import importlib
+
+    m = CODE.match(spec.strip())
+    if not m:
+        raise ReadmeNumberError(f"reference {spec!r} is not code:harmstudy.<module>.<CONSTANT>")
+    text = getattr(importlib.import_module(m["module"]), m["name"], None)
+    if not isinstance(text, str):
+        raise ReadmeNumberError(f"reference {spec!r}: {m['module']} has no text constant {m['name']}")
+    return text
+
+
 def value(spec: str, folder: Path | None = None) -> str:
-    """The formatted number a reference names."""
+    """The formatted number a reference names (or, ``code:...``, the package's text constant)."""
+    if spec.strip().startswith("code:"):
+        return code_constant(spec)
     m = SPEC.match(spec.strip())
     if not m:
         raise ReadmeNumberError(f"reference {spec!r} is not table[col=value,...].column:format")

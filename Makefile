@@ -71,6 +71,7 @@ announce = @$(BIN)/python -m harmstudy.announce --announce $(1) --run $(2) --n $
 announce_cost = $(if $(filter llamacpp/%,$($(2))),,@$(BIN)/python -m harmstudy.announce --cost $(NB_$(1)) $(ARGS_$(1)))
 # `make paper DRY_RUN=1` (and make external DRY_RUN=1): those lines for every such run, then stop — no model
 # call, no notebook, nothing written.
+#? DRY_RUN=1              print the API calls, tokens and dollars make paper / make external would spend, then stop
 DRY_RUN ?= 0
 API_RUNS = $(if $(filter llamacpp/%,$(JUDGE)),,02 02E) $(if $(filter llamacpp/%,$(POINTWISE_JUDGE)),,02P 02F)
 # Before the learned judges: how many of their texts the embedding store lacks, and what embedding them costs.

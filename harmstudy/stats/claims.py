@@ -7,7 +7,7 @@ over the same sheet resamples as their CIs) are Holm-adjusted as one family (sta
 A claim's word (*above* / *below*) needs its adjusted p under 0.05; otherwise it is *level with*. Every other
 row of ``judge_differences.csv`` is ``family = exploratory``.
 
-The best offline judge is fixed here by name: ``learned-tfidf+embed+distilled``, today's best of
+The best offline judge is fixed by name in :mod:`harmstudy.headline`: ``learned-tfidf+embed+distilled``, today's best of
 ``feature_decision.csv`` (the learned judge with the highest out-of-fold α among those on the run's own
 embedding model). That choice was made on the same α it is scored by — a selection, not a nested choice.
 """
@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
+from harmstudy.headline import BEST_OFFLINE
+
 PAPER_JUDGES = ("claude-sonnet", "gpt-4o", "llama")
-BEST_OFFLINE = "learned-tfidf+embed+distilled"
 LEVEL = 0.05
 #: (name, judge, other, reference, metric) of every paired difference the study claims in words (judge − other).
 PAIRED = (

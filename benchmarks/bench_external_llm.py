@@ -1,5 +1,5 @@
 """external_llm_overhead: responses/s of an embedded LLM judge through ``make external``'s path
-(``harmstudy.sets.external.llm_set_judges``: the judge and credential check, the run folder, the pointwise
+(``harmstudy.sets.llm.llm_set_judges``: the judge and credential check, the run folder, the pointwise
 scorer with its cache, parsing, the tables' alignment) ÷ responses/s of a plain pointwise loop on the same
 rows, model and messages in the same order (a prompt's responses adjacent, so both reuse llama.cpp's KV
 cache alike; LiteLLM's ``completion`` through the same in-process provider, the answer's first token read,
@@ -43,10 +43,10 @@ def plain_loop(scores, model: str) -> float:
 
 
 def harness(scores, model: str, root: Path) -> float:
-    from harmstudy.sets import external
+    from harmstudy.sets import llm
 
     start = time.perf_counter()
-    external.llm_set_judges(scores, [model], binary=True, stem="bench", root=root, progress=False)
+    llm.llm_set_judges(scores, [model], binary=True, stem="bench", root=root, progress=False)
     return time.perf_counter() - start
 
 

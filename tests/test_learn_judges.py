@@ -7,7 +7,7 @@ import pytest
 from harmstudy import PAPER_MODELS
 from harmstudy.data.release import load_release
 from harmstudy.data import targets
-from harmstudy.learn import judges as learned
+from harmstudy.learn import curves, judges as learned, learned_runs
 from harmstudy.stats import scores
 from harmstudy.stats.agreement import agreement
 
@@ -58,7 +58,7 @@ def test_the_learning_curve_never_trains_on_a_held_out_sheet(frame):
     """Each point's training sheets and held-out sheets are disjoint, the k sheets are nested within a draw,
     and the training part is exactly the responses of its sheets."""
     X = learned.tfidf_features(frame["response"])[0]
-    curve = learned.learning_curve(learned.LearnedJudge("learned-tfidf", C=0.3), frame, X, students(load_release()),
+    curve = curves.learning_curve(learned.LearnedJudge("learned-tfidf", C=0.3), frame, X, students(load_release()),
                                    list(PAPER_MODELS), sizes=(1, 2, None), draws=2, test_sheets=3, seed=1)
     groups = targets.fold_groups(frame)
     own = curve[curve["judge"] == "learned-tfidf"]
@@ -96,7 +96,7 @@ def test_distillation_reads_only_the_training_parts_api_labels(frame):
 def test_a_learned_run_is_read_back_when_nothing_it_follows_from_changed(study_root, monkeypatch):
     """Same settings, data and code: the stored scores are read back (no model is fitted) and the files keep
     their bytes; another C is another fingerprint and is computed."""
-    first = learned.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 0.3}], elicit_run=None, elicit_models=[], run="lr", progress=False)
+    first = learned_runs.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 0.3}], elicit_run=None, elicit_models=[], run="lr", progress=False)
     folder = study_root / "data" / "runs" / "lr"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert not first["reused"]
@@ -104,19 +104,19 @@ def test_a_learned_run_is_read_back_when_nothing_it_follows_from_changed(study_r
     def no_fit(*a, **k):
         raise AssertionError("a stored run must not be fitted again")
 
-    monkeypatch.setattr(learned, "out_of_fold", no_fit)
-    again = learned.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 0.3}], elicit_run=None, elicit_models=[], run="lr", progress=False)
+    monkeypatch.setattr(learned_runs, "out_of_fold", no_fit)
+    again = learned_runs.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 0.3}], elicit_run=None, elicit_models=[], run="lr", progress=False)
     assert again["reused"] and {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert again["summary"].equals(first["summary"])
     with pytest.raises(AssertionError, match="must not be fitted"):
-        learned.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 1.0}], elicit_run=None, elicit_models=[], run="lr", progress=False)
+        learned_runs.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 1.0}], elicit_run=None, elicit_models=[], run="lr", progress=False)
 
 
 def test_renaming_a_learned_judge_changes_no_score(study_root):
     """What a learned judge does comes from its spec; the name is a label (two names, one spec: same P)."""
     spec = {"features": "tfidf", "targets": "hard", "pooling": "none", "C": 0.3}
-    a = learned.run_learned([{"name": "learned-tfidf", **spec}], elicit_run=None, run="a", progress=False)
-    b = learned.run_learned([{"name": "my-judge", **spec}], elicit_run=None, run="b", progress=False)
+    a = learned_runs.run_learned([{"name": "learned-tfidf", **spec}], elicit_run=None, run="a", progress=False)
+    b = learned_runs.run_learned([{"name": "my-judge", **spec}], elicit_run=None, run="b", progress=False)
     pa, pb = (pd.read_csv(study_root / "data/runs" / r / "paper_scores.csv") for r in "ab")
     assert (pa["p_harmful"].to_numpy() == pb["p_harmful"].to_numpy()).all() and set(pb["judge"]) == {"my-judge"}
     assert a["summary"]["judge"].tolist() == ["learned-tfidf"] and b["summary"]["judge"].tolist() == ["my-judge"]
@@ -133,14 +133,14 @@ def test_a_judge_on_two_embedding_models_reads_one_standardised_block_of_each(mo
         i = np.arange(len(texts), dtype=float)
         return (np.column_stack([i, 2 * i]) if model == "a" else (i ** 2)[:, None]), {"a": 1.0, "b": 2.0}[model]
 
-    monkeypatch.setattr(learned.embeddings, "embed_texts", fake_embed)
+    monkeypatch.setattr(learned_runs.embeddings, "embed_texts", fake_embed)
     frame = pd.DataFrame({"prompt": ["p"] * 3, "response": ["one two", "two three", "one three"]})
     others = pd.DataFrame({"prompt": ["p"] * 2, "response": ["one", "two"]})     # 1 new row, 1 PyRIT row
     both = learned.JudgeSpec.of({"name": "x", "features": "tfidf+embed", "embedding": ["a", "b"]})
     pooled = learned.JudgeSpec.of({"name": "y", "features": "embed", "pooling": "stacked"})
     keys = {both.feature_key("a"): 1, pooled.feature_key("a"): 2}           # the new row; new + PyRIT's
     assert keys == {("tfidf+embed", ("a", "b")): 1, ("embed", ("a",)): 2}
-    features, cost = learned.paper_features(frame, others, keys, progress=False)
+    features, cost = learned_runs.paper_features(frame, others, keys, progress=False)
     assert asked == {"a": 5, "b": 4} and cost["embed_per_text"] == {"a": 1.0, "b": 2.0}
     X, X_new = features[("tfidf+embed", ("a", "b"))]
     assert X.shape[0] == 3 and X_new.shape[0] == 1

@@ -220,10 +220,10 @@ def test_make_external_with_an_embedded_llm_judge_and_a_prompt_of_ones_own(tmp_p
                                          ("nosuchprovider/x", "LiteLLM knows no provider for judge 'nosuchprovider/x'")])
 def test_an_unknown_judge_stops_before_any_call_naming_the_fix(judge, says, tmp_path):
     from harmstudy.judge.calls import UnknownJudgeError
-    from harmstudy.sets import external
+    from harmstudy.sets import llm
 
     with pytest.raises(UnknownJudgeError, match=says.replace("(", r"\(")):
-        external.llm_set_judges(pd.DataFrame({"category": ["x"]}), ["llamacpp/smollm2-135m-instruct", judge],
+        llm.llm_set_judges(pd.DataFrame({"category": ["x"]}), ["llamacpp/smollm2-135m-instruct", judge],
                                 binary=True, stem="x", root=tmp_path)
     assert not any(tmp_path.iterdir())                                  # not even the good judge's run began
 
@@ -242,7 +242,7 @@ def test_an_api_judge_on_a_users_set_scores_what_it_can_and_lists_what_it_could_
     unscored with its reason and the rest are scored; without a key the run stops before its first call."""
     from fake_openai_server import FakeOpenAIServer
     from harmstudy.judge.calls import JudgeSettings, MissingCredentialsError
-    from harmstudy.sets import external
+    from harmstudy.sets import llm
 
     scores = marked_users_set(tmp_path, 8, [3], "[[500]]").scores
     with FakeOpenAIServer(answer="Yes") as server:
@@ -250,10 +250,10 @@ def test_an_api_judge_on_a_users_set_scores_what_it_can_and_lists_what_it_could_
         monkeypatch.delenv("OPENAI_API_KEY", raising=False)
         monkeypatch.setattr("harmstudy.judge.calls.load_env_keys", lambda: None)
         with pytest.raises(MissingCredentialsError, match="OPENAI_API_KEY"):
-            external.llm_set_judges(scores, [settings], binary=True, stem="ours", root=tmp_path / "runs")
+            llm.llm_set_judges(scores, [settings], binary=True, stem="ours", root=tmp_path / "runs")
         assert sum(server.requests.values()) == 0                       # stopped before the first call
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-        judges, unscored = external.llm_set_judges(scores, [settings], binary=True, stem="ours",
+        judges, unscored = llm.llm_set_judges(scores, [settings], binary=True, stem="ours",
                                                    root=tmp_path / "runs", progress=False)
     judge = judges["openai/fake-judge+pointwise"]
     assert np.isnan(judge["score"][3]) and np.nansum(judge["score"]) == 7          # "Yes" parsed: P = 1
@@ -267,7 +267,7 @@ def test_a_sampling_judge_is_asked_again_on_a_seeded_sample_and_its_card_says_ho
     is 1 − (marked responses in the sample) / (sample)."""
     from fake_openai_server import FakeOpenAIServer
     from harmstudy.judge.calls import JudgeSettings
-    from harmstudy.sets import external
+    from harmstudy.sets import llm
     from harmstudy.stats import cards, single_response
 
     loaded = marked_users_set(tmp_path, 10, [1, 4, 7], "[[FLIP-ON-SEED-1]]")
@@ -275,10 +275,10 @@ def test_a_sampling_judge_is_asked_again_on_a_seeded_sample_and_its_card_says_ho
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     with FakeOpenAIServer(answer="Yes") as server:
         sampling = JudgeSettings(judge="openai/fake-judge", api_base=server.api_base, max_retries=0, temperature=0.7)
-        judges, _ = external.llm_set_judges(scores, [sampling], binary=True, stem="ours", root=tmp_path / "runs",
+        judges, _ = llm.llm_set_judges(scores, [sampling], binary=True, stem="ours", root=tmp_path / "runs",
                                             repeat=6, progress=False)
         asked = sum(server.requests.values())
-        greedy, _ = external.llm_set_judges(scores, [JudgeSettings(judge="openai/fake-judge", api_base=server.api_base,
+        greedy, _ = llm.llm_set_judges(scores, [JudgeSettings(judge="openai/fake-judge", api_base=server.api_base,
                                                                    max_retries=0)],
                                             binary=True, stem="ours", root=tmp_path / "runs", progress=False)
         assert sum(server.requests.values()) == asked + 10                 # greedy: one call per response
@@ -302,19 +302,19 @@ def test_an_api_judge_rates_a_likert_set_on_the_generic_levels(tmp_path, monkeyp
     from fake_openai_server import FakeOpenAIServer
     from harmstudy.data import scored_responses
     from harmstudy.judge.calls import JudgeSettings
-    from harmstudy.sets import external
+    from harmstudy.sets import llm
 
     scores = scored_responses.load_pyrit(datasets=["hate_speech_multi_score"]).scores.head(5)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     with FakeOpenAIServer(answer="4") as server:
         settings = JudgeSettings(judge="openai/fake-judge", api_base=server.api_base, max_retries=0)
-        judges, unscored = external.llm_set_judges(scores, [settings], binary=False, stem="hs", root=tmp_path,
+        judges, unscored = llm.llm_set_judges(scores, [settings], binary=False, stem="hs", root=tmp_path,
                                                    progress=False)
         asked = server.requests["ok"]
     # the digit 4 of 1..5, without log-probabilities, is (4 - 1) / 4 on 0-1
     assert list(judges["openai/fake-judge+pointwise-likert"]) == [0.75] * 5 and asked == 5 and unscored.empty
     with pytest.raises(ValueError, match="PROMPT= is a binary"):
-        external.llm_set_judges(scores, [settings], binary=False, template=PROMPT, stem="hs", root=tmp_path)
+        llm.llm_set_judges(scores, [settings], binary=False, template=PROMPT, stem="hs", root=tmp_path)
 
 
 def test_the_binary_example_is_a_shipped_set_cut_at_severity_3_of_5(tmp_path):

@@ -122,24 +122,24 @@ def notebook_parameters(spec: set_files.SetSpec, checked: set_files.CheckedSet, 
 
 
 def cost_lines(scores, checked: set_files.CheckedSet, params: dict, dry_run: bool = False) -> str:
-    """What notebook 07's LLM judges will cost before their first call (:func:`harmstudy.sets.external.llm_set_estimates`:
+    """What notebook 07's LLM judges will cost before their first call (:func:`harmstudy.sets.llm.llm_set_estimates`:
     calls, cached ones, tokens, dollars from LiteLLM's cost map), a note for a judge that cannot run (no
     provider, no key), and with ``dry_run`` the total and that nothing ran."""
     from harmstudy.judge import cost
     from harmstudy.judge.calls import MissingCredentialsError, UnknownJudgeError, check_judge
-    from harmstudy.sets import external
+    from harmstudy.sets import llm
 
     judges, binary = params["llm_judges"], checked.scale == "binary"
-    settings = external.llm_settings(judges, params["api_base"], params["llm_temperature"])
-    lines = [external.local_judge_eta(s.judge, len(scores)) for s in settings if s.is_local]
+    settings = llm.llm_settings(judges, params["api_base"], params["llm_temperature"])
+    lines = [llm.local_judge_eta(s.judge, len(scores)) for s in settings if s.is_local]
     for s in settings:
         try:
             check_judge(s)
         except (UnknownJudgeError, MissingCredentialsError) as problem:
             lines.append(f"note: {problem}")
-    estimates = external.llm_set_estimates(scores, judges, binary=binary, template=checked.prompt,
-                                           stem=params["name"], root=Path(params["runs_dir"]),
-                                           api_base=params["api_base"], temperature=params["llm_temperature"])
+    estimates = llm.llm_set_estimates(scores, judges, binary=binary, template=checked.prompt,
+                                      stem=params["name"], root=Path(params["runs_dir"]),
+                                      api_base=params["api_base"], temperature=params["llm_temperature"])
     lines += [str(e) for e in estimates]
     if dry_run:
         if estimates:

@@ -2,7 +2,7 @@
 
 Fitting them is 16 s of every run of 06 on 2 cores (hundreds of kernel-ridge solves, nested by request;
 :mod:`harmstudy.sets.external`), though only the bootstrap (``n_boot``) differs between the study and
-most variants. So, as a learned run of the paper's triples is (:func:`harmstudy.learn.judges.run_learned`),
+most variants. So, as a learned run of the paper's triples is (:func:`harmstudy.learn.learned_runs.run_learned`),
 they are a run, ``data/runs/learned-pyrit/`` (other settings: a run of their own, :func:`run_name`):
 ``scores.csv`` holds each judge's unrounded score per response (written at full precision, read back
 exactly), and the manifest holds the fingerprint of what they follow from

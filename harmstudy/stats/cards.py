@@ -255,7 +255,7 @@ SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "
 
 def set_consistency_note(kind: str, again: dict | None) -> str:
     """What a set card says of a judge's consistency; ``again``: a sampling LLM judge's second pass
-    (:func:`harmstudy.sets.external.repeat_consistency`)."""
+    (:func:`harmstudy.sets.llm.repeat_consistency`)."""
     if kind == "in file":
         return "a column of the file: not re-run here"
     if kind.startswith("learned"):
@@ -290,7 +290,7 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame
         refused = data[data["refusal"]]
         kind = j.get("kind", "")
         k = kappa.loc[name] if name in kappa.index else None
-        again = j.get("consistency")        # a sampling LLM judge asked again (harmstudy.sets.external.repeat_consistency)
+        again = j.get("consistency")        # a sampling LLM judge asked again (harmstudy.sets.llm.repeat_consistency)
         rows.append({
             "judge": name, "kind": kind, "kappa": None if k is None else k["estimate"],
             "kappa_ci_low": None if k is None else k["ci_low"], "kappa_ci_high": None if k is None else k["ci_high"],

@@ -1,0 +1,202 @@
+"""The paper's figures: harm per small model (Q1), the release's ranks, agreement with people (Q2), judge
+against judge, confusion matrices, and agreement against cost."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from harmstudy.parse.rankings import USABLE
+from harmstudy.report.plots.style import GROUP_COLORS, METRIC_LABELS, RANK_LABELS, annotated_heatmap, group_legend, kind_group
+
+
+def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
+                  title: str = "Share of responses judged harmful (95% Wilson CI)", caption: str | None = None):
+    """One panel per small model: each rater's harmful share with its CI, raters named on the axis with
+    their n and coloured by kind (``kinds``: rater → kind; the students and the expert are people); the
+    students' share as a band in every panel."""
+    from harmstudy.stats.tables import release_judge_kind
+
+    kinds = {"human": "human", "expert": "expert", **(kinds or {})}
+    kinds |= {r: release_judge_kind(r) for r in harm["rater"].unique() if r not in kinds and release_judge_kind(r)}
+    models = list(dict.fromkeys(harm["model"]))
+    order = list(GROUP_COLORS)
+    raters = sorted(dict.fromkeys(harm["rater"]), key=lambda r: (order.index(kind_group(kinds.get(r))), r != "human", r))
+    n = harm.groupby("rater")["n"].max()
+    fig, axes = plt.subplots(1, len(models), figsize=(2.9 * len(models) + 3.2, 0.3 * len(raters) + 1.6),
+                             sharey=True, squeeze=False)
+    for ax, model in zip(axes[0], models):
+        sub = harm[harm["model"] == model].set_index("rater")
+        if "human" in sub.index:
+            ax.axvspan(sub.loc["human", "ci_low"], sub.loc["human", "ci_high"], color="0.9", zorder=0)
+        for y, rater in enumerate(raters):
+            if rater not in sub.index:
+                continue
+            r, color = sub.loc[rater], GROUP_COLORS[kind_group(kinds.get(rater))]
+            ax.errorbar(r["harmful_share"], y, xerr=[[r["harmful_share"] - r["ci_low"]], [r["ci_high"] - r["harmful_share"]]],
+                        fmt="o", color=color, capsize=2)
+        ax.set_xlim(0, 1)
+        ax.set_title(model, fontsize=10)
+        ax.set_xlabel("harmful share")
+    axes[0][0].set_yticks(range(len(raters)), [f"{r} (n={int(n[r])})" for r in raters], fontsize=8)
+    axes[0][0].invert_yaxis()
+    groups = {kind_group(kinds.get(r)) for r in raters}
+    group_legend(axes[0][-1], groups, extra=[plt.Rectangle((0, 0), 1, 1, color="0.9", label="students' 95% CI")]
+                  if "human" in set(harm["rater"]) else [], bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    if caption:      # wrapped to the figure's width by hand: matplotlib's wrap=True ignores bbox_inches="tight"
+        import textwrap
+
+        fig.text(0.01, 0, textwrap.fill(caption, width=int(fig.get_figwidth() * 15)), fontsize=8, ha="left", va="top")
+    return fig
+
+
+def rank_distribution(rankings: pd.DataFrame, title: str = "How each rater kind ranked each model"):
+    """Stacked shares of N/A, 1, 2, 3 per model, one panel per rater kind (usable rankings only)."""
+    usable = rankings[rankings["status"].isin(USABLE)].copy()
+    usable["rank"] = usable["rank"].astype(int).map(RANK_LABELS)
+    kinds = [k for k in ("student", "expert", "judge") if k in set(usable["rater_kind"])]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3.8), sharey=True, squeeze=False)
+    order = list(RANK_LABELS.values())
+    colors = dict(zip(order, ["#d9d9d9", "#fdd49e", "#fc8d59", "#b30000"]))
+    for ax, kind in zip(axes[0], kinds):
+        shares = (usable[usable["rater_kind"] == kind].groupby("model")["rank"].value_counts(normalize=True)
+                  .unstack(fill_value=0).reindex(columns=order, fill_value=0))
+        shares.plot(kind="bar", stacked=True, ax=ax, color=[colors[c] for c in order], legend=False, width=0.75)
+        ax.set_title(f"{kind}s" if kind != "expert" else "expert")
+        ax.set_xlabel("")
+        ax.tick_params(axis="x", rotation=20)
+    axes[0][0].set_ylabel("share of rankings")
+    axes[0][-1].legend(title="rank", bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False)
+    fig.suptitle(title)
+    return fig
+
+
+def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alpha_ordinal", "kappa_harmful"),
+                    title: str = "Which judge agrees with the students? (95% bootstrap CI)"):
+    """One panel per metric: each judge's agreement with ``reference`` and its CI, judges named on the axis
+    with their n and sorted by the first metric, coloured by kind (the authors' tie-break hollow); the human
+    ceiling (students vs expert) as a line with its CI as a band, the whole height of the panel."""
+    sub = table[(table["reference"] == reference) & (table["judge"] != "human")]
+    ceiling = table[(table["judge"] == "human") & (table["reference"] == "expert")].set_index("metric")
+    metrics = [m for m in metrics if m in set(sub["metric"])]
+    first = sub[sub["metric"] == metrics[0]].set_index("judge")["estimate"]
+    judges = sorted(dict.fromkeys(sub["judge"]), key=lambda j: -first.get(j, -np.inf))
+    kinds = sub.drop_duplicates("judge").set_index("judge")["kind"]
+    n = sub[sub["metric"] == metrics[0]].set_index("judge")["n"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 3.6, 0.32 * len(judges) + 1.8),
+                             sharey=True, squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        if metric in ceiling.index:
+            c = ceiling.loc[metric]
+            ax.axvspan(c["ci_low"], c["ci_high"], color="0.9", zorder=0)
+            ax.axvline(c["estimate"], color="0.45", lw=1.2, zorder=1)
+        rows = sub[sub["metric"] == metric].set_index("judge")
+        for y, judge in enumerate(judges):
+            if judge not in rows.index:
+                continue
+            r, color = rows.loc[judge], GROUP_COLORS[kind_group(kinds[judge])]
+            ax.errorbar(r["estimate"], y, xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]], fmt="o",
+                        color=color, mfc="white" if "tie-break" in str(kinds[judge]) else color, capsize=2)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlim(min(-0.35, ax.get_xlim()[0]), 1)
+        ax.set_xlabel(METRIC_LABELS.get(metric, metric) + ("" if metric != "alpha_ordinal" else " (0 = chance)"))
+    axes[0][0].set_yticks(range(len(judges)), [f"{j} (n={int(n.get(j, 0))})" for j in judges], fontsize=8)
+    axes[0][0].invert_yaxis()
+    extra = [plt.Line2D([], [], color="0.45", label="human ceiling: students vs expert"),
+             plt.Rectangle((0, 0), 1, 1, color="0.9", label="its 95% CI"),
+             plt.Line2D([], [], marker="o", ls="", mfc="white", color="0.3", label="authors' tie-break")]
+    group_legend(axes[0][-1], {kind_group(k) for k in kinds}, extra=extra, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def judge_vs_judge(table: pd.DataFrame, metric: str = "alpha_ordinal"):
+    """Heatmap of one agreement metric between every pair of judges."""
+    sub = table[table["metric"] == metric]
+    judges = list(dict.fromkeys(list(sub["judge"]) + list(sub["reference"])))
+    mat = pd.DataFrame(np.eye(len(judges)), index=judges, columns=judges)
+    for _, r in sub.iterrows():
+        mat.loc[r["judge"], r["reference"]] = mat.loc[r["reference"], r["judge"]] = r["estimate"]
+    fig, ax = plt.subplots(figsize=(1.3 * len(judges) + 2, 1.1 * len(judges) + 1.2))
+    annotated_heatmap(ax, mat.to_numpy(), mat.to_numpy(), fmt=".2f", cmap="RdBu", xticklabels=judges, vmin=-1,
+                      yticklabels=judges, colorbar=METRIC_LABELS.get(metric, metric) + " (0 = chance, white)", xrotation=45)
+    ax.set_title(f"Judge vs judge: {METRIC_LABELS.get(metric, metric)}")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrices(confusions: dict[str, pd.DataFrame], reference: str = "students"):
+    """One heatmap per judge: row-normalised counts of (reference rank, judge rank)."""
+    n = len(confusions)
+    ncols = min(n, 4)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.5 * nrows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, (judge, table) in zip(axes.flat, confusions.items()):
+        shares = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
+        annotated_heatmap(ax, shares.to_numpy(), table.to_numpy(), fmt="d", cmap="Blues",
+                          xticklabels=RANK_LABELS.values(), yticklabels=RANK_LABELS.values())
+        ax.set_title(f"{judge} (n={int(table.to_numpy().sum())})", fontsize=9)
+        ax.set_xlabel("judge rank")
+        ax.set_ylabel(f"{reference} rank")
+    fig.suptitle(f"Judge vs {reference}: counts, shaded by row share")
+    fig.tight_layout()
+    return fig
+
+
+def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", reference: str = "human",
+                      title: str = "Agreement with the students against cost on this machine"):
+    """Each judge's agreement (95% CI) against its seconds per triple here (log scale), coloured by kind,
+    the human ceiling (students vs expert) as a band. Judges whose cost was not measured here (the
+    paper's API judges) stand in a panel of their own on the left, off the log axis, so none of them reads
+    as cheap."""
+    sub = table[(table["metric"] == metric) & (table["reference"] == reference) & (table["judge"] != "human")]
+    sub = sub[~sub["kind"].astype(str).str.contains("tie-break")]
+    ceiling = table[(table["metric"] == metric) & (table["judge"] == "human") & (table["reference"] == "expert")]
+    cost = sub["seconds_per_triple"].astype(float)
+    measured, unmeasured = sub[cost > 0], sub[~(cost > 0)]
+    fig, (left, ax) = plt.subplots(1, 2, figsize=(10.5, 5.0), sharey=True,
+                                   gridspec_kw={"width_ratios": [1.3, 6], "wspace": 0.04})
+    for axis in (left, ax):
+        if not ceiling.empty:
+            c = ceiling.iloc[0]
+            axis.axhspan(c["ci_low"], c["ci_high"], color="0.92", zorder=0)
+            axis.axhline(c["estimate"], color="0.45", lw=1.2)
+        axis.axhline(0, color="black", lw=0.6)
+
+    def point(axis, x, r):
+        color = GROUP_COLORS[kind_group(r["kind"])]
+        axis.errorbar(x, r["estimate"], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+                      fmt="o", color=color, capsize=2)
+
+    for k, (_, r) in enumerate(unmeasured.sort_values("estimate", ascending=False).iterrows()):
+        point(left, 0, r)
+        left.annotate(f"{r['judge']} (n={int(r['n'])})", (0, r["estimate"]), xytext=(6, 0), textcoords="offset points",
+                      fontsize=7, va="center")
+    left.set_xlim(-0.3, 2.2)
+    left.set_xticks([0], ["not measured\nhere (API)"], fontsize=8)
+    left.grid(False)
+    # Labels of judges within a decade of cost of each other are stacked, highest first, so none overlaps.
+    gap = 0.05 * np.diff(ax.get_ylim())[0]
+    placed = []
+    for _, r in measured.sort_values("estimate", ascending=False).iterrows():
+        x, y = float(r["seconds_per_triple"]), r["estimate"]
+        point(ax, x, r)
+        ly = min([y] + [py - gap for px, py in placed if abs(np.log10(px) - np.log10(x)) < 1])
+        placed.append((x, ly))
+        ax.annotate(f"{r['judge']} (n={int(r['n'])})", (x, y), xytext=(x * 1.4, ly), textcoords="data", fontsize=7,
+                    va="center", arrowprops=dict(arrowstyle="-", color="grey", lw=0.5) if ly < y - 1e-9 else None)
+    ax.set_xscale("log")
+    xs = list(measured["seconds_per_triple"].astype(float)) or [1.0]
+    ax.set_xlim(min(xs) / 3, max(xs) * 300)
+    ax.set_xlabel("seconds per triple on this machine (log scale)")
+    left.set_ylabel(METRIC_LABELS.get(metric, metric) + " vs students")
+    extra = [plt.Line2D([], [], color="0.45", label="human ceiling (students vs expert)"),
+             plt.Rectangle((0, 0), 1, 1, color="0.92", label="its 95% CI")]
+    group_legend(ax, {kind_group(k) for k in sub["kind"]}, extra=extra, loc="upper right")
+    fig.suptitle(title, fontsize=11)
+    return fig

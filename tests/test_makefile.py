@@ -197,9 +197,10 @@ def test_a_fresh_clones_notebook_rule_writes_the_committed_manifest(tmp_path):
         for name in edit:
             with open(clone / name, "a") as f:
                 f.write("\n# an edit\n")
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qam", message], **git)
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "--allow-empty",
+                        "-qam", message], **git)
 
-    commit("the regenerated figures")                       # as the lead commits them
+    commit("the regenerated figures")                       # as the lead commits them (nothing, where fresh)
     commit("a module 00 never imports", "harmstudy/sets/transfer.py")
     assert run_00() == "", "a commit to a module 00_data does not import changed what it writes"
     commit("a module 00 imports", "harmstudy/data/release.py")

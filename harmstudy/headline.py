@@ -44,3 +44,15 @@ def display_name(judge: str) -> str:
 
 def is_headline(judge: str) -> bool:
     return judge in HEADLINE
+
+
+def shown_names(judges) -> dict[str, str]:
+    """The judges a main figure shows, id -> name: the headline judges present in ``judges``, then any judge
+    the study does not name (a student's own ``JUDGE=``), under its id, so a new judge is never hidden."""
+    present = list(dict.fromkeys(judges))
+    out = {j: name for j, name in HEADLINE.items() if j in present}
+    for j in present:
+        known = j in OTHER_NAMES or j == "human" or j.startswith("learned-") or "tie-break" in j
+        if j not in out and not known:
+            out[j] = j
+    return out

@@ -17,12 +17,15 @@ def card_points(ax, cards: pd.DataFrame, column: str, low: str | None, high: str
         ax.errorbar(r[column], i, xerr=err, fmt="o", color=colors[i], capsize=2)
 
 
-def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, bias and consistency of each judge"):
+def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, bias and consistency of each judge",
+                names: dict | None = None):
     """One row per judge (named, with its n; coloured by kind), one panel per measure of ``judge_cards.csv``:
     α with the students (people vs people as a line), the length slope with the people's own slope as an open
     mark, the share of refusal-marked responses called harmful beside the students', and the slot spread
     and consistency where measured (a listwise judge's across display orders, a learned judge's between
     two fits on disjoint halves of its sheets; a blank cell: its note in the table says why)."""
+    if names:                                  # only these judges, under their plain names
+        cards = cards[cards["judge"].isin(names)]
     cards = cards.sort_values("alpha", ascending=False).reset_index(drop=True)
     y = np.arange(len(cards))
     colors = [GROUP_COLORS[kind_group(k)] for k in cards["kind"]]
@@ -48,7 +51,8 @@ def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, 
         if column in ("position_spread", "consistency"):
             ax.set_xlim(0, 1)
         ax.set_xlabel(label, fontsize=8)
-    axes[0].set_yticks(y, [f"{j} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])], fontsize=8)
+    axes[0].set_yticks(y, [f"{(names or {}).get(j, j)} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])],
+                       fontsize=8)
     axes[0].invert_yaxis()
     group_legend(axes[-1], {kind_group(k) for k in cards["kind"]},
                   extra=[plt.Line2D([], [], color="0.45", label="people vs people (students vs expert)")],
@@ -89,7 +93,8 @@ def set_cards(cards: pd.DataFrame, title: str = "Validation cards on a labelled 
             ax.plot(cards["people_refusal_harmful"], y, "|", color="0.3", ms=10, mew=2)
             ax.set_xlim(0, 1)
         ax.set_xlabel(label, fontsize=8)
-    axes[0].set_yticks(y, [f"{j} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])], fontsize=8)
+    axes[0].set_yticks(y, [f"{(names or {}).get(j, j)} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])],
+                       fontsize=8)
     axes[0].invert_yaxis()
     whose = f"{people}'" if people.endswith("s") else f"{people}'s"        # students' / people's
     extra.append(plt.Line2D([], [], color="0.3", marker="|", ls="", ms=10, mew=2,

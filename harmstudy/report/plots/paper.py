@@ -74,11 +74,14 @@ def rank_distribution(rankings: pd.DataFrame, title: str = "How each rater kind 
 
 
 def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alpha_ordinal", "kappa_harmful"),
-                    title: str = "Which judge agrees with the students? (95% bootstrap CI)"):
+                    title: str = "Which judge agrees with the students? (95% bootstrap CI)", names: dict | None = None):
     """One panel per metric: each judge's agreement with ``reference`` and its CI, judges named on the axis
     with their n and sorted by the first metric, coloured by kind (the authors' tie-break hollow); the human
-    ceiling (students vs expert) as a line with its CI as a band, the whole height of the panel."""
+    ceiling (students vs expert) as a line with its CI as a band, the whole height of the panel. ``names``:
+    only these judges, under these plain names (:data:`harmstudy.headline.HEADLINE`)."""
     sub = table[(table["reference"] == reference) & (table["judge"] != "human")]
+    if names:
+        sub = sub[sub["judge"].isin(names)]
     ceiling = table[(table["judge"] == "human") & (table["reference"] == "expert")].set_index("metric")
     metrics = [m for m in metrics if m in set(sub["metric"])]
     first = sub[sub["metric"] == metrics[0]].set_index("judge")["estimate"]
@@ -102,7 +105,8 @@ def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alp
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlim(min(-0.35, ax.get_xlim()[0]), 1)
         ax.set_xlabel(METRIC_LABELS.get(metric, metric) + ("" if metric != "alpha_ordinal" else " (0 = chance)"))
-    axes[0][0].set_yticks(range(len(judges)), [f"{j} (n={int(n.get(j, 0))})" for j in judges], fontsize=8)
+    axes[0][0].set_yticks(range(len(judges)), [f"{(names or {}).get(j, j)} (n={int(n.get(j, 0))})" for j in judges],
+                          fontsize=8)
     axes[0][0].invert_yaxis()
     extra = [plt.Line2D([], [], color="0.45", label="human ceiling: students vs expert"),
              plt.Rectangle((0, 0), 1, 1, color="0.9", label="its 95% CI"),
@@ -149,13 +153,16 @@ def confusion_matrices(confusions: dict[str, pd.DataFrame], reference: str = "st
 
 
 def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", reference: str = "human",
-                      title: str = "Agreement with the students against cost on this machine"):
+                      title: str = "Agreement with the students against cost on this machine", names: dict | None = None):
     """Each judge's agreement (95% CI) against its seconds per triple here (log scale), coloured by kind,
     the human ceiling (students vs expert) as a band. Judges whose cost was not measured here (the
     paper's API judges) stand in a panel of their own on the left, off the log axis, so none of them reads
     as cheap."""
     sub = table[(table["metric"] == metric) & (table["reference"] == reference) & (table["judge"] != "human")]
     sub = sub[~sub["kind"].astype(str).str.contains("tie-break")]
+    if names:                                  # only these judges, under their plain names
+        sub = sub[sub["judge"].isin(names)]
+    label = (names or {}).get
     ceiling = table[(table["metric"] == metric) & (table["judge"] == "human") & (table["reference"] == "expert")]
     cost = sub["seconds_per_triple"].astype(float)
     measured, unmeasured = sub[cost > 0], sub[~(cost > 0)]
@@ -175,7 +182,7 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
 
     for k, (_, r) in enumerate(unmeasured.sort_values("estimate", ascending=False).iterrows()):
         point(left, 0, r)
-        left.annotate(f"{r['judge']} (n={int(r['n'])})", (0, r["estimate"]), xytext=(6, 0), textcoords="offset points",
+        left.annotate(f"{label(r['judge'], r['judge'])} (n={int(r['n'])})", (0, r["estimate"]), xytext=(6, 0), textcoords="offset points",
                       fontsize=7, va="center")
     left.set_xlim(-0.3, 2.2)
     left.set_xticks([0], ["not measured\nhere (API)"], fontsize=8)
@@ -188,7 +195,7 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
         point(ax, x, r)
         ly = min([y] + [py - gap for px, py in placed if abs(np.log10(px) - np.log10(x)) < 1])
         placed.append((x, ly))
-        ax.annotate(f"{r['judge']} (n={int(r['n'])})", (x, y), xytext=(x * 1.4, ly), textcoords="data", fontsize=7,
+        ax.annotate(f"{label(r['judge'], r['judge'])} (n={int(r['n'])})", (x, y), xytext=(x * 1.4, ly), textcoords="data", fontsize=7,
                     va="center", arrowprops=dict(arrowstyle="-", color="grey", lw=0.5) if ly < y - 1e-9 else None)
     ax.set_xscale("log")
     xs = list(measured["seconds_per_triple"].astype(float)) or [1.0]

@@ -93,8 +93,7 @@ def set_cards(cards: pd.DataFrame, title: str = "Validation cards on a labelled 
             ax.plot(cards["people_refusal_harmful"], y, "|", color="0.3", ms=10, mew=2)
             ax.set_xlim(0, 1)
         ax.set_xlabel(label, fontsize=8)
-    axes[0].set_yticks(y, [f"{(names or {}).get(j, j)} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])],
-                       fontsize=8)
+    axes[0].set_yticks(y, [f"{j} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])], fontsize=8)
     axes[0].invert_yaxis()
     whose = f"{people}'" if people.endswith("s") else f"{people}'s"        # students' / people's
     extra.append(plt.Line2D([], [], color="0.3", marker="|", ls="", ms=10, mew=2,

@@ -104,7 +104,7 @@ def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alp
                         color=color, mfc="white" if "tie-break" in str(kinds[judge]) else color, capsize=2)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlim(min(-0.35, ax.get_xlim()[0]), 1)
-        ax.set_xlabel(METRIC_LABELS.get(metric, metric) + ("" if metric != "alpha_ordinal" else " (0 = chance)"))
+        ax.set_xlabel(METRIC_LABELS.get(metric, metric) + ("" if metric != "alpha_ordinal" else "\n(0 = chance)"))
     axes[0][0].set_yticks(range(len(judges)), [f"{(names or {}).get(j, j)} (n={int(n.get(j, 0))})" for j in judges],
                           fontsize=8)
     axes[0][0].invert_yaxis()
@@ -182,7 +182,9 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
 
     for k, (_, r) in enumerate(unmeasured.sort_values("estimate", ascending=False).iterrows()):
         point(left, 0, r)
-        left.annotate(f"{label(r['judge'], r['judge'])} (n={int(r['n'])})", (0, r["estimate"]), xytext=(6, 0), textcoords="offset points",
+        # the panel says "API"; a plain name's own "(API; the paper's)" would not fit beside it
+        name = label(r['judge'], r['judge']).replace(" (API; the paper's)", "")
+        left.annotate(f"{name} (n={int(r['n'])})", (0, r["estimate"]), xytext=(6, 0), textcoords="offset points",
                       fontsize=7, va="center")
     left.set_xlim(-0.3, 2.2)
     left.set_xticks([0], ["not measured\nhere (API)"], fontsize=8)
@@ -199,11 +201,11 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
                     va="center", arrowprops=dict(arrowstyle="-", color="grey", lw=0.5) if ly < y - 1e-9 else None)
     ax.set_xscale("log")
     xs = list(measured["seconds_per_triple"].astype(float)) or [1.0]
-    ax.set_xlim(min(xs) / 3, max(xs) * 300)
+    ax.set_xlim(min(xs) / 3, max(xs) * 30)           # room for the labels right of the costliest judge
     ax.set_xlabel("seconds per triple on this machine (log scale)")
     left.set_ylabel(METRIC_LABELS.get(metric, metric) + " vs students")
     extra = [plt.Line2D([], [], color="0.45", label="human ceiling (students vs expert)"),
              plt.Rectangle((0, 0), 1, 1, color="0.92", label="its 95% CI")]
-    group_legend(ax, {kind_group(k) for k in sub["kind"]}, extra=extra, loc="upper right")
+    group_legend(ax, {kind_group(k) for k in sub["kind"]}, extra=extra, loc="lower right")    # the ceiling is on top
     fig.suptitle(title, fontsize=11)
     return fig

@@ -206,6 +206,6 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
     left.set_ylabel(METRIC_LABELS.get(metric, metric) + " vs students")
     extra = [plt.Line2D([], [], color="0.45", label="human ceiling (students vs expert)"),
              plt.Rectangle((0, 0), 1, 1, color="0.92", label="its 95% CI")]
-    group_legend(ax, {kind_group(k) for k in sub["kind"]}, extra=extra, loc="lower right")    # the ceiling is on top
+    group_legend(ax, {kind_group(k) for k in sub["kind"]}, extra=extra, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.suptitle(title, fontsize=11)
     return fig

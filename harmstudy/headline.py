@@ -42,10 +42,6 @@ def display_name(judge: str) -> str:
     return HEADLINE.get(judge) or OTHER_NAMES.get(judge) or judge
 
 
-def is_headline(judge: str) -> bool:
-    return judge in HEADLINE
-
-
 def shown_names(judges) -> dict[str, str]:
     """The judges a main figure shows, id -> name: the headline judges present in ``judges``, then any judge
     the study does not name (a student's own ``JUDGE=``), under its id, so a new judge is never hidden."""

@@ -323,9 +323,9 @@ def test_the_binary_example_is_a_shipped_set_cut_at_severity_3_of_5(tmp_path):
     from harmstudy.sets.external import binary_copy
 
     source = tmp_path / "s.csv"
-    source.write_text("# dataset_version=1.0,,\nobjective,assistant_response,r1,r2\nq,a,0.5,0.25\nq,b,1.0,\nq,c,0.0,0.75\n")
+    source.write_text("# dataset_version=1.0,,\nobjective,assistant_response,r1,r2\nq,a,0.5,0.25\nq,b,1.0,\nq,=c,0.0,0.75\n")
     out = pd.read_csv(binary_copy(source, tmp_path / "b.csv", ["r1", "r2"]))
     assert out["r1"].tolist() == [1, 1, 0] and out["r2"].fillna(-1).tolist() == [0, -1, 1]
-    assert out["assistant_response"].tolist() == ["a", "b", "c"]
+    assert out["assistant_response"].tolist() == ["a", "b", "'=c"]       # written spreadsheet-safe
     with pytest.raises(ValueError, match="no column"):
         binary_copy(source, tmp_path / "c.csv", ["r3"])

@@ -26,6 +26,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
 
+from harmstudy import files
 from harmstudy.data import targets
 from harmstudy.data.release import normalize_prompt
 from harmstudy.data.scored_responses import LIKERT_01
@@ -355,7 +356,7 @@ def binary_copy(source, target, columns: list[str], threshold: float = 0.5):
         frame[c] = np.where(score.isna(), np.nan, (score >= threshold).astype(float))
         frame[c] = frame[c].astype("Int64")
     target.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(target, index=False)
+    files.write_csv(frame, target)                  # the one CSV writer: spreadsheet-safe
     return target
 
 

@@ -48,26 +48,33 @@ class Pairs:
     items: np.ndarray | None = None   # each pair's item_id
     clusters: np.ndarray | None = None   # each pair's resampled unit (its sheet); None: its prompt
 
-    @property
+    @functools.cached_property
     def unit(self) -> str:
         """``sheet`` where every pair has its sheet (of at least two), ``prompt`` otherwise (``sheet|prompt``:
         some pairs have a sheet and the others are each their own unit)."""
         if self.clusters is None or not len(self.clusters):
             return "prompt"
-        labels = pd.Series(self.clusters, dtype=object)
-        if labels.dropna().nunique() < 2:      # one sheet holds no information on how sheets vary
+        missing = pd.isna(self.clusters)
+        if len(set(self.clusters[~missing])) < 2:      # one sheet holds no information on how sheets vary
             return "prompt"
-        return "sheet" if labels.notna().all() else "sheet|prompt"
+        return "sheet|prompt" if missing.any() else "sheet"
 
     def cluster_codes(self) -> tuple[np.ndarray, int]:
         """Each pair's resampled unit as 0..k−1, and k. Sheets are numbered in sorted order of their labels,
         so every comparison over the same sheets draws them alike (a pair with no sheet is its own unit)."""
+        return self._cluster_codes
+
+    @functools.cached_property
+    def _cluster_codes(self) -> tuple[np.ndarray, int]:
+        # computed once per Pairs (every bootstrap of these pairs asks), on the arrays: np.unique sorts the
+        # labels (all strings) as sorted() does and numbers each pair's label by that order
         if self.unit == "prompt":
             return self.prompt_index, self.n_prompts
-        labels = pd.Series(self.clusters, dtype=object)
-        labels = labels.where(labels.notna(), "prompt:" + pd.Series(self.items, dtype=object).astype(str))
-        categories = sorted(labels.unique())
-        return pd.Categorical(labels, categories=categories).codes.astype(np.int64), len(categories)
+        labels = np.asarray(self.clusters, dtype=object).copy()
+        missing = pd.isna(labels)
+        labels[missing] = ["prompt:" + str(item) for item in np.asarray(self.items, dtype=object)[missing]]
+        categories, codes = np.unique(labels, return_inverse=True)
+        return codes.astype(np.int64).ravel(), len(categories)
 
 
 def sheets(rankings: pd.DataFrame) -> pd.Series:
@@ -89,7 +96,8 @@ def resample_weights(pairs: Pairs, seed: int, n_boot: int) -> np.ndarray:
 def restrict(pairs: Pairs, items) -> Pairs:
     """The pairs of ``items`` only: what :func:`align_pairs` gives on the judge's rows of those items (the
     same rows in the same order, prompts numbered again by first appearance)."""
-    keep = pd.Index(pairs.items).isin(list(items))        # a hash lookup (np.isin sorts object arrays)
+    # a hash lookup: np.isin sorts object arrays, and a pandas str Index's isin builds a pyarrow scalar per value
+    keep = pd.Index(pairs.items, dtype=object).isin(list(items))
     pids = pairs.items[keep]
     codes, uniques = pd.factorize(pids)
     return Pairs(prompt_index=codes, judge=pairs.judge[keep], reference=pairs.reference[keep],
@@ -119,7 +127,7 @@ def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame, clusters: pd.Serie
     jstatus = judge.drop_duplicates("item_id").set_index("item_id")["status"]
     rw = ref.pivot_table(index=["item_id", "rater"], columns="model", values="rank", aggfunc="first")
     rw = rw.reindex(columns=models).dropna()
-    rw = rw[rw.index.get_level_values("item_id").isin(jw.index)]
+    rw = rw[rw.index.get_level_values("item_id").astype(object).isin(jw.index.astype(object))]   # (restrict: why object)
     rstatus = ref.drop_duplicates(["item_id", "rater"]).set_index(["item_id", "rater"])["status"]
     pids = rw.index.get_level_values("item_id")
     codes, uniques = pd.factorize(pids)
@@ -127,7 +135,7 @@ def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame, clusters: pd.Serie
     raters = rw.index.get_level_values("rater")
     student = set(reference.loc[reference.get("rater_kind", pd.Series("", index=reference.index)) == "student",
                                 "rater"])
-    own = pd.Series(np.where(raters.isin(student), raters, None), dtype=object)
+    own = pd.Series(np.where(raters.astype(object).isin(student), raters, None), dtype=object)
     if clusters is not None:
         own = own.where(own.notna(), pd.Series(pids).map(clusters).astype(object))
     return Pairs(prompt_index=codes, judge=jmat, reference=rw.to_numpy(dtype=int),

@@ -77,7 +77,7 @@ API_RUNS = $(if $(filter llamacpp/%,$(JUDGE)),,02 02E) $(if $(filter llamacpp/%,
 # Before the learned judges: how many of their texts the embedding store lacks, and what embedding them costs.
 announce_embeddings = @$(BIN)/python -m harmstudy.announce --announce $(1) --embedding-model $(2) --run $(3)
 
-.PHONY: help paper report test bench lab venv lock clean-figures print-runs print-outputs external-example external-example-binary print-model-time record-model-time readme external
+.PHONY: help paper report test bench lab venv lock clean-figures print-runs print-outputs external-example external-example-binary print-model-time record-model-time readme external external-plan
 .DEFAULT_GOAL := help
 
 # the `#? ` (`#?e `) lines above the settings' assignments, name and meaning in two columns
@@ -310,6 +310,23 @@ $(foreach v,$(EXTERNAL_ENV),$(eval external external-example external-example-bi
 RUN_EXTERNAL = OMP_NUM_THREADS=$(NPROC) $(BIN)/python -m harmstudy.report.external_set
 external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}> TEMPERATURE=<t: > 0 also asks a sample again> COMPARE=<judge> OUT=<name> ENCODING=<enc> SEP=<c> DEDUPE=keep|drop] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
 	@$(RUN_EXTERNAL)
+
+# How precise a set of a given size is (harmstudy/stats/power.py): with SET= (and HUMAN=, VERDICTS=, as make
+# external reads them) the set's own rows are resampled, without it the study's (PyRIT's sets scored by three
+# people, beside two of the study's judges) at ROWS= rows. Writes nothing; values go through the environment.
+#?e GROUP=<col>            make external-plan: a column naming each row's group (a request, a conversation): whole groups are drawn
+GROUP ?=
+#?e ROWS=<n>               make external-plan: the planned set's rows (default: the set's own; needed without SET=)
+ROWS ?=
+#?e RATERS=<n>             make external-plan: people labelling each row (default: HUMAN='s columns, or the study's three)
+RATERS ?=
+#?e GROUPS=<n>             make external-plan without SET=: the planned set's number of groups (default: every row its own)
+GROUPS ?=
+PLAN_ENV = SET REQUEST RESPONSE HUMAN SCALE VERDICTS GROUP ENCODING SEP DEDUPE ROWS RATERS GROUPS
+$(foreach v,$(PLAN_ENV),$(eval external-plan: export HS_$(v) := $$(value $(v))))
+external-plan: export HS_N_BOOT := $(if $(filter command line environment,$(origin N_BOOT)),$(value N_BOOT))
+external-plan: $(STAMP) ## a set's precision before labelling: make external-plan SET=f.csv HUMAN="c ..." [VERDICTS="c ..." GROUP=c ROWS=n RATERS=n], or ROWS=n alone (the study's rows): α's and κ's CI half-widths, the smallest difference two judges resolve, the rows that halve them
+	@$(BIN)/python -m harmstudy.report.set_plan
 
 # make external on a file the repository ships: PyRIT's hate-speech set, three raters on its 0-1 scale.
 EXAMPLE_SET := data/pyrit-scorer-evals/harm/hate_speech_multi_score.csv

@@ -48,8 +48,8 @@ def notebook_judges(notebook: str) -> list[dict]:
 def notebook_parameters(notebook: str, given: dict) -> dict:
     """A notebook run's parameters: its parameters cell's defaults, with ``given`` (make's papermill
     parameters) over them. Read with ``ast``, not ``papermill.inspect_notebook``: a parameters cell holds
-    literal assignments only (the project's rule), and importing papermill took 2.8 s of each estimate's
-    start here."""
+    literal assignments only (the project's rule), and importing papermill (nbformat, jsonschema and Jupyter's
+    machinery with it) would be most of each estimate's start."""
     import ast
     import json
 

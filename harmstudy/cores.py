@@ -7,8 +7,9 @@ that only compute statistics run side by side, and a model runs alone on every c
 lock on one file (``fcntl.flock``); no library here offers one across processes.
 
 Why: llama.cpp's threads spin while they wait for each other. Beside a notebook that keeps a core busy they
-are not merely halved but stalled: the SmolLM2 judge of a student's 12 triples took 27 s alone and 372 s
-beside 03 and 06 (``make paper N_PROMPTS=4 N_ITEMS=6 JUDGE=llamacpp/smollm2-135m-instruct``, 2 cores).
+are not merely halved but stalled: the SmolLM2 judge of a student's triples took many times as long beside
+03 and 06 as alone (``make paper N_PROMPTS=4 N_ITEMS=6 JUDGE=llamacpp/smollm2-135m-instruct`` on two cores
+shows it).
 
 The operating system releases the lock when the process ends, even after a crash. Without the variable:
 nothing is locked. Standard library only.

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -56,20 +57,29 @@ def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
     return fd, tmp
 
 
-def write_bytes_atomic(path: Path, data: bytes, *, only_if_changed: bool = True) -> bool:
-    """Write ``data`` to ``path`` atomically; return whether the file changed."""
-    path = Path(path)
-    if only_if_changed and path.exists() and path.read_bytes() == data:
-        return False
-    fd, tmp = temporary_beside(path)
+@contextlib.contextmanager
+def atomic_writer(path: Path, suffix: str = ".tmp"):
+    """A binary file to write ``path``'s new bytes into, streamed (a model's parts joined, say): a temporary
+    file of this process's own beside it, moved onto ``path`` when the block ends, removed if it raises. Two
+    processes writing one path at once each write their own; the last move wins, whole."""
+    fd, tmp = temporary_beside(path, suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_bytes_atomic(path: Path, data: bytes, *, only_if_changed: bool = True) -> bool:
+    """Write ``data`` to ``path`` atomically; return whether the file changed."""
+    path = Path(path)
+    if only_if_changed and path.exists() and path.read_bytes() == data:
+        return False
+    with atomic_writer(path) as fh:
+        fh.write(data)
     return True
 
 

@@ -101,7 +101,10 @@ def parameter_names(notebook: str) -> list[str]:
     """The names its ``parameters`` cell assigns, in order (read from ``notebooks/<notebook>``)."""
     import ast
 
-    # the notebook's JSON read directly: nbformat's JSON-schema import would cost seconds in every notebook
+    # Read with ast, not papermill.inspect_notebook (which gives the same names on every notebook here): this
+    # runs in every notebook's kernel as it records its artifacts, where importing papermill (nbformat,
+    # jsonschema, Jupyter's machinery) would cost each notebook far more than reading the JSON; a parameters
+    # cell holds literal assignments only (the project's rule), so ast reads all there is.
     cells = json.loads((paths.NOTEBOOKS / notebook).read_text())["cells"]
     cell = next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
     source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]

@@ -399,7 +399,7 @@ def test_a_priced_judges_dollars_per_1000_triples_come_from_its_cached_tokens(st
     GPT-4o's published price ($2.50 per million input tokens, $10 per million output tokens):
     10 × 2.5e-6 + 12 × 1e-5 = 1.45e-4 $ per triple, so 0.145 $ per 1,000 triples. A local judge has none."""
     from harmstudy.judge.runs import run_judging
-    from harmstudy.stats.tables import judge_costs, judge_money
+    from harmstudy.judge.run_costs import call_dollars, judge_costs, judge_money
 
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     with FakeOpenAIServer() as server:
@@ -407,7 +407,6 @@ def test_a_priced_judges_dollars_per_1000_triples_come_from_its_cached_tokens(st
                     progress=False)
     assert judge_money(["priced"]) == {"openai/gpt-4o": pytest.approx(0.145)}
     assert set(judge_costs(["priced"])) == {"openai/gpt-4o"}
-    from harmstudy.stats.tables import call_dollars
 
     local = pd.DataFrame({"model": ["llamacpp/smollm2-135m-instruct"], "error": [None], "cost": [0.0],
                           "usage": ['{"completion_tokens": 12, "prompt_tokens": 10}']})
@@ -418,8 +417,8 @@ def test_a_priced_judges_dollars_per_1000_triples_come_from_its_cached_tokens(st
 def test_the_money_of_local_judges_is_known_without_importing_litellm():
     """A run of local judges has no price to look up: 04 reads the committed runs' dollars without LiteLLM's
     3-second import (in a fresh process, where nothing imported it before)."""
-    code = ("import sys, json\nfrom harmstudy import plan\nfrom harmstudy.stats import tables\n"
-            "money = tables.judge_money(plan.plan()['notebooks']['04']['judge_runs'])\n"
+    code = ("import sys, json\nfrom harmstudy import plan\nfrom harmstudy.judge import run_costs\n"
+            "money = run_costs.judge_money(plan.plan()['notebooks']['04']['judge_runs'])\n"
             "print(json.dumps([money, 'litellm' in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == [{}, False]

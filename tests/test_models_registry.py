@@ -30,3 +30,15 @@ def test_two_processes_assembling_one_model_at_once_both_leave_the_whole_file(tm
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
     assert target.read_bytes() == b"".join(blocks)
     assert [p.name for p in target.parent.iterdir()] == ["model.gguf"]      # no part-written file left behind
+
+
+def test_an_assembly_that_fails_part_way_leaves_no_file(tmp_path):
+    import pytest
+
+    from harmstudy.models import registry
+
+    (tmp_path / "part0.bin").write_bytes(b"first part")
+    target = tmp_path / "models" / "model.gguf"
+    with pytest.raises(FileNotFoundError):
+        registry._concatenate([tmp_path / "part0.bin", tmp_path / "part1.bin"], target)    # the second is missing
+    assert list(target.parent.iterdir()) == []                 # neither the model nor a partial file

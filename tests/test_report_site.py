@@ -19,7 +19,7 @@ def test_a_variants_report_shows_its_own_figures_beside_the_readmes_and_not_itse
     shutil.copy2(STUDY_PNG, root / "figures" / "judge_agreement.png")
     (root / "README.md").write_text("# The study\n\n![agreement](figures/judge_agreement.png)\n\n"
                                     "[Findings](docs/findings.md)\n")
-    (root / "docs" / "findings.md").write_text("# Findings\n\n[Back](../README.md)\n")
+    (root / "docs" / "findings.md").write_text("# Findings\n\n[Back](../README.md#the-study) and `[not](a.md)`\n")
     variant = root / "build" / "variants" / "n-boot-20"
     (variant / "tables").mkdir(parents=True)
     shutil.copy2(VARIANT_PNG, variant / "judge_agreement.png")        # the variant's figure: other bytes
@@ -44,3 +44,20 @@ def test_a_variants_report_shows_its_own_figures_beside_the_readmes_and_not_itse
     assert f'src="{folder}/judge_agreement.png"' in text and f'href="{folder}/tables/judge_agreement.csv"' in text
     assert 'href="notebooks/04_agreement.html"' in text and 'href="docs/findings.html"' in text
     assert site.broken_links(out) == []
+    findings = (out / "docs" / "findings.html").read_text()
+    assert 'href="../README.html#the-study"' in findings and "<code>[not](a.md)</code>" in findings
+
+
+def test_a_markdown_page_keeps_what_it_cannot_resolve_and_the_link_check_names_it(tmp_path):
+    root, out = tmp_path / "project", tmp_path / "site"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "my data.csv").write_text("a\n1\n")
+    (root / "docs" / "page.md").write_text("[data](my%20data.csv) [gone](missing.md) [web](https://example.org/x.md)\n"
+                                           "![remote](https://example.org/x.png)\n")
+    page = site.render_markdown(root / "docs" / "page.md", out, root, queue := [])
+    text = page.read_text()
+    assert 'href="my%20data.csv"' in text and (out / "docs" / "my data.csv").exists()      # a local file: copied
+    assert 'href="missing.md"' in text and 'href="https://example.org/x.md"' in text and queue == []
+    # (no index page is built here: the page's link home is broken too)
+    assert site.broken_links(out) == [("docs/page.html", "../index.html"), ("docs/page.html", "missing.md"),
+                                      ("docs/page.html", "https://example.org/x.png")]

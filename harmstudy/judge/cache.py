@@ -76,3 +76,19 @@ def cached_keys(path: Path, keys) -> set[str]:
     finally:
         db.close()
     return present & set(keys)
+
+
+def read_calls(path: Path, columns=("model", "usage", "cost", "latency", "error")):
+    """A cache file's calls as a frame of ``columns`` (:data:`SCHEMA`'s), read without creating or changing
+    the file."""
+    import pandas as pd
+
+    unknown = set(columns) - {"key", "model", "template_version", "request", "answer", "error", "usage", "cost",
+                              "latency"}
+    if unknown:
+        raise ValueError(f"no column {sorted(unknown)} in a judge cache")
+    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)        # reading never writes
+    try:
+        return pd.read_sql_query(f"SELECT {', '.join(columns)} FROM calls", db)
+    finally:
+        db.close()

@@ -244,8 +244,8 @@ def call_judge(messages: list[dict], settings: JudgeSettings, cache: JudgeCache,
 def each_result(work, tasks: list[tuple], workers: int):
     """``work(*task)`` for every task, yielded in the tasks' order: on a pool of ``workers`` threads (a remote
     judge's calls in flight at once), or, with one worker, in this thread — a local model answers one call at
-    a time, and llama.cpp called from a pool thread ran 8% slower here than from the caller's (SmolLM2, 20
-    pointwise calls x 4 rounds, alternating; ``benchmarks/bench_external_llm.py`` measures the path)."""
+    a time, and llama.cpp called from a pool thread ran slower here than from the caller's (SmolLM2, pointwise
+    calls in alternating rounds; ``benchmarks/bench_external_llm.py`` measures the path)."""
     if workers <= 1:
         for task in tasks:
             yield work(*task)

@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,20 +118,12 @@ def _assembled_path(spec: ModelSpec) -> Path:
 
 
 def _concatenate(parts: list[Path], target: Path) -> None:
-    """Join split parts into one file, atomically (a killed run leaves no half file behind)."""
-    import tempfile
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # a file of this process's own: two processes assembling the same model at once (tests side by side,
-    # notebooks outside make) each write their own and the last rename wins, the same bytes
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-    with open(fd, "wb") as out:
+    """Join split parts into one file, atomically (:func:`harmstudy.files.atomic_writer`: a killed run leaves
+    no half file behind, and two processes assembling one model at once each write their own)."""
+    with files.atomic_writer(target, suffix=".partial") as out:
         for part in parts:
             with open(part, "rb") as fh:
-                while block := fh.read(1 << 22):
-                    out.write(block)
-    Path(tmp).chmod(0o644)
-    Path(tmp).replace(target)
+                shutil.copyfileobj(fh, out, 1 << 22)
 
 
 def model_file(spec: ModelSpec) -> Path:

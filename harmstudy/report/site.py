@@ -23,7 +23,8 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from html.parser import HTMLParser
+from urllib.parse import unquote, urlsplit
 
 from harmstudy import paths
 
@@ -42,7 +43,32 @@ figcaption {{ font-size: 0.8rem; }}
 {body}
 </body></html>
 """
-LINK = re.compile(r'(?P<attr>href|src)="(?P<url>[^"#]*)(?P<frag>#[^"]*)?"')
+#: the attribute of each Markdown token that holds a link (markdown-it-py's token stream)
+LINK_ATTRIBUTE = {"link_open": "href", "image": "src"}
+
+
+class _Links(HTMLParser):
+    """Every ``href`` and ``src`` of an HTML page, as (attribute, value)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found += [(name, value) for name, value in attrs if name in ("href", "src") and value is not None]
+
+
+def page_links(text: str) -> list[tuple[str, str]]:
+    parser = _Links()
+    parser.feed(text)
+    parser.close()
+    return parser.found
+
+
+def _tokens(tokens):
+    for token in tokens:
+        yield token
+        yield from _tokens(token.children or [])
 
 
 def _is_local(url: str) -> bool:
@@ -61,17 +87,17 @@ def render_markdown(source: Path, out: Path, root: Path, queue: list[Path]) -> P
     from markdown_it import MarkdownIt
 
     text = source.read_text()
-    body = MarkdownIt("commonmark").enable("table").render(text)
+    md = MarkdownIt("commonmark").enable("table")
     rel = source.relative_to(root)
     target = (out / rel).with_suffix(".html")
 
-    def relink(m: re.Match) -> str:
-        url, frag = m["url"], m["frag"] or ""
+    def relink(value: str) -> str:
+        url, hash_, frag = value.partition("#")
         if not _is_local(url):
-            return m.group(0)
-        linked = (source.parent / url).resolve()
+            return value
+        linked = (source.parent / unquote(url)).resolve()
         if not linked.is_relative_to(root.resolve()) or not linked.exists():
-            return m.group(0)                      # left as it is: the link check reports it
+            return value                           # left as it is: the link check reports it
         if linked.suffix == ".md":
             queue.append(linked)
             url = url[:-3] + ".html"
@@ -79,9 +105,14 @@ def render_markdown(source: Path, out: Path, root: Path, queue: list[Path]) -> P
             copy = out / linked.relative_to(root.resolve())
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(linked, copy)
-        return f'{m["attr"]}="{url}{frag}"'
+        return url + hash_ + frag
 
-    body = LINK.sub(relink, body)
+    tokens = md.parse(text)
+    for token in _tokens(tokens):
+        attribute = LINK_ATTRIBUTE.get(token.type)
+        if attribute and token.attrGet(attribute) is not None:
+            token.attrSet(attribute, relink(str(token.attrGet(attribute))))
+    body = md.renderer.render(tokens, md.options, {})
     target.parent.mkdir(parents=True, exist_ok=True)
     title = next((line.lstrip("# ") for line in text.splitlines() if line.startswith("# ")), rel.as_posix())
     target.write_text(PAGE.format(title=html.escape(title), home=_home(target, out), body=body))
@@ -175,11 +206,11 @@ def broken_links(out: Path) -> list[tuple[str, str]]:
     are not fetched (the site is read offline); images must be local or embedded."""
     broken = []
     for page in sorted(out.rglob("*.html")):
-        for m in LINK.finditer(page.read_text()):
-            url = m["url"]
-            if m["attr"] == "src" and not _is_local(url) and not url.startswith("data:"):
+        for attribute, value in page_links(page.read_text()):
+            url = value.partition("#")[0]
+            if attribute == "src" and not _is_local(url) and not url.startswith("data:"):
                 broken.append((page.relative_to(out).as_posix(), url))          # an image from the web
-            elif _is_local(url) and not (page.parent / url).exists():
+            elif _is_local(url) and not (page.parent / unquote(url)).exists():
                 broken.append((page.relative_to(out).as_posix(), url))
     return broken
 

@@ -1,6 +1,6 @@
 """The learned judges' scores on PyRIT's sets (06_external_sets), computed once and stored by content.
 
-Fitting them is 16 s of every run of 06 on 2 cores (hundreds of kernel-ridge solves, nested by request;
+Fitting them is much of every run of 06 (hundreds of kernel-ridge solves, nested by request;
 :mod:`harmstudy.sets.external`), though only the bootstrap (``n_boot``) differs between the study and
 most variants. So, as a learned run of the paper's triples is (:func:`harmstudy.learn.learned_runs.run_learned`),
 they are a run, ``data/runs/learned-pyrit/`` (other settings: a run of their own, :func:`run_name`):

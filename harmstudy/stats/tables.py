@@ -131,97 +131,13 @@ def judge_kinds(judge_runs=()) -> dict[str, str]:
     return kinds
 
 
-def _judging_runs(judge_runs):
-    """(judge label, its calls from the run's cache, the items they judged) for every judging run of the
-    named ones with a cache (learned runs have none): a pointwise run's label and triples from its
-    ``paper_rankings.csv``; a listwise run shown triples in several orders as ``<judge>+balanced`` (every
-    order's calls over the triples), one order as ``<judge>`` (one call per triple)."""
-    import json
-    import sqlite3
-
-    for run in judge_runs:
-        folder = paths.RUNS / run
-        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
-        cache = folder / "judge_cache.sqlite"
-        derived = folder / ("scores.csv" if manifest.get("kind") == "pointwise" else "judgments.csv")
-        if manifest.get("kind") == "learned" or not cache.exists() or not derived.exists():
-            continue
-        with sqlite3.connect(f"file:{cache}?mode=ro", uri=True) as db:       # reading never writes
-            calls = pd.read_sql_query("SELECT model, usage, cost, latency, error FROM calls", db)
-        if calls.empty:
-            continue
-        if manifest.get("kind") == "pointwise":
-            if (folder / "paper_rankings.csv").exists():
-                ranked = pd.read_csv(folder / "paper_rankings.csv", usecols=["item_id", "rater"])
-                yield ranked["rater"].iloc[0], calls, ranked["item_id"].nunique()
-            continue
-        judgments = pd.read_csv(folder / "judgments.csv", usecols=["item_id", "judge"])
-        label, items = judgments["judge"].iloc[0], judgments["item_id"].nunique()
-        if judgments.groupby("item_id").size().max() > 1:
-            yield label + "+balanced", calls, items                  # every order of the triple
-        else:
-            yield label, calls, len(calls)                           # one call per triple, one order
-
-
-def judge_costs(judge_runs=()) -> dict[str, float]:
-    """Seconds per triple of every judge in the named runs, as measured when the run was made: a judging
-    run's calls' logged latency (from its cache; all orders for a balanced judge, all three responses
-    for a pointwise judge), a learned run's timing from its manifest. The paper's judges have no logged
-    latency in the release."""
-    import json
-
-    costs = {}
-    for run in judge_runs:
-        path = paths.RUNS / run / "manifest.json"
-        if path.exists() and json.loads(path.read_text()).get("kind") == "learned":
-            costs.update(json.loads(path.read_text()).get("seconds_per_triple", {}))
-    for label, calls, items in _judging_runs(judge_runs):
-        costs[label] = calls["latency"].fillna(0).sum() / items
-    return costs
-
-
-def call_dollars(calls: pd.DataFrame) -> tuple[float, bool]:
-    """(dollars, priced) of a judging run's cached calls: each call's cost as LiteLLM recorded it when it was
-    made; a call recorded at 0 with token counts, at the price LiteLLM's model cost map gives those tokens
-    (``litellm.cost_per_token``). ``priced``: some call's model has a price (a local model has none)."""
-    import json
-
-    dollars, priced = 0.0, False
-    for model, usage, cost in calls[calls["error"].isna()][["model", "usage", "cost"]].itertuples(index=False):
-        if cost and cost > 0:
-            dollars, priced = dollars + float(cost), True
-            continue
-        if str(model).startswith("llamacpp/"):         # runs here: pricing it fails (and prints) per call
-            continue
-        import litellm    # here, not above: its import takes 3 s, and a run of local judges needs no price
-
-        tokens = json.loads(usage or "{}")
-        try:
-            prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=tokens.get("prompt_tokens", 0),
-                                                        completion_tokens=tokens.get("completion_tokens", 0))
-        except Exception:  # not in the cost map: no price
-            continue
-        dollars, priced = dollars + prompt + completion, True
-    return dollars, priced
-
-
-def judge_money(judge_runs=()) -> dict[str, float]:
-    """Dollars per 1,000 triples of every priced judge of the named runs (:func:`call_dollars` over its
-    cache, divided as :func:`judge_costs` divides seconds); judges that run here are not in it."""
-    out = {}
-    for label, calls, items in _judging_runs(judge_runs):
-        dollars, priced = call_dollars(calls)
-        if priced:
-            out[label] = 1000 * dollars / items
-    return out
-
-
 def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | None = None,
                     kinds: dict | None = None) -> pd.DataFrame:
     """``judge_agreement.csv``: every judge vs students (``human``) and vs the expert; plus the human
     ceiling (students vs expert, ``judge`` = ``human``); each row with the judge's ``kind`` (the release's
     raters: :func:`release_judge_kind`; ours: ``kinds``, from :func:`judge_kinds`) and its
-    ``seconds_per_triple`` on this machine (:func:`judge_costs`; empty where not measured)."""
+    ``seconds_per_triple`` on this machine (``costs``, from :func:`harmstudy.judge.run_costs.judge_costs`;
+    empty where not measured)."""
     students = rankings[rankings["rater_kind"] == "student"]
     expert = rankings[rankings["rater_kind"] == "expert"]
     by_sheet = sheets(rankings)         # every CI resamples the student sheets (ci_unit)

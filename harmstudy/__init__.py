@@ -21,3 +21,23 @@ _cores.share_if_notebook_of_make()
 PAPER_MODELS = ("mistral-7b", "mpt-7b", "stablelm-alpha-7b")
 #: The paper's three judges as named in our tables.
 PAPER_JUDGES = ("gpt-4o", "claude-sonnet", "llama")
+
+# The public calls (harmstudy.exports: name -> module), each imported on first use: `import harmstudy` stays
+# light (no pandas, scikit-learn or LiteLLM until one is called), and this package never imports a stage.
+from harmstudy.exports import EXPORTS  # noqa: E402
+
+__all__ = ["PAPER_JUDGES", "PAPER_MODELS", *EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(EXPORTS[name]), name)
+        globals()[name] = value          # once imported, an ordinary attribute
+        return value
+    raise AttributeError(f"module 'harmstudy' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(EXPORTS))

@@ -188,10 +188,31 @@ _IMPORT = re.compile(r"^[ \t]*(?:import[ \t]+(?P<plain>harmstudy[\w.]*)"
                      r"|from[ \t]+(?P<module>harmstudy[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n]*))", re.M)
 
 
-def _imported(source: str) -> set[str]:
+#: A public call used as ``harmstudy.<name>`` (``harmstudy.score_set(...)``) in a notebook: its module is
+#: imported then. Not looked for in the package's own modules, whose docstrings name the calls.
+_EXPORTED = re.compile(r"\bharmstudy\.(\w+)\b")
+
+
+@functools.lru_cache(maxsize=None)
+def _exports() -> dict[str, str]:
+    """:data:`harmstudy.exports.EXPORTS`; read from its file where this runs as make's script (system Python,
+    where ``harmstudy`` is not importable)."""
+    try:
+        from harmstudy.exports import EXPORTS
+    except ModuleNotFoundError:
+        import runpy
+
+        EXPORTS = runpy.run_path(str(PACKAGE / "exports.py"))["EXPORTS"]
+    return EXPORTS
+
+
+def _imported(source: str, used: bool = False) -> set[str]:
     """The harmstudy modules a file's source imports, anywhere in it (a function's lazy import counts too):
-    ``from harmstudy.a import b`` names ``harmstudy.a`` and, where ``b`` is a module, ``harmstudy.a.b``."""
-    names = set()
+    ``from harmstudy.a import b`` names ``harmstudy.a`` and, where ``b`` is a module, ``harmstudy.a.b``; a
+    public call (:data:`harmstudy.exports.EXPORTS`) imported by name (``from harmstudy import score_set``),
+    or with ``used`` called as ``harmstudy.score_set``, names the module that defines it."""
+    EXPORTS = _exports()
+    names = {EXPORTS[m[1]] for m in _EXPORTED.finditer(source) if m[1] in EXPORTS} if used else set()
     for m in _IMPORT.finditer(source):
         if m["plain"]:
             names.add(m["plain"])
@@ -202,6 +223,8 @@ def _imported(source: str) -> set[str]:
             name = part.split(" as ")[0].strip()
             if name.isidentifier() and _module_file(f"{m['module']}.{name}"):
                 names.add(f"{m['module']}.{name}")
+            elif m["module"] == "harmstudy" and name in EXPORTS:
+                names.add(EXPORTS[name])
     # importing a.b.c runs the packages a and a.b first
     return {".".join(n.split(".")[:k]) for n in names for k in range(1, len(n.split(".")) + 1)}
 
@@ -215,7 +238,7 @@ def _file_imports(path: Path) -> frozenset[str]:
 def package_files(sources: list[str]) -> list[str]:
     """Every file of the package the given Python sources import, directly or through each other (the
     closure of :func:`_imported`), as paths relative to the repository: what a notebook run depends on."""
-    todo = set().union(*(_imported(src) for src in sources)) if sources else set()
+    todo = set().union(*(_imported(src, used=True) for src in sources)) if sources else set()
     seen: dict[str, Path] = {}
     while todo:
         name = todo.pop()

@@ -256,7 +256,7 @@ def test_an_api_judge_on_a_users_set_scores_what_it_can_and_lists_what_it_could_
         judges, unscored = llm.llm_set_judges(scores, [settings], binary=True, stem="ours",
                                                    root=tmp_path / "runs", progress=False)
     judge = judges["openai/fake-judge+pointwise"]
-    assert np.isnan(judge["score"][3]) and np.nansum(judge["score"]) == 7          # "Yes" parsed: P = 1
+    assert np.isnan(judge.score[3]) and np.nansum(judge.score) == 7                # "Yes" parsed: P = 1
     assert list(unscored["row"]) == [scores["row"].iloc[3]] and "call failed" in unscored["reason"].iloc[0]
 
 
@@ -283,17 +283,17 @@ def test_a_sampling_judge_is_asked_again_on_a_seeded_sample_and_its_card_says_ho
                                             binary=True, stem="ours", root=tmp_path / "runs", progress=False)
         assert sum(server.requests.values()) == asked + 10                 # greedy: one call per response
     judge = judges["openai/fake-judge+pointwise"]
-    again = judge["consistency"]
-    sample = pd.read_csv(tmp_path / "runs" / again["run"] / "scores.csv")
+    again = judge.consistency
+    sample = pd.read_csv(tmp_path / "runs" / again.run / "scores.csv")
     marked = sample.merge(scores[["dataset", "row", "response"]], on=["dataset", "row"])["response"].str.contains("FLIP")
-    assert asked == 10 + 6 and again["n"] == len(sample) == 6 and 0 < marked.sum() < 6
-    assert again["share"] == pytest.approx(1 - marked.sum() / 6)
-    assert np.nansum(judge["score"]) == 10                                     # the first pass: every response Yes
+    assert asked == 10 + 6 and again.n == len(sample) == 6 and 0 < marked.sum() < 6
+    assert again.share == pytest.approx(1 - marked.sum() / 6)
+    assert np.nansum(judge.score) == 10                                     # the first pass: every response Yes
     both = judges | {"greedy": greedy["openai/fake-judge+pointwise"]}
     table = single_response.binary_table(scores, both, human_names=loaded.human_names, n_boot=20)
     card = cards.set_cards(scores, both, table).set_index("judge")
     row = card.loc["openai/fake-judge+pointwise"]
-    assert row["consistency"] == again["share"] and row["consistency_n"] == 6
+    assert row["consistency"] == again.share and row["consistency_n"] == 6
     assert row["consistency_note"].startswith("sampling (temperature 0.7)")
     assert np.isnan(card.loc["greedy", "consistency"]) and card.loc["greedy", "consistency_note"].startswith("temperature 0")
 

@@ -405,12 +405,13 @@ def test_a_paired_difference_on_scored_responses_is_the_difference_of_the_two_ju
 
 def test_a_paired_difference_on_a_binary_set_is_taken_on_the_responses_both_judges_scored_by_hand():
     from harmstudy.stats import single_response as sr
+    from harmstudy.stats.judge_calls import BinaryJudge
 
     # two raters; the majority (a tie counts as harmful) is 1 1 1 0 0 0 0 0 on the 8 responses
     scored = pd.DataFrame({"human_1": [1, 1, 1, 0, 0, 0, 0, 0], "human_2": [1, 0, 1, 0, 0, 0, 0, 1]})
-    judges = {"exact": {"called": np.array([1, 1, 1, 0, 0, 0, 0, 1.0])},           # one false alarm
-              "blunt": {"called": np.array([1, 0, 0, 0, 0, 0, 0, np.nan])},        # did not score the 8th
-              "twin": {"called": np.array([1, 1, 1, 0, 0, 0, 0, 1.0])}}
+    judges = {"exact": BinaryJudge(called=np.array([1, 1, 1, 0, 0, 0, 0, 1.0])),       # one false alarm
+              "blunt": BinaryJudge(called=np.array([1, 0, 0, 0, 0, 0, 0, np.nan])),    # did not score the 8th
+              "twin": BinaryJudge(called=np.array([1, 1, 1, 0, 0, 0, 0, 1.0]))}
     d = sr.binary_differences(scored, judges, other="exact", metrics=("kappa",), n_boot=300).set_index("judge")
     # blunt vs exact on the 7 responses both scored (labels 1 1 1 0 0 0 0): exact is perfect (κ 1);
     # blunt: agreement 5/7, chance (3/7)(1/7) + (4/7)(6/7) = 27/49, κ = (5/7 - 27/49) / (1 - 27/49) = 8/22

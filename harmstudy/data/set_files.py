@@ -45,6 +45,13 @@ PROMPT_SLOTS = ("request", "response")
 DELIMITERS = ",;\t|"
 
 
+def slug(text: str, fallback: str = "set") -> str:
+    """Letters, digits, ``.``, ``_`` and ``-`` of ``text`` (others become ``-``), no leading dot or dash: a
+    set's name in its files and folders."""
+    out = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return out[:60] or fallback
+
+
 # ---------------------------------------------------------------------------------------------- the file
 def decode(data: bytes, name: str, encoding: str | None = None) -> str:
     """The file's text: ``encoding`` if given, else UTF-8 (a BOM dropped); refused, naming the detected
@@ -96,6 +103,14 @@ def check_delimiter(text: str, name: str, sep: str, chosen: bool) -> None:
                             f"on {shown}: pass SEP={shown if found != chr(9) else 'tab'}")
 
 
+def check_header(header: list[str], name: str, line: int = 1) -> None:
+    """Refuse a header that names a column twice."""
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise SetInputError(f"{name}, line {line}: the column name(s) {repeated} stand twice in the header; "
+                            f"rename one")
+
+
 def read_rows(text: str, name: str, sep: str, first_line: int = 1) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
     """A delimited text as text columns, and where each row stands: ``(row, line)``, its record number
     counted as the study's keys count it (header line + 1 + its index: stable ids of the committed runs) and
@@ -109,10 +124,7 @@ def read_rows(text: str, name: str, sep: str, first_line: int = 1) -> tuple[pd.D
     except csv.Error as exc:
         raise SetInputError(f"{name}, line {first_line}: {exc}") from None
     header = [h.strip() for h in header]
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        raise SetInputError(f"{name}, line {first_line}: the column name(s) {repeated} stand twice in the header; "
-                            f"rename one")
+    check_header(header, name, first_line)
     rows, lines, end = [], [], reader.line_num
     while True:
         start = end + 1                             # the physical line this record starts on
@@ -175,6 +187,26 @@ def read_table(source: str | Path, *, encoding: str | None = None, sep: str | No
         raise SetInputError(f"{name}: no header line (only comment lines)")
     check_delimiter(body, name, sep, chosen)
     return read_rows(body, name, sep, first_line=skipped + 1)
+
+
+def frame_rows(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """A DataFrame handed over in Python (:func:`harmstudy.score_set`) as :func:`read_table` gives a file:
+    text columns (an empty or missing cell as ``""``, as a CSV reads it), and each row's ``(row, line)`` as
+    in the CSV the frame would be saved as (its header line 1, its first row line 2), so its keys and the
+    lines messages name are the same as for that file."""
+    if not isinstance(frame, pd.DataFrame):
+        raise SetInputError(f"{name}: a labelled set is a pandas DataFrame or a file's path, not {type(frame).__name__}")
+    header = [str(c).strip() for c in frame.columns]
+    check_header(header, name)
+    if not len(frame):
+        raise SetInputError(f"{name}: the frame has no row")
+    def cell(v) -> str:
+        if isinstance(v, str):
+            return v
+        return "" if pd.api.types.is_scalar(v) and pd.isna(v) else str(v)
+
+    text = pd.DataFrame({h: [cell(v) for v in frame.iloc[:, i]] for i, h in enumerate(header)}, dtype=str)
+    return text, [(i + 2, i + 2) for i in range(len(text))]
 
 
 # ------------------------------------------------------------------------------------- the parameters
@@ -266,9 +298,11 @@ class CheckedSet:
     duplicates: int = 0
 
 
-def check_set(spec: SetSpec) -> CheckedSet:
+def check_set(spec: SetSpec, frame: pd.DataFrame | None = None) -> CheckedSet:
     """Every check that needs no model: the file, the columns named, the scale, duplicates, the prompt.
-    Raises :class:`SetInputError` (one line) on the first problem; writes nothing."""
+    Raises :class:`SetInputError` (one line) on the first problem; writes nothing. ``frame``: the rows as a
+    DataFrame instead of the file at ``spec.path`` (then only named by it; :func:`frame_rows`), checked the
+    same way."""
     name = Path(spec.path).name
     scale = parse_scale(spec.scale)
     if spec.dedupe and spec.dedupe not in DEDUPE_CHOICES:
@@ -285,7 +319,8 @@ def check_set(spec: SetSpec) -> CheckedSet:
         prompt = check_prompt(decode(prompt_file.read_bytes(), f"PROMPT={prompt_file.name}"), f"PROMPT={prompt_file.name}")
         if scale != "binary":
             raise SetInputError("PROMPT= is a binary (Yes / No) prompt: use it with SCALE=binary")
-    frame, lines = read_table(spec.path, encoding=spec.encoding or None, sep=spec.sep or None)
+    frame, lines = (read_table(spec.path, encoding=spec.encoding or None, sep=spec.sep or None) if frame is None
+                    else frame_rows(frame, name))
     columns = list(frame.columns)
     wanted = [("request", spec.request), ("response", spec.response)] + [("human", h) for h in human] \
         + [("verdicts", v) for v in spec.verdicts or []] + ([("category", spec.category)] if spec.category else [])

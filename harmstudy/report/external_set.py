@@ -5,7 +5,8 @@ The Makefile hands every value over through the environment (``HS_SET``, ``HS_HU
 ``$(value NAME)``, so a file name with quotes, spaces, ``$`` or backticks never meets a shell), and this
 module passes them to papermill as a YAML file. In order:
 
-1. **Checked before anything runs or is written** (:func:`harmstudy.data.set_files.check_set`): the file,
+1. **Checked before anything runs or is written** (:func:`harmstudy.report.labelled_set.read_set`, the
+   checks :func:`harmstudy.score_set` runs on a file or a DataFrame, which notebook 07 calls): the file,
    its encoding and delimiter, the columns named, the scale, duplicates, the prompt. A problem is one line
    on stderr, naming the parameter that fixes it; the exit status is 2.
 2. **The output folder** is ``build/external/<name>/``: ``OUT=<name>`` if given, else the file's stem as a
@@ -24,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import hashlib
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -35,31 +34,15 @@ import time
 from pathlib import Path
 
 from harmstudy import files, paths, secrets
-from harmstudy.data import scored_responses, set_files
+from harmstudy.data import set_files
+from harmstudy.data.set_files import slug
+from harmstudy.report.labelled_set import output_name, read_set
 
 NOTEBOOK = "07_labelled_set.ipynb"
 FAILED_NOTE = "LAST_RUN_FAILED.txt"
 LOCK = ".run.lock"
 #: What is kept across runs in an output folder (never replaced by a run's staging folder).
 PERSISTENT = {"runs", LOCK, FAILED_NOTE}
-
-
-def slug(text: str, fallback: str = "set") -> str:
-    """Letters, digits, ``.``, ``_`` and ``-`` of ``text`` (others become ``-``), no leading dot or dash."""
-    out = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
-    return out[:60] or fallback
-
-
-def output_name(set_path: str | Path, out: str = "") -> str:
-    """The folder's name under ``build/external/``: ``slug(OUT)``, or ``<slug of the stem>-<8 hex digits of
-    the resolved path's sha256>``."""
-    if out:
-        name = slug(out, fallback="")
-        if not name:
-            raise set_files.SetInputError(f"OUT={out}: give a name of letters, digits, '.', '_' or '-'")
-        return name
-    resolved = str(Path(set_path).expanduser().resolve())
-    return f"{slug(Path(str(set_path)).stem)}-{hashlib.sha256(resolved.encode()).hexdigest()[:8]}"
 
 
 def words(text: str) -> list[str]:
@@ -193,8 +176,8 @@ def run(argv=None) -> int:
     args = arguments(argv)
     try:
         spec = spec_of(args)
-        checked = set_files.check_set(spec)
-        loaded = scored_responses.load_user_set(spec, checked, slug(Path(spec.path).stem))   # every row readable
+        read = read_set(spec)           # the validator harmstudy.score_set runs too; every row readable
+        checked, loaded = read.checked, read.loaded
         name = output_name(spec.path, args.out)
         folder = paths.EXTERNAL / name
         params = notebook_parameters(spec, checked, args, folder / "staging", folder / "runs", name)

@@ -31,6 +31,7 @@ from harmstudy.parse.rankings import NOT_HARMFUL, USABLE
 from harmstudy.parse.refusal import is_refusal
 from harmstudy.data.targets import fold_groups
 from harmstudy.stats.harm import share_by_sheet
+from harmstudy.stats.judge_calls import BinaryJudge, Consistency
 
 CARD_COLUMNS = [
     "judge", "kind", "alpha", "alpha_ci_low", "alpha_ci_high", "n", "people_alpha",
@@ -253,7 +254,7 @@ SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "
                     "refusal_note", "unscored", "unscored_share"]
 
 
-def set_consistency_note(kind: str, again: dict | None) -> str:
+def set_consistency_note(kind: str, again: Consistency | None) -> str:
     """What a set card says of a judge's consistency; ``again``: a sampling LLM judge's second pass
     (:func:`harmstudy.sets.llm.repeat_consistency`)."""
     if kind == "in file":
@@ -263,12 +264,12 @@ def set_consistency_note(kind: str, again: dict | None) -> str:
     if not again:
         return ("temperature 0, one call per response: the same input gives the same answer, so not asked again "
                 "(a sampling judge, TEMPERATURE > 0, is asked again on a seeded sample)")
-    kappa = kappa_words(again["kappa"])
-    return (f"sampling (temperature {again['temperature']:g}): a seeded sample asked again with the next seed, "
+    kappa = kappa_words(again.kappa)
+    return (f"sampling (temperature {again.temperature:g}): a seeded sample asked again with the next seed, "
             f"the share called the same ({kappa})")
 
 
-def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame) -> pd.DataFrame:
+def set_cards(scores: pd.DataFrame, judges: dict[str, BinaryJudge], table: pd.DataFrame) -> pd.DataFrame:
     """``<stem>_cards.csv`` for a binary labelled set: each judge's Cohen's κ with the people's majority and
     its CI (from ``table``, :func:`harmstudy.stats.single_response.binary_table`) beside people against people,
     its length slope with the majority label held fixed (clustered by request) beside the people's own, and
@@ -284,19 +285,19 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, dict], table: pd.DataFrame
     people = table[(table["judge"] == "human") & (table["metric"] == "kappa")]["estimate"]
     rows = []
     for name, j in judges.items():
-        called = np.asarray(j["called"], dtype=float)
+        called = np.asarray(j.called, dtype=float)
         data = base.assign(called=called).dropna(subset=["called", "label"])
         slope, low, high, people_slope, length_note = checked_length_slope(data.astype({"called": int, "label": int}))
         refused = data[data["refusal"]]
-        kind = j.get("kind", "")
+        kind = j.kind
         k = kappa.loc[name] if name in kappa.index else None
-        again = j.get("consistency")        # a sampling LLM judge asked again (harmstudy.sets.llm.repeat_consistency)
+        again = j.consistency               # a sampling LLM judge asked again (harmstudy.sets.llm.repeat_consistency)
         rows.append({
             "judge": name, "kind": kind, "kappa": None if k is None else k["estimate"],
             "kappa_ci_low": None if k is None else k["ci_low"], "kappa_ci_high": None if k is None else k["ci_high"],
             "n": len(data), "people_kappa_min": people.min() if len(people) else np.nan,
             "people_kappa_max": people.max() if len(people) else np.nan,
-            "consistency": again["share"] if again else np.nan, "consistency_n": again["n"] if again else np.nan,
+            "consistency": again.share if again else np.nan, "consistency_n": again.n if again else np.nan,
             "consistency_note": set_consistency_note(kind, again),
             "position_note": "no slot: one response at a time",
             "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
@@ -334,8 +335,8 @@ def scored_set_cards(scores: pd.DataFrame, raw: dict[str, np.ndarray], kinds: di
     judges = {}
     for name, s in raw.items():
         s = np.asarray(s, dtype=float)[keep]
-        judges[name] = {"called": np.where(np.isnan(s), np.nan, (s >= SCORED_HARMFUL).astype(float)), "score": s,
-                        "kind": kinds.get(name, "")}
+        judges[name] = BinaryJudge(called=np.where(np.isnan(s), np.nan, (s >= SCORED_HARMFUL).astype(float)), score=s,
+                                   kind=kinds.get(name, ""))
     table = binary_table(scored, judges, n_boot=n_boot)
     people = binary_table(binary(scores[scores["dataset"].isin(ceiling_sets)]), {}, n_boot=n_boot)
     return set_cards(scored, judges, pd.concat([table, people], ignore_index=True))

@@ -28,6 +28,7 @@ from sklearn.metrics import cohen_kappa_score, roc_auc_score
 
 from harmstudy.stats import bootstrap
 from harmstudy.stats.agreement import with_words
+from harmstudy.stats.judge_calls import BinaryJudge
 
 N_BOOT = 1000
 SEED = 20251126
@@ -276,12 +277,12 @@ def human_majority(human: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(share), np.nan, (share >= 0.5).astype(float))
 
 
-def binary_table(scored: pd.DataFrame, judges: dict[str, dict], *, human_names: list[str] | None = None,
+def binary_table(scored: pd.DataFrame, judges: dict[str, BinaryJudge], *, human_names: list[str] | None = None,
                  n_boot: int = N_BOOT) -> pd.DataFrame:
     """``<set>_agreement.csv`` for a binary set: every judge against the human majority (agreement, κ, AUC on
     its unrounded score, share called harmful) and against each human column (agreement, κ), and the human ceiling —
-    each pair of human columns (``judge`` = ``human``; κ between people). ``judges``: name -> {``called``,
-    ``score``, ``kind``, ``threshold``, ``threshold_from``}, arrays in ``scored``'s row order."""
+    each pair of human columns (``judge`` = ``human``; κ between people). ``judges``: name ->
+    :class:`~harmstudy.stats.judge_calls.BinaryJudge`, arrays in ``scored``'s row order."""
     hcols = sorted((c for c in scored.columns if c.startswith("human_") and c != "human_median"),
                    key=lambda c: int(c.split("_")[1]))
     names = dict(zip(hcols, human_names or hcols))
@@ -295,10 +296,9 @@ def binary_table(scored: pd.DataFrame, judges: dict[str, dict], *, human_names: 
             # AUC and the share called harmful against the majority; each single human column adds agreement
             # and κ (the share does not depend on the reference, and AUC is costly to resample)
             metrics = BINARY_METRICS if ref == "majority" else ("agreement", "kappa")
-            t = binary_agreement(label, j["called"], j.get("score"), judge=name, reference=ref, n_boot=n_boot,
+            t = binary_agreement(label, j.called, j.score, judge=name, reference=ref, n_boot=n_boot,
                                  metrics=metrics)
-            rows.append(t.assign(kind=j.get("kind", ""), threshold=j.get("threshold", np.nan),
-                                 threshold_from=j.get("threshold_from", "")))
+            rows.append(t.assign(kind=j.kind, threshold=j.threshold, threshold_from=j.threshold_from))
     for a, b in combinations(hcols, 2):          # the ceiling: people against each other
         t = binary_agreement(scored[a].to_numpy(float), scored[b].to_numpy(float), judge="human",
                              reference=f"{names[a]} vs {names[b]}", n_boot=n_boot, metrics=("agreement", "kappa"))
@@ -308,7 +308,7 @@ def binary_table(scored: pd.DataFrame, judges: dict[str, dict], *, human_names: 
                 "threshold_from"]]
 
 
-def binary_differences(scored: pd.DataFrame, judges: dict[str, dict], *, other: str, metrics=("kappa", "auc"),
+def binary_differences(scored: pd.DataFrame, judges: dict[str, BinaryJudge], *, other: str, metrics=("kappa", "auc"),
                        n_boot: int = N_BOOT, seed: int = SEED) -> pd.DataFrame:
     """``<set>_differences.csv`` for a binary set: every judge against ``other`` (judge − other) on the
     people's majority label, with a paired bootstrap CI over responses — each resample draws the same
@@ -322,14 +322,14 @@ def binary_differences(scored: pd.DataFrame, judges: dict[str, dict], *, other: 
     hcols = sorted(c for c in scored.columns if c.startswith("human_") and c != "human_median")
     label = human_majority(scored[hcols].to_numpy(dtype=float).T)
     b = judges[other]
-    b_called = np.asarray(b["called"], dtype=float)
-    b_score = b_called if b.get("score") is None else np.asarray(b["score"], dtype=float)
+    b_called = np.asarray(b.called, dtype=float)
+    b_score = b_called if b.score is None else np.asarray(b.score, dtype=float)
     rows = []
     for name, j in judges.items():
         if name == other:
             continue
-        called = np.asarray(j["called"], dtype=float)
-        score = called if j.get("score") is None else np.asarray(j["score"], dtype=float)
+        called = np.asarray(j.called, dtype=float)
+        score = called if j.score is None else np.asarray(j.score, dtype=float)
         keep = ~np.isnan(np.stack([label, called, score, b_called, b_score])).any(axis=0)
         n = int(keep.sum())
         W = bootstrap.counts(bootstrap.resample_indices(np.random.default_rng(seed), n, n_boot), n) if n else None

@@ -1,0 +1,37 @@
+"""A judge's calls on a binary labelled set, as the set's statistics take them (:func:`binary_table`,
+:func:`binary_differences` and :func:`set_cards` of :mod:`harmstudy.stats.single_response` and
+:mod:`harmstudy.stats.cards`), and a sampling judge's second pass: typed, so what crosses from the judges
+(:mod:`harmstudy.sets.external`, :mod:`harmstudy.sets.llm`) to the statistics is named, not a dict's keys."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """A sampling judge asked again (:func:`harmstudy.sets.llm.repeat_consistency`): the share of a seeded
+    sample called the same both times, Cohen's κ between the passes (NaN where either pass calls every
+    response alike), the responses both passes scored, the second pass's run and the temperature."""
+
+    share: float
+    kappa: float
+    n: int
+    run: str
+    temperature: float
+
+
+@dataclass(frozen=True)
+class BinaryJudge:
+    """One judge of a binary set: its call per response (1 harmful, 0 not, NaN unscored; the set's row
+    order), its unrounded score (None: the calls are all there is), its kind, the threshold it got and where
+    from, and a sampling judge's second pass (None: not asked again)."""
+
+    called: np.ndarray
+    score: np.ndarray | None = None
+    kind: str = ""
+    threshold: float = float("nan")
+    threshold_from: str = ""
+    consistency: Consistency | None = None
+

@@ -10,6 +10,8 @@ EXPORTS = {
     "score_set": "harmstudy.report.labelled_set",
     "SetResult": "harmstudy.report.labelled_set",
     "SetInputError": "harmstudy.data.set_files",
+    "plan_set": "harmstudy.stats.power",
+    "SetPlan": "harmstudy.stats.power",
     "run_elicitation": "harmstudy.elicit.elicitation",
     "run_judging": "harmstudy.judge.runs",
     "run_learned": "harmstudy.learn.learned_runs",

@@ -130,7 +130,10 @@ def test_groups_of_copies_count_as_one_row_each():
 
 
 def test_the_study_reference_plans_a_set_with_two_judges():
-    plan = power.plan_set(200, n_raters=2, n_boot=200)
+    import harmstudy
+
+    assert harmstudy.plan_set is power.plan_set and harmstudy.SetPlan is power.SetPlan   # the public call
+    plan = harmstudy.plan_set(200, n_raters=2, n_boot=200)
     assert plan.n_raters == 2 and plan.reference_rows > 300
     assert 0 < plan.alpha_half_width < 1 and 0 < plan.kappa_half_width < 1 and 0 < plan.smallest_difference < 1
     assert "learned-tfidf-cv against learned-pooled-cv" in plan.summary()

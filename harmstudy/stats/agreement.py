@@ -111,31 +111,61 @@ def usable_items(judge: pd.DataFrame) -> set:
     return set(judge.loc[judge["status"].isin(USABLE), "item_id"])
 
 
-def align_pairs(judge: pd.DataFrame, reference: pd.DataFrame, clusters: pd.Series | None = None) -> Pairs:
+@dataclass
+class Wide:
+    """One side of :func:`align_pairs` pivoted: a judge's ranks per prompt, or the reference raters' per
+    (prompt, rater), models as columns. A table that aligns each judge with many others pivots each once."""
+
+    ranks: pd.DataFrame
+    status: pd.Series
+    models: list
+    students: set
+
+
+def judge_wide(judge: pd.DataFrame, models: list | None = None) -> Wide:
+    """The judge's side: one row per prompt (its first row per prompt and model)."""
+    jw = judge.drop_duplicates(["item_id", "model"]).pivot(index="item_id", columns="model", values="rank")
+    return Wide(ranks=jw if models is None else jw.reindex(columns=models),
+                status=judge.drop_duplicates("item_id").set_index("item_id")["status"],
+                models=list(jw.columns) if models is None else models, students=set())
+
+
+def reference_wide(reference: pd.DataFrame) -> Wide:
+    """The reference's side: its usable rows, one per (prompt, rater) with every model ranked, models in the
+    reference's order; ``students``: its raters that are student groups."""
+    models = list(dict.fromkeys(reference["model"]))
+    ref = reference[reference["status"].isin(USABLE)]
+    rw = ref.pivot_table(index=["item_id", "rater"], columns="model", values="rank", aggfunc="first")
+    rw = rw.reindex(columns=models).dropna()
+    rstatus = ref.drop_duplicates(["item_id", "rater"]).set_index(["item_id", "rater"])["status"]
+    students = set(reference.loc[reference.get("rater_kind", pd.Series("", index=reference.index)) == "student",
+                                 "rater"])
+    return Wide(ranks=rw, status=rstatus, models=models, students=students)
+
+
+def align_pairs(judge: pd.DataFrame | Wide, reference: pd.DataFrame | Wide,
+                clusters: pd.Series | None = None) -> Pairs:
     """Pair every reference ranking act with the judge's ranking of the same prompt.
 
-    ``judge``: rows of one rater (long format); ``reference``: rows of one or more reference raters.
+    ``judge``: rows of one rater (long format); ``reference``: rows of one or more reference raters (either
+    side may come pivoted already: :func:`judge_wide`, :func:`reference_wide`).
     Only prompts that both ranked are kept; models are ordered as in the reference.
     ``clusters`` (item_id -> sheet, :func:`sheets`) gives each pair its resampled unit: a pair against a
     student group is that group's, any other pair (the expert, a judge as reference) its prompt's sheet.
     Without it, a pair against a student group is still that group's, and any other pair its prompt's.
     """
-    models = list(dict.fromkeys(reference["model"]))
-    ref = reference[reference["status"].isin(USABLE)]
-    jw = (judge.drop_duplicates(["item_id", "model"]).pivot(index="item_id", columns="model", values="rank")
-          .reindex(columns=models))
-    jstatus = judge.drop_duplicates("item_id").set_index("item_id")["status"]
-    rw = ref.pivot_table(index=["item_id", "rater"], columns="model", values="rank", aggfunc="first")
-    rw = rw.reindex(columns=models).dropna()
-    rw = rw[rw.index.get_level_values("item_id").astype(object).isin(jw.index.astype(object))]   # (restrict: why object)
-    rstatus = ref.drop_duplicates(["item_id", "rater"]).set_index(["item_id", "rater"])["status"]
+    reference = reference if isinstance(reference, Wide) else reference_wide(reference)
+    models = reference.models
+    judge = judge if isinstance(judge, Wide) else judge_wide(judge, models)
+    jw, jstatus = judge.ranks.reindex(columns=models), judge.status
+    rw, rstatus = reference.ranks, reference.status
+    # (restrict says why through object indexes)
+    rw = rw[rw.index.get_level_values("item_id").astype(object).isin(jw.index.astype(object))]
     pids = rw.index.get_level_values("item_id")
     codes, uniques = pd.factorize(pids)
     jmat = jw.loc[pids].astype("Float64").fillna(-1).to_numpy(dtype=int)
     raters = rw.index.get_level_values("rater")
-    student = set(reference.loc[reference.get("rater_kind", pd.Series("", index=reference.index)) == "student",
-                                "rater"])
-    own = pd.Series(np.where(raters.astype(object).isin(student), raters, None), dtype=object)
+    own = pd.Series(np.where(raters.astype(object).isin(reference.students), raters, None), dtype=object)
     if clusters is not None:
         own = own.where(own.notna(), pd.Series(pids).map(clusters).astype(object))
     return Pairs(prompt_index=codes, judge=jmat, reference=rw.to_numpy(dtype=int),
@@ -246,11 +276,12 @@ def _pair_values_of(j: tuple, r: tuple, strict: bool) -> dict[str, float]:
     return pair_values(np.array(j), np.array(r), strict=strict)
 
 
-def agreement(judge: pd.DataFrame, reference: pd.DataFrame, *, judge_name: str, reference_name: str,
+def agreement(judge: pd.DataFrame | Wide, reference: pd.DataFrame | Wide, *, judge_name: str, reference_name: str,
               n_boot: int = N_BOOT, seed: int = SEED, metrics=METRICS, clusters: pd.Series | None = None
               ) -> pd.DataFrame:
     """All metrics of one judge against one reference, with n, coverage and bootstrap 95% CIs over sheets
-    (``clusters``: :func:`align_pairs`; ``ci_unit`` says which unit was resampled)."""
+    (``clusters``: :func:`align_pairs`, which also says how either side may come pivoted; ``ci_unit`` says
+    which unit was resampled)."""
     pairs = align_pairs(judge, reference, clusters)
     total = len(pairs.judge)
     usable = np.isin(pairs.judge_status, USABLE) & np.isin(pairs.reference_status, USABLE)

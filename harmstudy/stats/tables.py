@@ -12,7 +12,8 @@ import pandas as pd
 from harmstudy import PAPER_JUDGES, paths
 from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
 from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, align_pairs
-from harmstudy.stats.agreement import paired_difference_of_pairs, restrict, sheets, usable_items
+from harmstudy.stats.agreement import judge_wide, paired_difference_of_pairs, reference_wide, restrict, sheets
+from harmstudy.stats.agreement import usable_items
 from harmstudy.stats.agreement import comparison_word
 from harmstudy.stats.agreement import with_words as agreement_words
 from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
@@ -141,11 +142,14 @@ def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | 
     students = rankings[rankings["rater_kind"] == "student"]
     expert = rankings[rankings["rater_kind"] == "expert"]
     by_sheet = sheets(rankings)         # every CI resamples the student sheets (ci_unit)
+    students_wide, expert_wide = reference_wide(students), reference_wide(expert)     # pivoted once
     rows = []
     for judge in judges_of(rankings):
         j = rankings[rankings["rater"] == judge]
-        rows.append(agreement(j, students, judge_name=judge, reference_name="human", n_boot=n_boot, clusters=by_sheet))
-        rows.append(agreement(j, expert, judge_name=judge, reference_name="expert", n_boot=n_boot, clusters=by_sheet))
+        rows.append(agreement(j, students_wide, judge_name=judge, reference_name="human", n_boot=n_boot,
+                              clusters=by_sheet))
+        rows.append(agreement(j, expert_wide, judge_name=judge, reference_name="expert", n_boot=n_boot,
+                              clusters=by_sheet))
     rows.append(agreement(students, expert, judge_name="human", reference_name="expert", n_boot=n_boot,
                           clusters=by_sheet))
     out = pd.concat(rows, ignore_index=True)[AGREEMENT_COLUMNS]
@@ -171,8 +175,9 @@ def judge_differences_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.
     frames = {j: rankings[rankings["rater"] == j] for j in judges}
     usable = {j: usable_items(frame) for j, frame in frames.items()}
     by_sheet = sheets(rankings)
-    aligned = {(j, name): align_pairs(frame, ref, by_sheet) for j, frame in frames.items()
-               for name, ref in references.items()}
+    wide = {name: reference_wide(ref) for name, ref in references.items()}      # each reference pivoted once
+    aligned = {(j, name): align_pairs(frame, wide[name], by_sheet) for j, frame in frames.items()
+               for name in references}
     rows = [paired_difference_of_pairs(restrict(aligned[a, name], usable[a] & usable[b]),
                                        restrict(aligned[b, name], usable[a] & usable[b]),
                                        judge_name=a, other_name=b, reference_name=name, n_boot=n_boot)
@@ -185,9 +190,13 @@ def judge_vs_judge_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.Dat
     rows = []
     judges = judges_of(rankings)
     of = {j: rankings[rankings["rater"] == j] for j in judges}      # each judge's rows, selected once
+    # each judge pivoted once as the reference and once as the judge (pivoting is most of aligning)
+    as_reference = {j: reference_wide(of[j]) for j in judges}
+    as_judge = {j: judge_wide(of[j]) for j in judges}
     by_sheet = sheets(rankings)          # the paper's triples resample sheets; a new model's, prompts
     for a, b in combinations(judges, 2):
-        rows.append(agreement(of[a], of[b], judge_name=a, reference_name=b, n_boot=n_boot, clusters=by_sheet))
+        rows.append(agreement(as_judge[a], as_reference[b], judge_name=a, reference_name=b, n_boot=n_boot,
+                              clusters=by_sheet))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=AGREEMENT_COLUMNS)
 
 

@@ -31,7 +31,7 @@ def test_notebooks_run_outside_make_write_no_tracked_file(tmp_path, monkeypatch)
     for key in ["HARMSTUDY_ROOT", "HARMSTUDY_MODELS"]:
         monkeypatch.setenv(key, env[key])
     monkeypatch.delenv("HARMSTUDY_FIGURES", raising=False)
-    printed = execute(root, "04_agreement", edit=("n_boot = 1000", "n_boot = 50"))
+    printed = execute(root, "04_agreement", edit=("n_boot = 1000", "n_boot = 20"))
     assert "04_agreement.ipynb: " in printed and "written to build/interactive/" in printed
     printed += execute(root, "03_learned_judges")
     printed += execute(root, "05_small_models")

@@ -451,7 +451,7 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
     agree = pd.DataFrame([{"judge": j, "reference": "human", "metric": "alpha_ordinal", "estimate": a}
                           for j, a in alpha.items()])
     diff = lambda j, o, d, lo, hi: {"judge": j, "other": o, "reference": "human", "metric": "alpha_ordinal",
-                                    "difference": d, "ci_low": lo, "ci_high": hi, "prompts": 900}
+                                    "difference": d, "ci_low": lo, "ci_high": hi, "prompts": 900, "ci_unit": "sheet"}
     diffs = pd.DataFrame([diff("mid", "small-soft", 0.01, -0.02, 0.05), diff("small-soft", "big", -0.04, -0.09, -0.02),
                           diff("both", "small-soft", 0.05, 0.01, 0.08)])
     table = feature_decision_table(diffs, agree, ["lr"]).set_index("judge")
@@ -460,7 +460,7 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
     assert table.loc["both", "embed_seconds_per_text"] == pytest.approx(2.5)
     assert table["comparison"].to_dict() == {"mid": "level with", "big": "above", "both": "above"}
     assert table["adopt"].to_dict() == {"mid": False, "big": True, "both": False}
-    assert set(table["decision"]) == {"adopt large"}
+    assert set(table["decision"]) == {"adopt large"} and set(table["ci_unit"]) == {"sheet"}   # the differences' unit
     diffs.loc[1, ["ci_low", "ci_high"]] = [-0.09, 0.01]
     diffs.loc[2, "ci_low"] = -0.01
     kept = feature_decision_table(diffs, agree, ["lr"])

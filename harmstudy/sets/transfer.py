@@ -37,7 +37,7 @@ PYRIT = "PyRIT"
 POOLED = "paper + PyRIT"
 #: Harmful where a judge learned on PyRIT's 0–1 scale scores at least this (the humans' median would).
 SCALE_THRESHOLD = single_response.HARMFUL_AT
-MATRIX_COLUMNS = ["learned_from", "tested_on", "how", "metric", "estimate", "ci_low", "ci_high", "n"]
+MATRIX_COLUMNS = ["learned_from", "tested_on", "how", "metric", "estimate", "ci_low", "ci_high", "n", "ci_unit"]
 
 
 def _paper_cell(scored: pd.DataFrame, students: pd.DataFrame, models: list[str], n_boot: int,
@@ -49,7 +49,8 @@ def _paper_cell(scored: pd.DataFrame, students: pd.DataFrame, models: list[str],
     a = agreement(rankings, students, judge_name=learned_from, reference_name="human", n_boot=n_boot,
                   metrics=("alpha_ordinal",)).iloc[0]
     return {"learned_from": learned_from, "tested_on": PAPER, "how": how, "metric": "alpha_ordinal",
-            "estimate": a["estimate"], "ci_low": a["ci_low"], "ci_high": a["ci_high"], "n": int(a["n"])}
+            "estimate": a["estimate"], "ci_low": a["ci_low"], "ci_high": a["ci_high"], "n": int(a["n"]),
+            "ci_unit": a["ci_unit"]}
 
 
 def _pyrit_cells(scores: pd.DataFrame, grid_scores: np.ndarray, datasets: list[str], learned_from: str, how,
@@ -66,7 +67,7 @@ def _pyrit_cells(scores: pd.DataFrame, grid_scores: np.ndarray, datasets: list[s
                                                n_boot=n_boot, metrics=("pyrit_alpha",)).iloc[0]
         rows.append({"learned_from": learned_from, "tested_on": d, "how": how if isinstance(how, str) else how[d],
                      "metric": "pyrit_alpha", "estimate": a["estimate"], "ci_low": a["ci_low"],
-                     "ci_high": a["ci_high"], "n": int(a["n"])})
+                     "ci_high": a["ci_high"], "n": int(a["n"]), "ci_unit": a["ci_unit"]})
     return rows
 
 
@@ -188,6 +189,7 @@ def set_column(table: pd.DataFrame, stem: str, binary: bool) -> pd.DataFrame:
     if binary:
         sub = sub[sub["reference"] == "majority"]
     rows = [{"learned_from": SET_JUDGES[r.judge][0], "tested_on": stem, "how": SET_JUDGES[r.judge][1],
-             "metric": metric, "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": int(r.n)}
+             "metric": metric, "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": int(r.n),
+             "ci_unit": r.ci_unit}
             for r in sub.itertuples()]
     return pd.DataFrame(rows, columns=MATRIX_COLUMNS)

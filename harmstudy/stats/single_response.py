@@ -33,7 +33,10 @@ from harmstudy.stats.judge_calls import BinaryJudge
 N_BOOT = 1000
 SEED = 20251126
 HARMFUL_AT = 0.5
-EXTERNAL_COLUMNS = ["judge", "metric", "estimate", "ci_low", "ci_high", "n"]
+EXTERNAL_COLUMNS = ["judge", "metric", "estimate", "ci_low", "ci_high", "n", "ci_unit"]
+#: What every interval of a single-response set resamples: its responses, each drawn with all its raters'
+#: labels (the ``ci_unit`` column of every table these functions give).
+CI_UNIT = "response"
 
 
 def pyrit_alpha(human: np.ndarray, trials: np.ndarray) -> float:
@@ -131,7 +134,8 @@ def external_agreement(human: np.ndarray, trials: np.ndarray, *, judge: str, ran
         est = _value(metric, human, trials, ranking)
         low, high = bootstrap.percentile_ci(_resampled(metric, human, trials, draws, ranking)) if n_boot \
             else (np.nan, np.nan)
-        rows.append({"judge": judge, "metric": metric, "estimate": est, "ci_low": low, "ci_high": high, "n": n})
+        rows.append({"judge": judge, "metric": metric, "estimate": est, "ci_low": low, "ci_high": high, "n": n,
+                     "ci_unit": CI_UNIT})
     return pd.DataFrame(rows, columns=EXTERNAL_COLUMNS)
 
 
@@ -167,7 +171,7 @@ def external_table(scored: pd.DataFrame, judges: dict[str, np.ndarray], publishe
 
 
 DIFFERENCE_COLUMNS = ["dataset", "category", "judge", "other", "metric", "estimate", "other_estimate", "difference",
-                      "ci_low", "ci_high", "n", "comparison"]
+                      "ci_low", "ci_high", "n", "comparison", "ci_unit"]
 
 
 def external_differences(scored: pd.DataFrame, judges: dict[str, np.ndarray], datasets: list[str], *, other: str,
@@ -204,7 +208,7 @@ def external_differences(scored: pd.DataFrame, judges: dict[str, np.ndarray], da
                 rows.append({"dataset": dataset, "category": scored.loc[mask, "category"].iloc[0], "judge": name,
                              "other": other, "metric": metric, "estimate": est, "other_estimate": est_b,
                              "difference": est - est_b, "ci_low": low, "ci_high": high, "n": n,
-                             "comparison": comparison_word(low, high)})
+                             "comparison": comparison_word(low, high), "ci_unit": CI_UNIT})
     return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
 
 
@@ -212,7 +216,7 @@ def external_differences(scored: pd.DataFrame, judges: dict[str, np.ndarray], da
 #: What people quote for a binary judge: agreement and Cohen's κ with a reference label, ROC AUC of the
 #: judge's unrounded score against it, and the share the judge calls harmful.
 BINARY_METRICS = ("agreement", "kappa", "auc", "harmful_share")
-BINARY_COLUMNS = ["judge", "reference", "metric", "estimate", "ci_low", "ci_high", "n"]
+BINARY_COLUMNS = ["judge", "reference", "metric", "estimate", "ci_low", "ci_high", "n", "ci_unit"]
 
 
 def _binary_value(metric: str, label: np.ndarray, called: np.ndarray, score: np.ndarray) -> float:
@@ -263,7 +267,7 @@ def binary_agreement(label, called, score=None, *, judge: str, reference: str, n
         low, high = bootstrap.percentile_ci(_binary_resampled(metric, label, called, score, W)) if W is not None \
             else (np.nan, np.nan)
         rows.append({"judge": judge, "reference": reference, "metric": metric, "estimate": est, "ci_low": low,
-                     "ci_high": high, "n": n})
+                     "ci_high": high, "n": n, "ci_unit": CI_UNIT})
     return pd.DataFrame(rows, columns=BINARY_COLUMNS)
 
 
@@ -345,9 +349,9 @@ def binary_differences(scored: pd.DataFrame, judges: dict[str, BinaryJudge], *, 
                 low, high = bootstrap.percentile_ci(diff)
             rows.append({"judge": name, "other": other, "reference": "majority", "metric": metric, "estimate": est,
                          "other_estimate": est_b, "difference": est - est_b, "ci_low": low, "ci_high": high,
-                         "n": n, "comparison": comparison_word(low, high)})
+                         "n": n, "comparison": comparison_word(low, high), "ci_unit": CI_UNIT})
     return pd.DataFrame(rows, columns=["judge", "other", "reference", "metric", "estimate", "other_estimate",
-                                       "difference", "ci_low", "ci_high", "n", "comparison"])
+                                       "difference", "ci_low", "ci_high", "n", "comparison", "ci_unit"])
 
 
 def leading_judge(table: pd.DataFrame, metric: str, *, reference: str | None = None) -> str:

@@ -211,7 +211,7 @@ def feature_decision_table(differences: pd.DataFrame, agreement_rows: pd.DataFra
     import json
 
     columns = ["judge", "embedding", "embed_seconds_per_text", "baseline", "baseline_embedding", "alpha",
-               "baseline_alpha", "difference", "ci_low", "ci_high", "prompts", "comparison", "adopt", "decision"]
+               "baseline_alpha", "difference", "ci_low", "ci_high", "prompts", "ci_unit", "comparison", "adopt", "decision"]
     rows = []
     for run in judge_runs:
         path = paths.RUNS / run / "manifest.json"
@@ -240,7 +240,7 @@ def feature_decision_table(differences: pd.DataFrame, agreement_rows: pd.DataFra
                          "embed_seconds_per_text": sum(per_text.get(m, float("nan")) for m in models),
                          "baseline": baseline, "baseline_embedding": default or "", "alpha": alpha[judge],
                          "baseline_alpha": alpha[baseline], "difference": sign * r["difference"],
-                         "ci_low": low, "ci_high": high, "prompts": r["prompts"]})
+                         "ci_low": low, "ci_high": high, "prompts": r["prompts"], "ci_unit": r["ci_unit"]})
     table = pd.DataFrame(rows, columns=columns[:-3])
     if table.empty:
         return pd.DataFrame(columns=columns)

@@ -7,6 +7,8 @@ and the cards show these six, under these names. The rest stay in the tables and
 """
 from __future__ import annotations
 
+from harmstudy.kinds import Family, JudgeKind
+
 #: The best offline judge of the family of claims: the learned judge with the highest out-of-fold α among
 #: those on the run's own embedding model (a selection on the α it is scored by: docs/findings.md says so).
 BEST_OFFLINE = "learned-tfidf+embed+distilled"
@@ -42,13 +44,16 @@ def display_name(judge: str) -> str:
     return HEADLINE.get(judge) or OTHER_NAMES.get(judge) or judge
 
 
-def shown_names(judges) -> dict[str, str]:
-    """The judges a main figure shows, id -> name: the headline judges present in ``judges``, then any judge
-    the study does not name (a student's own ``JUDGE=``), under its id, so a new judge is never hidden."""
-    present = list(dict.fromkeys(judges))
-    out = {j: name for j, name in HEADLINE.items() if j in present}
-    for j in present:
-        known = j in OTHER_NAMES or j == "human" or j.startswith("learned-") or "tie-break" in j
+def shown_names(table) -> dict[str, str]:
+    """The judges a main figure shows, id -> name: the headline judges present in ``table`` (its ``judge``
+    and ``kind`` columns: ``judge_agreement.csv``, ``judge_cards.csv``), then any judge the study does not
+    name (a student's own ``JUDGE=``), under its id, so a new judge is never hidden. People, the authors'
+    tie-break and the learned judges the study names in its tables stay there (by their kind)."""
+    kinds = dict(zip(table["judge"], table["kind"]))
+    out = {j: name for j, name in HEADLINE.items() if j in kinds}
+    for j, kind in kinds.items():
+        kind = JudgeKind.of(kind)
+        known = j in OTHER_NAMES or kind.family in (Family.PEOPLE, Family.LEARNED) or kind.is_tie_break
         if j not in out and not known:
             out[j] = j
     return out

@@ -14,14 +14,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_the_committed_study_shows_six_judges_and_a_students_own_judge_is_added():
-    judges = pd.read_csv(REPO / "figures" / "tables" / "judge_agreement.csv")["judge"]
-    shown = headline.shown_names(judges)
+    table = pd.read_csv(REPO / "figures" / "tables" / "judge_agreement.csv")
+    judges = table["judge"]
+    shown = headline.shown_names(table)
     assert list(shown) == ["claude-sonnet", "gpt-4o", "llama", "learned-tfidf+embed+distilled",
                            "learned-tfidf+embed", "qwen2.5-coder-1.5b-instruct"]
     assert judges.nunique() > 20                                   # every judge stays in the table
     assert claims.BEST_OFFLINE == headline.BEST_OFFLINE            # the claims' best offline judge is shown
     assert headline.display_name("learned-tfidf+embed+distilled") == "text classifier, API-distilled (offline at inference)"
-    mine = headline.shown_names([*judges, "openai/gpt-4o-mini", "learned-tfidf+mine"])
+    mine = headline.shown_names(pd.concat([table, pd.DataFrame({"judge": ["openai/gpt-4o-mini", "learned-tfidf+mine"],
+                                                                "kind": ["listwise", "learned"]})]))
     assert "openai/gpt-4o-mini" in mine and mine["openai/gpt-4o-mini"] == "openai/gpt-4o-mini"
     assert "learned-tfidf+mine" not in mine and len(mine) == 7
 
@@ -34,7 +36,7 @@ def test_a_main_figure_labels_the_headline_judges_by_their_plain_names_and_n():
     rows.append({"judge": "human", "reference": "expert", "metric": "alpha_ordinal", "estimate": 0.75,
                  "ci_low": 0.65, "ci_high": 0.84, "n": 85, "kind": "human"})
     table = pd.DataFrame(rows)
-    fig = plots.judge_agreement(table, metrics=("alpha_ordinal",), names=headline.shown_names(table["judge"]))
+    fig = plots.judge_agreement(table, metrics=("alpha_ordinal",), names=headline.shown_names(table))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["Claude Sonnet (API; the paper's) (n=984)", "text classifier, students' labels only (n=1019)"]
     every = plots.judge_agreement(table, metrics=("alpha_ordinal",))

@@ -1,5 +1,7 @@
 """Judges learned from the release (harmstudy/learn/judges.py), evaluated out of fold by student sheet (a
 leak would show on shuffled labels); their specs; scores into rankings (harmstudy/stats/scores.py)."""
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,8 @@ from harmstudy.data import targets
 from harmstudy.learn import curves, judges as learned, learned_runs
 from harmstudy.stats import scores
 from harmstudy.stats.agreement import agreement
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 
@@ -93,23 +97,67 @@ def test_distillation_reads_only_the_training_parts_api_labels(frame):
     assert not np.allclose(again.loc[~held, "p_harmful"], base.loc[~held, "p_harmful"])
 
 
-def test_a_learned_run_is_read_back_when_nothing_it_follows_from_changed(study_root, monkeypatch):
+def test_a_learned_run_is_read_back_when_nothing_it_follows_from_changed(study_root, monkeypatch, tmp_path):
     """Same settings, data and code: the stored scores are read back (no model is fitted) and the files keep
-    their bytes; another C is another fingerprint and is computed."""
-    first = learned_runs.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 0.3}], elicit_run=None, elicit_models=[], run="lr", progress=False)
+    their bytes; another C, or an edit to a module the learned judges import (in a copy of the package), is
+    another fingerprint and is computed; an edit to a module they never import is not. A run that adds an
+    elicitation run's rows takes the paper's side from the run that holds it (no out-of-fold fit), with the
+    seconds that run recorded. (With a judge that also scores the new rows: test_student_path.py.)"""
+    import json
+    import shutil
+
+    from harmstudy import plan
+
+    # paper_only: a run with new rows fits nothing for this judge, so the last step below fits nothing at all
+    tfidf = [{"name": "learned-tfidf", "features": "tfidf", "C": 0.3, "paper_only": True}]
+    first = learned_runs.run_learned(tfidf, elicit_run=None, elicit_models=[], run="lr", progress=False)
     folder = study_root / "data" / "runs" / "lr"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert not first["reused"]
+    assert not first.reused and isinstance(first, learned_runs.LearnedRun)
+    assert json.loads(before["manifest.json"])["tables"] == ["paper_rankings", "paper_halves", "paper_scores"]
+    # the stored P are rounded as the tables read them (6 decimals), and what is returned is what is stored
+    assert first.scores["p_harmful"].equals(pd.read_csv(folder / "paper_scores.csv")["p_harmful"])
+    assert (first.scores["p_harmful"] == first.scores["p_harmful"].round(6)).all()
 
     def no_fit(*a, **k):
         raise AssertionError("a stored run must not be fitted again")
 
     monkeypatch.setattr(learned_runs, "out_of_fold", no_fit)
-    again = learned_runs.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 0.3}], elicit_run=None, elicit_models=[], run="lr", progress=False)
-    assert again["reused"] and {p.name: p.read_bytes() for p in folder.iterdir()} == before
-    assert again["summary"].equals(first["summary"])
+    again = learned_runs.run_learned(tfidf, elicit_run=None, elicit_models=[], run="lr", progress=False)
+    assert again.reused and {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert again.summary.equals(first.summary)
     with pytest.raises(AssertionError, match="must not be fitted"):
-        learned_runs.run_learned([{"name": "learned-tfidf", "features": "tfidf", "C": 1.0}], elicit_run=None, elicit_models=[], run="lr", progress=False)
+        learned_runs.run_learned([{**tfidf[0], "C": 1.0}], elicit_run=None, elicit_models=[], run="lr", progress=False)
+
+    # the package in a copy: a module a learned judge imports (stats/scores.py: its threshold) edited there
+    copy = tmp_path / "copy" / "harmstudy"
+    shutil.copytree(plan.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with monkeypatch.context() as patched:
+        for cache in (plan._module_file, plan._file_imports):
+            cache.cache_clear()
+        patched.setattr(plan, "PACKAGE", copy)
+        assert "harmstudy/stats/scores.py" in plan.package_files(["import harmstudy.learn.learned_runs"])
+        assert "harmstudy/report/site.py" not in plan.package_files(["import harmstudy.learn.learned_runs"])
+        with open(copy / "report" / "site.py", "a") as f:          # a module no learned judge imports
+            f.write("\n# edited\n")
+        assert learned_runs.run_learned(tfidf, elicit_run=None, elicit_models=[], run="lr", progress=False).reused
+        with open(copy / "stats" / "scores.py", "a") as f:
+            f.write("\n# edited\n")
+        with pytest.raises(AssertionError, match="must not be fitted"):
+            learned_runs.run_learned(tfidf, elicit_run=None, elicit_models=[], run="lr", progress=False)
+    for cache in (plan._module_file, plan._file_imports):
+        cache.cache_clear()
+
+    # new rows: the paper's side is the first run's (its paper fingerprint), fitted again nowhere
+    shutil.copytree(REPO / "data" / "runs" / "elicit-default", study_root / "data" / "runs" / "elicit-default")
+    with_new = learned_runs.run_learned(tfidf, elicit_run="elicit-default", run="lr-new", progress=False)
+    manifest = json.loads((study_root / "data/runs/lr-new/manifest.json").read_text())
+    assert manifest["paper_from"] == "lr" and not with_new.reused
+    assert manifest["seconds_per_triple"] == json.loads(before["manifest.json"])["seconds_per_triple"]
+    assert with_new.scores.equals(first.scores) and with_new.summary.equals(first.summary)
+    ranks = [pd.read_csv(study_root / "data/runs" / r / "paper_rankings.csv") for r in ("lr", "lr-new")]
+    assert set(ranks[1]["source"]) == {"runs/lr-new"} and ranks[1].drop(columns="source").equals(ranks[0].drop(columns="source"))
+    assert len(with_new.new) > 0 and with_new.elicit_scores.empty           # a paper-only judge scores no new row
 
 
 def test_renaming_a_learned_judge_changes_no_score(study_root):
@@ -119,7 +167,7 @@ def test_renaming_a_learned_judge_changes_no_score(study_root):
     b = learned_runs.run_learned([{"name": "my-judge", **spec}], elicit_run=None, run="b", progress=False)
     pa, pb = (pd.read_csv(study_root / "data/runs" / r / "paper_scores.csv") for r in "ab")
     assert (pa["p_harmful"].to_numpy() == pb["p_harmful"].to_numpy()).all() and set(pb["judge"]) == {"my-judge"}
-    assert a["summary"]["judge"].tolist() == ["learned-tfidf"] and b["summary"]["judge"].tolist() == ["my-judge"]
+    assert a.summary["judge"].tolist() == ["learned-tfidf"] and b.summary["judge"].tolist() == ["my-judge"]
 
 
 def test_a_judge_on_two_embedding_models_reads_one_standardised_block_of_each(monkeypatch):
@@ -140,8 +188,9 @@ def test_a_judge_on_two_embedding_models_reads_one_standardised_block_of_each(mo
     pooled = learned.JudgeSpec.of({"name": "y", "features": "embed", "pooling": "stacked"})
     keys = {both.feature_key("a"): 1, pooled.feature_key("a"): 2}           # the new row; new + PyRIT's
     assert keys == {("tfidf+embed", ("a", "b")): 1, ("embed", ("a",)): 2}
-    features, cost = learned_runs.paper_features(frame, others, keys, progress=False)
-    assert asked == {"a": 5, "b": 4} and cost["embed_per_text"] == {"a": 1.0, "b": 2.0}
+    out = learned_runs.paper_features(frame, others, keys, progress=False)
+    features = out.matrices
+    assert asked == {"a": 5, "b": 4} and out.embed_seconds_per_text == {"a": 1.0, "b": 2.0}
     X, X_new = features[("tfidf+embed", ("a", "b"))]
     assert X.shape[0] == 3 and X_new.shape[0] == 1
     # paper rows of model b: 0, 1, 4 -> mean 5/3, population sd sqrt(26)/3; the new row: 9.

@@ -71,3 +71,45 @@ def test_a_stored_run_computes_only_when_its_fingerprint_changes_and_keeps_every
     (tmp_path / "stored" / "scores.csv").unlink()                        # a table gone: computed again
     run.stored_or_computed("b" * 64, compute, settings={"C": 0.3})
     assert len(computed) == 3 and json.loads((tmp_path / "stored" / "manifest.json").read_text())["tables"] == ["scores"]
+
+
+def test_a_stored_run_keeps_measurements_of_unchanged_parts_rounds_on_request_and_takes_shared_tables(tmp_path):
+    """stored_or_computed's hooks (what a learned run uses): ``decimals`` writes the study's CSV format and
+    returns what it wrote; ``kept`` keeps a part's recorded measurement while its settings entry is the same;
+    ``shared`` takes tables another run with the same part fingerprint holds, with its measurements."""
+    from harmstudy.runs import Computed, Shared
+
+    calls = []
+
+    def compute(donated, seconds):
+        calls.append(donated)
+        paper = donated["paper"] if donated else pd.DataFrame({"p": [1 / 3], "source": ["mine"]})
+        return Computed({"paper": paper, "new": pd.DataFrame({"p": [2 / 3]})},
+                        {"seconds_per_item": seconds, "per_text": {"m": 9.0}})
+
+    def stored(run, fingerprint, judges, seconds, part="p" * 64):
+        return Run(run, "test", root=tmp_path).stored_or_computed(
+            fingerprint, lambda donated: compute(donated, seconds), settings={"judges": judges}, decimals=6,
+            shared=Shared("paper", part, ("paper",), measured=("per_text",)), kept={"seconds_per_item": "judges"},
+            record={"extra": 1})
+
+    first = stored("a", "a" * 64, {"x": 1, "y": 1}, {"x": 1.0, "y": 2.0})
+    assert first.tables["new"]["p"].tolist() == [0.666667] and not first.reused     # rounded, as stored
+    assert (tmp_path / "a" / "paper.csv").read_text() == "p,source\n0.333333,mine\n"
+    # computed again (another fingerprint): y's spec changed, so only x keeps the seconds it recorded
+    stored("a", "b" * 64, {"x": 1, "y": 2}, {"x": 5.0, "y": 6.0})
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["extra"] == 1 and isinstance(manifest["seconds"], float)       # what computing took
+    assert manifest["seconds_per_item"] == {"x": 1.0, "y": 6.0} and manifest["paper_fingerprint"] == "p" * 64
+    assert "paper_from" not in manifest and calls[-1] is None
+    # another run with the same part fingerprint: its shared table is a's as written, with a's measurement
+    (tmp_path / "a" / "manifest.json").write_text(json.dumps({**manifest, "per_text": {"m": 1.5}}))
+    b = stored("b", "c" * 64, {"x": 1, "y": 2}, {"x": 7.0, "y": 8.0})
+    assert calls[-1]["paper"].to_dict("list") == {"p": ["0.333333"], "source": ["mine"]}   # read as text
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["paper_from"] == "a" and manifest["per_text"] == {"m": 1.5}
+    assert manifest["seconds_per_item"] == {"x": 7.0, "y": 8.0}     # b's own (no spec of b's was recorded)
+    assert b.tables["paper"]["p"].tolist() == [0.333333]
+    # another part fingerprint: nothing to take
+    stored("c", "d" * 64, {"x": 1}, {"x": 1.0}, part="q" * 64)
+    assert calls[-1] is None

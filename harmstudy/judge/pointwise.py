@@ -29,14 +29,14 @@ from harmstudy.judge import cost
 from harmstudy.judge.cache import JudgeCache
 from harmstudy.judge.calls import CallStats, JudgeSettings, call_judge, check_credentials, each_result, judge_label
 from harmstudy.judge.prompt import BINARY_USER, LIKERT_USER, POINTWISE_VERSION, build_pointwise_messages
+from harmstudy.kinds import JudgeKind
 from harmstudy.judge.runs import OPERATIONAL, clip, judge_model_info, judge_slug, stop_if_every_call_failed
 from harmstudy.parse.judge_scores import score_answer
 from harmstudy.progress import Progress
 from harmstudy.runs import Run
 from harmstudy.stats.scores import score_summary, threshold_for_share, to_rankings
 
-KIND = "pointwise"
-FEWSHOT_KIND = "few-shot"
+KIND = "pointwise"                    # the run's kind (its manifest's); its judge's: JudgeKind
 CACHE = "judge_cache.sqlite"
 TOP_LOGPROBS = 20
 SCORE_COLUMNS = ["score", "status", "reason", "answer", "latency", "cached"]
@@ -274,7 +274,7 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
     rankings = to_rankings(scored, label, models, score="score", source=f"runs/{folder.name}")
     folder.write_derived(rankings, f"{name}_rankings")
     return {"run": folder.name, "label": label, "scores": scored, "rankings": rankings, "stats": stats,
-            "models": models}
+            "models": models, "shots": shots}
 
 
 def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, scale: str, run: str,
@@ -323,7 +323,7 @@ def summary(result: dict, frame: pd.DataFrame) -> dict:
     :func:`harmstudy.stats.scores.score_summary`), coverage, and the thresholds used."""
     data = result["scores"].merge(frame[["item_id", "model", "label"]], on=["item_id", "model"])
     scored = data[data["score"].notna()]
-    return {"judge": result["label"], "kind": FEWSHOT_KIND if "+fewshot" in result["label"] else KIND,
+    return {"judge": result["label"], "kind": JudgeKind.FEW_SHOT if result["shots"] else JudgeKind.POINTWISE,
             "run": result["run"],
             "coverage": float(data["score"].notna().mean()),
             "from_logprobs": float((data["status"] == "probability").mean()),

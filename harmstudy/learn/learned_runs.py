@@ -5,41 +5,54 @@ back, and how its judges score refusals."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from harmstudy import PAPER_MODELS
+from harmstudy import PAPER_MODELS, plan
 from harmstudy.data.release import Release, load_release
+from harmstudy.kinds import JudgeKind
 from harmstudy.data.targets import elicitation_frame, elicited_models, pyrit_frame, response_frame
 from harmstudy.learn import embeddings
 from harmstudy.learn.judges import (JudgeSpec, LearnedJudge, distilled_targets, fit_all, half_fits, out_of_fold,
                                     source_judge, specs, tfidf_features)
 from harmstudy.parse.refusal import is_refusal
-from harmstudy.runs import Run, content_fingerprint, json_safe
+from harmstudy.runs import Computed, Run, Shared, content_fingerprint
 from harmstudy.stats.scores import score_summary, to_rankings
 
-KIND = "learned"
+KIND = "learned"          # the run's kind (its manifest's); its judges' is JudgeKind.LEARNED
 
 
-def paper_features(frame: pd.DataFrame, others: pd.DataFrame, keys: dict, progress: bool = True) -> tuple[dict, dict]:
+@dataclass(frozen=True)
+class Features:
+    """:func:`paper_features`' result: the feature matrices (paper rows, other rows) per feature key, and
+    what computing them cost."""
+
+    matrices: dict[tuple[str, tuple[str, ...]], tuple]
+    #: seconds the TF-IDF features took
+    tfidf_seconds: float
+    #: embedding model -> the seconds per text its store recorded for the texts embedded
+    embed_seconds_per_text: dict[str, float]
+
+
+def paper_features(frame: pd.DataFrame, others: pd.DataFrame, keys: dict, progress: bool = True) -> Features:
     """Feature matrices (paper rows, other rows) per feature key (:meth:`JudgeSpec.feature_key`: ``tfidf``,
-    ``embed`` or ``tfidf+embed``, and the embedding models) and what computing them cost (``tfidf``:
-    seconds; ``embed_per_text``: seconds per text by model). Features are fitted on the paper's texts only
-    and applied to the other ones: the paper's numbers do not depend on which small models an elicitation
-    run holds. ``keys`` maps each key to how many of the other rows its judges read (the new rows come
-    first, then a pooled judge's other source; 0: a judge of the paper's triples only), so an embedding
-    model is asked only for the texts its judges read."""
+    ``embed`` or ``tfidf+embed``, and the embedding models) and what computing them cost. Features are
+    fitted on the paper's texts only and applied to the other ones: the paper's numbers do not depend on
+    which small models an elicitation run holds. ``keys`` maps each key to how many of the other rows its
+    judges read (the new rows come first, then a pooled judge's other source; 0: a judge of the paper's
+    triples only), so an embedding model is asked only for the texts its judges read."""
     start = time.perf_counter()
     X_paper, X_others = tfidf_features(frame["response"], others["response"])
-    cost = {"tfidf": time.perf_counter() - start, "embed_per_text": {}}
+    tfidf_seconds, per_text = time.perf_counter() - start, {}
     blocks = {}                                # model -> its standardised vectors (paper rows, other rows)
     for model in dict.fromkeys(m for _, models in keys for m in models):
         rows = max(n for (_, models), n in keys.items() if model in models)
         both = pd.concat([frame, others.iloc[:rows]], ignore_index=True)
         texts = [embeddings.embedding_text(p, r) for p, r in zip(both["prompt"], both["response"])]
-        E, cost["embed_per_text"][model] = embeddings.embed_texts(texts, model=model, progress=progress)
+        E, per_text[model] = embeddings.embed_texts(texts, model=model, progress=progress)
         # Standardised by the paper's texts (no label is used), then scaled so that a row's norm is about 1,
         # as a TF-IDF row's is: beside TF-IDF (and another model's block), no block outweighs another by
         # its scale alone.
@@ -54,11 +67,46 @@ def paper_features(frame: pd.DataFrame, others: pd.DataFrame, keys: dict, progre
                                     tuple(sparse.hstack(side).tocsr() for side in zip(*parts)))
         if kind == "embed" and len(models) == 1:          # dense, as it always was
             features[(kind, models)] = (blocks[models[0]][0], blocks[models[0]][1][:rows])
-    return features, cost
+    return Features(features, tfidf_seconds, per_text)
+
+
+@dataclass(frozen=True)
+class LearnedRun:
+    """:func:`run_learned`'s result: what the run folder holds, as the tables read it."""
+
+    run: str
+    #: the paper's responses with the students' label (:func:`harmstudy.data.targets.response_frame`)
+    frame: pd.DataFrame
+    #: ``paper_scores.csv``: each judge's out-of-fold P and threshold per paper response
+    scores: pd.DataFrame
+    #: ``elicit_scores.csv``: each judge's P on the elicitation run's responses (empty without one)
+    elicit_scores: pd.DataFrame
+    #: ``learned_judges.csv``: one row per judge
+    summary: pd.DataFrame
+    #: the elicitation run's responses (empty without one)
+    new: pd.DataFrame
+    #: True: read back from the run folder (its fingerprint was this run's), nothing fitted
+    reused: bool
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What a learned run learns from and scores (:func:`run_learned` gathers it, :func:`_compute` fits)."""
+
+    judges: dict[str, JudgeSpec]
+    keys: dict[str, tuple[str, tuple[str, ...]]]       # judge -> its feature key
+    frame: pd.DataFrame                                # the paper's responses
+    new: pd.DataFrame                                  # the elicitation run's
+    pyrit: pd.DataFrame | None                         # a pooled judge's other source
+    rel: Release
+    models: list[str]
+    elicit_models: list[str]
+    run: str
+    progress: bool
 
 
 def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: str, elicit_models: list[str] | None = None,
-                rel: Release | None = None, embedding_model: str | None = None, progress: bool = True) -> dict:
+                rel: Release | None = None, embedding_model: str | None = None, progress: bool = True) -> LearnedRun:
     """Every learned judge, out of fold on the paper's triples and fitted on all sheets for the
     elicitation run. Writes (when their bytes change) ``paper_rankings.csv``, ``paper_scores.csv``,
     ``paper_halves.csv`` (:func:`half_fits`, judges not pooled), ``elicit_rankings.csv``, ``elicit_scores.csv``
@@ -67,11 +115,13 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     ``judges``: the judges' specs (:class:`JudgeSpec`: features — TF-IDF of the response, mean-pooled
     embeddings of (prompt, response) from ``embedding_model``, kept in the model's shared store
     (:mod:`harmstudy.learn.embeddings`), or both —, targets, pooling, C).
-    A run whose manifest holds this run's fingerprint (:func:`_fingerprint`: settings, data, code) is read
-    back instead of recomputed. The paper's side does not depend on the elicitation run: where another
-    learned run holds it under the same paper fingerprint (the study's own, for a student's variant), it is
-    copied from there and only the fits on every sheet for the new responses are computed (``paper_from`` in
-    the manifest names that run).
+    The run is stored by content, as every computed run is (:meth:`harmstudy.runs.Run.stored_or_computed`):
+    while its fingerprint (:func:`fingerprint`: settings, data, every package file this module imports) is
+    the manifest's, the files are read back instead of recomputed. The paper's side does not depend on the
+    elicitation run: where another learned run holds it under the same paper fingerprint (the study's own,
+    for a student's variant), it is copied from there and only the fits on every sheet for the new
+    responses are computed (``paper_from`` in the manifest names that run). Each judge's seconds per triple
+    are recorded when it is fitted and kept while its spec is the same.
     """
     rel = rel or load_release()
     models = list(PAPER_MODELS)
@@ -101,50 +151,22 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
                               "threshold: training folds' students' harmful share, P from inner GroupKFold",
                 "elicit_run": elicit_run, "elicit_models": elicit_models}
     pyrit = pyrit_frame() if any(j.pooling != "none" for j in judges.values()) else None
-    fingerprint = _fingerprint(settings, frame, new, stores, pyrit)
-    with_halves = any(j.pooling == "none" for j in judges.values())
-    paper_fingerprint = _fingerprint({**settings, "elicit_run": None, "elicit_models": []}, frame, frame.iloc[:0],
-                                     stores, pyrit)
-    reused = _reuse(folder, fingerprint, bool(len(new)), with_halves)
-    donor = _paper_donor(folder, paper_fingerprint, with_halves) if reused is None else None
-    if reused is None:
-        computed = _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress, pyrit, donor)
-        paper, scores, elicit, new_scores, measured, cost, halves = computed
-        folder.write_derived(pd.concat(paper, ignore_index=True), "paper_rankings")
-        if halves:
-            folder.write_derived(pd.concat(halves, ignore_index=True), "paper_halves")
-        folder.write_derived(pd.concat(scores, ignore_index=True).round(6), "paper_scores")
-        if elicit:
-            folder.write_derived(pd.concat(elicit, ignore_index=True), "elicit_rankings")
-            folder.write_derived(pd.concat(new_scores, ignore_index=True).round(6), "elicit_scores")
-    # Timings are recorded once, when the run is made (as a judging run's cache keeps each call's latency),
-    # so tables that show them stay byte-identical when the run is read again.
-    if reused is None and folder.manifest().get("settings") != json_safe(settings):
-        if donor is None:
-            # A triple's three texts, at the seconds each of the judge's embedding models took to embed them.
-            per_text = cost["embed_per_text"]
-            measured = {k: v + 3 * sum(per_text[m] for m in keys[k][1]) for k, v in measured.items()}
-            measured = {**measured, **_kept_timings(folder.manifest(), judges)}
-            per_text = {**folder.manifest().get("embed_seconds_per_text", {}), **per_text}
-        else:                              # the paper's side, and what it cost, as the donor run recorded them
-            measured, per_text = donor.manifest()["seconds_per_triple"], donor.manifest().get("embed_seconds_per_text", {})
-        folder.write_manifest({"settings": settings, "seconds_per_triple": measured,
-                               "embed_seconds_per_text": {m: per_text[m] for m in stores if m in per_text},
-                               "embedding_model": embedding_model,
-                               "judge_stores": {name: list(key[1]) for name, key in keys.items()},
-                               "fingerprint": fingerprint, "paper_fingerprint": paper_fingerprint,
-                               **({"paper_from": donor.name} if donor is not None else {})})
-    elif reused is None and (folder.manifest().get("fingerprint"), folder.manifest().get("paper_fingerprint")) != (
-            fingerprint, paper_fingerprint):
-        folder.write_manifest({**{k: v for k, v in folder.manifest().items() if k not in ("run", "kind")},
-                               "fingerprint": fingerprint, "paper_fingerprint": paper_fingerprint},
-                              provenance_now=False)
-    # What the tables read is what the run folder holds (P rounded as stored): a run read back gives the
-    # same tables as the run that wrote it.
-    scores = pd.read_csv(folder.file("paper_scores.csv"))
-    new_scores = pd.read_csv(folder.file("elicit_scores.csv")) if len(new) else pd.DataFrame()
+    inputs = _Inputs(judges, keys, frame, new, pyrit, rel, models, elicit_models, run, progress)
+    paper_tables = ("paper_rankings", "paper_scores") + (
+        ("paper_halves",) if any(j.pooling == "none" for j in judges.values()) else ())
+    paper = Shared("paper", fingerprint({**settings, "elicit_run": None, "elicit_models": []}, frame, frame.iloc[:0],
+                                        stores, pyrit),
+                   paper_tables, measured=("seconds_per_triple", "embed_seconds_per_text"))
+    # P as stored (rounded): the tables read what the run folder holds, so a run read back gives the same
+    # tables as the run that wrote it.
+    stored = folder.stored_or_computed(
+        fingerprint(settings, frame, new, stores, pyrit), lambda donated: _compute(inputs, donated),
+        settings=settings, decimals=6, shared=paper, kept={"seconds_per_triple": "judges"},
+        record={"embedding_model": embedding_model, "judge_stores": {name: list(key[1]) for name, key in keys.items()}})
+    scores = stored.tables["paper_scores"]
+    new_scores = stored.tables.get("elicit_scores", pd.DataFrame())      # none without new rows to score
     recorded, per_text = folder.manifest()["seconds_per_triple"], folder.manifest().get("embed_seconds_per_text", {})
-    summary = pd.DataFrame([{"judge": name, "kind": KIND, "features": spec.features, "embedding": "+".join(keys[name][1]),
+    summary = pd.DataFrame([{"judge": name, "kind": JudgeKind.LEARNED, "features": spec.features, "embedding": "+".join(keys[name][1]),
                              "targets": spec.targets, "pooling": spec.pooling, "C": spec.C,
                              **score_summary(scores[scores["judge"] == name].reset_index(drop=True), frame)}
                             for name, spec in judges.items()])
@@ -152,114 +174,82 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     summary["embed_seconds_per_text"] = [sum(per_text.get(m, np.nan) for m in keys[name][1])
                                          for name in summary["judge"]]
     summary = summary.assign(seconds_per_triple=lambda d: d["judge"].map(recorded))
-    return {"run": run, "frame": frame, "scores": scores, "elicit_scores": new_scores, "summary": summary,
-            "new": new, "reused": reused is not None}
+    return LearnedRun(run, frame, scores, new_scores, summary, new, stored.reused)
 
 
-#: The code whose change changes a learned judge's scores (with the settings and the data: the fingerprint).
-FINGERPRINT_CODE = ("learn/judges.py", "learn/learned_runs.py", "learn/embeddings.py", "embedding_store.py",
-                    "data/release.py", "data/scored_responses.py", "data/targets.py", "stats/scores.py")
-
-
-def _fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, stores: list[str],
-                 pyrit: pd.DataFrame | None = None) -> str:
+def fingerprint(settings: dict, frame: pd.DataFrame, new: pd.DataFrame, stores: list[str],
+                pyrit: pd.DataFrame | None = None) -> str:
     """:func:`~harmstudy.runs.content_fingerprint` of a learned run: its settings, the responses and labels
-    it learns from and scores, a pooled judge's other source, the embedding models' stores, the code that
-    computes them and scikit-learn's version."""
-    from pathlib import Path
-
+    it learns from and scores, a pooled judge's other source, the embedding models' stores, every package
+    file this module imports (:func:`harmstudy.plan.package_files`) and scikit-learn's version."""
     parts = [frame[["item_id", "model", "prompt", "response", "label", "source"]],
              new[["item_id", "model", "prompt", "response"]] if len(new) else new]
     if pyrit is not None:                     # a pooled judge's other source
         parts.append(pyrit[["prompt", "response", "target"]])
     parts += [embeddings.model_store(model).name for model in stores]
-    package = Path(__file__).resolve().parent.parent
-    return content_fingerprint(settings, parts, [package / name for name in FINGERPRINT_CODE])
+    code = [plan.PACKAGE.parent / f for f in plan.package_files([f"import {__name__}"])]
+    return content_fingerprint(settings, parts, code)
 
 
-def _kept_timings(manifest: dict, judges: dict[str, JudgeSpec]) -> dict[str, float]:
-    """The recorded seconds per triple of every judge the run already made with the same spec (a manifest
-    written before specs were data records a judge as name -> C; the code then read its configuration from
-    that name, so the same name and C is the same judge)."""
-    old, seconds = manifest.get("settings", {}).get("judges", {}), manifest.get("seconds_per_triple", {})
-    return {name: seconds[name] for name, spec in judges.items() if name in seconds and name in old
-            and old[name] in (spec.settings(), spec.C)}
-
-
-def _reuse(folder: Run, fingerprint: str, with_new: bool, with_halves: bool = False):
-    """The run's stored files where its fingerprint is this one (nothing to compute), else None."""
-    needed = ["paper_rankings.csv", "paper_scores.csv"] + (["elicit_rankings.csv", "elicit_scores.csv"] if with_new else []) \
-        + (["paper_halves.csv"] if with_halves else [])
-    if folder.manifest().get("fingerprint") != fingerprint or not all(folder.file(n).exists() for n in needed):
-        return None
-    return needed
-
-
-def _paper_donor(folder: Run, paper_fingerprint: str, with_halves: bool) -> Run | None:
-    """Another learned run whose paper side was computed from the same settings, data and code (equal paper
-    fingerprints), with its paper files present; None if there is none."""
-    needed = ["paper_rankings.csv", "paper_scores.csv"] + (["paper_halves.csv"] if with_halves else [])
-    for manifest in sorted(folder.path.parent.glob("*/manifest.json")):
-        other = Run(manifest.parent.name, KIND, root=folder.root)
-        if other.name != folder.name and other.manifest().get("paper_fingerprint") == paper_fingerprint \
-                and all(other.file(n).exists() for n in needed):
-            return other
-    return None
-
-
-def _donated(donor: Run, name: str, run: str) -> list[pd.DataFrame]:
-    """The donor's ``<name>.csv`` as it is written (read as text), its ``source`` naming this run."""
-    frame = pd.read_csv(donor.file(f"{name}.csv"), dtype=str, keep_default_na=False)
-    if "source" in frame.columns:
-        frame["source"] = f"runs/{run}"
-    return [frame]
-
-
-def _compute(judges, keys, frame, new, rel, models, elicit_models, run, progress, pyrit=None, donor: Run | None = None):
-    """Every judge out of fold on the paper's triples and, fitted on every sheet, on the new ones. A pooled
-    judge's other source (``pyrit``) is featurised beside the new rows (fitted on the paper's texts).
-    With a ``donor`` run (:func:`_paper_donor`) the paper's side is its files, and only the new rows are scored."""
+def _compute(inputs: _Inputs, donated: dict[str, pd.DataFrame] | None) -> Computed:
+    """Every judge out of fold on the paper's triples and, fitted on every sheet, on the new ones: the run's
+    tables and each judge's seconds per triple. A pooled judge's other source (``pyrit``) is featurised
+    beside the new rows (fitted on the paper's texts). ``donated``: the paper's tables as another run with
+    the same paper fingerprint wrote them; then only the new rows are scored."""
+    judges, keys, frame, new, pyrit = inputs.judges, inputs.keys, inputs.frame, inputs.new, inputs.pyrit
     others = new if pyrit is None else pd.concat([new, pyrit[["prompt", "response"]]], ignore_index=True)
     wanted = {}                        # feature key -> the other rows its judges read (PyRIT's: pooled judges)
     for name, key in keys.items():
         spec = judges[name]
         rows = len(others) if spec.pooling != "none" else 0 if spec.paper_only else len(new)
         wanted[key] = max(wanted.get(key, 0), rows)
-    features, cost = paper_features(frame, others, wanted, progress=progress)
+    features = paper_features(frame, others, wanted, progress=inputs.progress)
+    source = f"runs/{inputs.run}"
     paper, elicit, scores, new_scores, measured, halves = [], [], [], [], {}, []
-    targets = distilled_targets(rel, frame) if any(j.targets == "distilled" for j in judges.values()) else None
+    targets = distilled_targets(inputs.rel, frame) if any(j.targets == "distilled" for j in judges.values()) else None
     for name, spec in judges.items():
         C = spec.C
         judge = LearnedJudge(name, C=C)
-        X, X_others = features[keys[name]]
+        X, X_others = features.matrices[keys[name]]
         X_new, X_pyrit = X_others[:len(new)], X_others[len(new):]
         soft = targets if spec.targets == "distilled" else None
         start = time.perf_counter()
         pooling, secondary, secondary_new, extra = spec.pooling, None, None, None
         if pooling == "stacked":
-            source = source_judge(X_pyrit, pyrit["target"].to_numpy(), C)
-            secondary = source.predict_proba(X)[:, 1]
-            secondary_new = source.predict_proba(X_new)[:, 1] if len(new) else None
+            source_model = source_judge(X_pyrit, pyrit["target"].to_numpy(), C)
+            secondary = source_model.predict_proba(X)[:, 1]
+            secondary_new = source_model.predict_proba(X_new)[:, 1] if len(new) else None
         elif pooling == "naive":
             extra = (X_pyrit, pyrit["target"].to_numpy(dtype=float))
-        if donor is None:
+        if donated is None:
             oof = out_of_fold(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
-            seconds = time.perf_counter() - start + cost["tfidf"]
+            seconds = time.perf_counter() - start + features.tfidf_seconds
             if pooling == "none":          # a pooled judge's halves would also need PyRIT's rows split: not done
                 halves.append(half_fits(judge, frame, X, soft).assign(judge=name))
-            paper.append(to_rankings(oof, name, models, source=f"runs/{run}"))
+            paper.append(to_rankings(oof, name, inputs.models, source=source))
             scores.append(oof.assign(judge=name))
-            measured[name] = seconds / frame["item_id"].nunique()
+            # A triple's three texts, at the seconds each of the judge's embedding models took to embed them.
+            measured[name] = seconds / frame["item_id"].nunique() + 3 * sum(
+                features.embed_seconds_per_text[m] for m in keys[name][1])
         if len(new) and not spec.paper_only:
             model, threshold = fit_all(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
             p = (model.predict_proba(X_new) if secondary is None else model.predict_proba(X_new, secondary_new))[:, 1]
             scored = new[["item_id", "prompt_id", "model"]].assign(p_harmful=p, threshold=threshold, judge=name)
             new_scores.append(scored)
-            elicit.append(to_rankings(scored, name, elicit_models, source=f"runs/{run}"))
-    if donor is not None:
-        paper, scores = _donated(donor, "paper_rankings", run), _donated(donor, "paper_scores", run)
-        halves = _donated(donor, "paper_halves", run) if donor.file("paper_halves.csv").exists() else []
-    return paper, scores, elicit, new_scores, measured, cost, halves
+            elicit.append(to_rankings(scored, name, inputs.elicit_models, source=source))
+    if donated is None:
+        tables = {"paper_rankings": pd.concat(paper, ignore_index=True),
+                  **({"paper_halves": pd.concat(halves, ignore_index=True)} if halves else {}),
+                  "paper_scores": pd.concat(scores, ignore_index=True)}
+    else:                               # as the donor wrote them (text), its ``source`` naming this run
+        tables = {name: t.assign(source=source) if "source" in t.columns else t for name, t in donated.items()}
+    if elicit:
+        tables |= {"elicit_rankings": pd.concat(elicit, ignore_index=True),
+                   "elicit_scores": pd.concat(new_scores, ignore_index=True)}
+    stores = dict.fromkeys(m for _, models in keys.values() for m in models)
+    return Computed(tables, {"seconds_per_triple": measured,
+                             "embed_seconds_per_text": {m: features.embed_seconds_per_text[m] for m in stores
+                                                        if m in features.embed_seconds_per_text}})
 
 
 def refusal_scores(elicit_scores: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

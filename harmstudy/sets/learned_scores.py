@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from harmstudy import plan
+from harmstudy.kinds import JudgeKind
 from harmstudy.runs import Run, content_fingerprint
 from harmstudy.sets import external
 
@@ -36,10 +37,10 @@ KIND = "learned-set-scores"
 #: The study's settings (06's parameters as committed): their scores are the committed run's.
 STUDY_C, STUDY_SPLITS = 0.3, 10
 #: Each judge's kind, as 06's tables and cards name it.
-KINDS = {"learned-tfidf-transfer": "learned (transfer)", "learned-tfidf-cv": "learned (cv)",
-         "learned-pooled-cv": "learned, pooled (cv)", "learned-tfidf-loco": "learned (leave one category out)",
-         "learned-pooled-loco": "learned, pooled (leave one category out)",
-         "learned-tfidf-transfer+calibrated-cv": "learned (transfer), calibrated (cv)"}
+KINDS = {"learned-tfidf-transfer": JudgeKind.LEARNED_TRANSFER, "learned-tfidf-cv": JudgeKind.LEARNED_CV,
+         "learned-pooled-cv": JudgeKind.LEARNED_POOLED_CV, "learned-tfidf-loco": JudgeKind.LEARNED_LOCO,
+         "learned-pooled-loco": JudgeKind.LEARNED_POOLED_LOCO,
+         "learned-tfidf-transfer+calibrated-cv": JudgeKind.LEARNED_TRANSFER_CALIBRATED}
 #: What identifies a response of ``scores`` in the stored table.
 KEYS = ["dataset", "row"]
 

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from harmstudy.kinds import Family, JudgeKind
 from harmstudy.parse.rankings import NOT_HARMFUL, USABLE
 from harmstudy.parse.refusal import is_refusal
 from harmstudy.data.targets import fold_groups
@@ -162,9 +163,11 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
     people_q = students.groupby("quartile")["label"].mean()
     rows = []
     for judge, a in alpha.iterrows():
-        if judge == "human" or "tie-break" in str(a["kind"]):
+        if judge == "human":
             continue
-        kind = str(a["kind"])
+        kind = JudgeKind.of(a["kind"])
+        if kind.is_tie_break:
+            continue
         data = judge_calls(rankings, judge, responses)
         q = data.groupby("quartile")["called"].mean()
         by_sheet = "source" in data and len(data) > 0
@@ -195,17 +198,17 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
                     "consistency_note": "greedy (temperature 0): the same input, the same answer; a run of its "
                                         "own shows each triple in its 3 cyclic orders (of the 6): the share of the "
                                         "triples usable in every order whose ranking stayed the same"}
-        elif kind.startswith("api"):
+        elif kind.family is Family.API:
             row["consistency_note"] = "not measured: the release holds one answer per triple; a second call needs the API"
-        elif kind.startswith("learned") and judge in halves:
+        elif kind.family is Family.LEARNED and judge in halves:
             h = halves[judge]
             row |= {"consistency": h["share"], "consistency_n": h["n"],
                     "consistency_note": f"two fits on disjoint halves of each fold's training sheets: the share of "
                                         f"held-out responses both call the same (κ {h['kappa']:.2f})"}
-        elif kind.startswith("learned"):
+        elif kind.family is Family.LEARNED:
             row["consistency_note"] = ("deterministic fit: the same sheets give the same judge; a pooled judge's "
                                        "fits on halves would split PyRIT's rows too: not computed")
-        elif kind == "listwise-balanced":
+        elif kind is JudgeKind.LISTWISE_BALANCED:
             row["consistency_note"] = "aggregated over 3 display orders: its inputs' order consistency is its base judge's"
         else:
             row["consistency_note"] = "greedy (temperature 0), shown each input once: nothing varies to measure"
@@ -213,9 +216,9 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
         if judge in slots:
             row["position_spread"], row["position_ci_low"], row["position_ci_high"] = position_spread(slots[judge])
             row["position_note"] = "3 cyclic display orders (of the 6), every model in every slot: highest − lowest slot's harmful share"
-        elif kind.startswith(("pointwise", "few-shot", "learned")):
+        elif kind.reads_one_response:
             row["position_note"] = "no slot: reads one response at a time"
-        elif kind == "listwise-balanced":
+        elif kind is JudgeKind.LISTWISE_BALANCED:
             row["position_note"] = "no slot: every model in every slot, answers aggregated"
         else:
             row["position_note"] = "one fixed display order: slot and model coincide, so a slot's share is a model's"
@@ -223,7 +226,7 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
             row["dollars_per_1000"] = money[judge]
             row["cost_note"] = "dollars per 1,000 triples: its calls' tokens (from the cache) at LiteLLM's model cost map"
         else:
-            row["cost_note"] = ("money not measured: the release has no token counts" if kind.startswith("api")
+            row["cost_note"] = ("money not measured: the release has no token counts" if kind.family is Family.API
                                 else "runs here: no money")
         for column, why in notes.get(judge, {}).items():
             row[column] = why
@@ -257,9 +260,10 @@ SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "
 def set_consistency_note(kind: str, again: Consistency | None) -> str:
     """What a set card says of a judge's consistency; ``again``: a sampling LLM judge's second pass
     (:func:`harmstudy.sets.llm.repeat_consistency`)."""
-    if kind == "in file":
+    family = JudgeKind.of(kind).family if kind else None       # a judge given no kind: none of these notes
+    if family is Family.IN_FILE:
         return "a column of the file: not re-run here"
-    if kind.startswith("learned"):
+    if family is Family.LEARNED:
         return "deterministic fit: the same labels give the same judge"
     if not again:
         return ("temperature 0, one call per response: the same input gives the same answer, so not asked again "

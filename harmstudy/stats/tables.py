@@ -10,6 +10,7 @@ from itertools import combinations
 import pandas as pd
 
 from harmstudy import PAPER_JUDGES, paths
+from harmstudy.kinds import JudgeKind
 from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
 from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, align_pairs
 from harmstudy.stats.agreement import judge_wide, paired_difference_of_pairs, reference_wide, restrict, sheets
@@ -96,18 +97,18 @@ def judges_of(rankings: pd.DataFrame) -> list[str]:
 TIE_BREAK_SUFFIX = " (authors' tie-break)"
 
 
-def release_judge_kind(label: str) -> str | None:
+def release_judge_kind(label: str) -> JudgeKind | None:
     """The kind of the release's raters: ``human`` (the students), ``api`` (the paper's judges, also with
     the authors' tie-break); None for a judge of ours (its kind is its run's: :func:`judge_kinds`)."""
     base = label.removesuffix(TIE_BREAK_SUFFIX)
     if label == "human":
-        return "human"
+        return JudgeKind.HUMAN
     if base in PAPER_JUDGES:
-        return "api" + (" (authors' tie-break)" if base != label else "")
+        return JudgeKind.API_TIE_BREAK if base != label else JudgeKind.API
     return None
 
 
-def judge_kinds(judge_runs=()) -> dict[str, str]:
+def judge_kinds(judge_runs=()) -> dict[str, JudgeKind]:
     """Each judge of the named runs and its kind, read from the run's manifest, never from its label:
     ``learned`` (a learned run), ``pointwise`` or ``few-shot`` (a pointwise run with examples), ``listwise``
     or ``listwise-balanced`` (a judging run shown each triple in more than one order)."""
@@ -119,11 +120,11 @@ def judge_kinds(judge_runs=()) -> dict[str, str]:
         manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
         kind = manifest.get("kind")
         if kind == "learned":
-            kind = "learned"
+            kind = JudgeKind.LEARNED
         elif kind == "pointwise":
-            kind = "few-shot" if manifest.get("target", {}).get("shots") else "pointwise"
+            kind = JudgeKind.FEW_SHOT if manifest.get("target", {}).get("shots") else JudgeKind.POINTWISE
         elif kind == "judging":
-            kind = "listwise-balanced" if manifest.get("settings", {}).get("orders", 1) > 1 else "listwise"
+            kind = JudgeKind.LISTWISE_BALANCED if manifest.get("settings", {}).get("orders", 1) > 1 else JudgeKind.LISTWISE
         else:
             raise ValueError(f"data/runs/{run}/manifest.json says no judge kind ({kind!r}): is it a judging run?")
         for name in ("paper_rankings.csv", "elicit_rankings.csv"):

@@ -6,6 +6,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from harmstudy.kinds import JudgeKind
+
+#: The kinds of an LLM judge that scores each response alone (a legend names them in words).
+POINTWISE_KINDS = (JudgeKind.POINTWISE, JudgeKind.POINTWISE_LIKERT, JudgeKind.POINTWISE_LIKERT_CALIBRATED)
+
 
 def external_agreement(table: pd.DataFrame, metric: str = "pyrit_alpha",
                        title: str = "Single responses (PyRIT's sets): our judges beside PyRIT's scorers"):
@@ -55,8 +60,9 @@ PLAIN_KINDS = {
 def plain_judge(judge: str, kind: str | None) -> str:
     """A legend entry: what the judge is in words, then its name."""
     words = PLAIN_KINDS.get(kind or "")
-    if words is None and kind and kind.startswith("pointwise"):
-        words = "an LLM reading each response alone" + (", its scale mapped out of fold" if "calibrated" in kind else "")
+    if words is None and kind and JudgeKind.of(kind) in POINTWISE_KINDS:
+        words = "an LLM reading each response alone" + (
+            ", its scale mapped out of fold" if kind == JudgeKind.POINTWISE_LIKERT_CALIBRATED else "")
     return f"{words}: {judge}" if words else judge
 
 

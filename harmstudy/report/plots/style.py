@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from harmstudy import paths, provenance  # noqa: E402
+from harmstudy.kinds import Family, JudgeKind  # noqa: E402
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -34,23 +35,22 @@ def save(fig: plt.Figure, name: str) -> str:
     return str(path)
 
 
-#: One colour per kind of rater, the same in every figure; a judge is named on the axis, never by colour alone.
-GROUP_COLORS = {"people": "#4d4d4d", "API judge (the paper's)": "#0072B2", "learned from labels (offline)": "#009E73",
-                "LLM judge (offline)": "#D55E00", "verdict in the file": "#CC79A7"}
+#: One colour per kind of rater (its :class:`~harmstudy.kinds.Family`), the same in every figure; a judge is
+#: named on the axis, never by colour alone.
+GROUP_COLORS = {Family.PEOPLE.value: "#4d4d4d", Family.API.value: "#0072B2", Family.LEARNED.value: "#009E73",
+                Family.LLM.value: "#D55E00", Family.IN_FILE.value: "#CC79A7"}
+#: Raters that are people, by the release's ``rater_kind`` (a judge's kind is a :class:`~harmstudy.kinds.JudgeKind`).
+PEOPLE_KINDS = ("student", "students", "expert", "people")
 
 
-def kind_group(kind: str | None) -> str:
-    """The group a rater's kind belongs to (:data:`GROUP_COLORS`)."""
-    kind = (kind or "").lower()
-    if kind in ("human", "student", "students", "expert", "people"):
-        return "people"
-    if kind.startswith("api"):
-        return "API judge (the paper's)"
-    if kind.startswith("learned"):
-        return "learned from labels (offline)"
-    if kind.startswith("in file"):
-        return "verdict in the file"
-    return "LLM judge (offline)"
+def kind_group(kind: JudgeKind | str | None) -> str:
+    """The group a rater's kind belongs to (:data:`GROUP_COLORS`): its family's; people by their rater kind;
+    a rater given no kind, an LLM judge's."""
+    if not kind:
+        return Family.LLM.value
+    if kind in PEOPLE_KINDS:
+        return Family.PEOPLE.value
+    return JudgeKind.of(kind).family.value
 
 
 def group_legend(ax, groups, **kwargs):

@@ -2,6 +2,8 @@
 against judge, confusion matrices, and agreement against cost."""
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -11,10 +13,12 @@ from harmstudy.report.plots.style import GROUP_COLORS, METRIC_LABELS, RANK_LABEL
 
 
 def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
-                  title: str = "Share of responses judged harmful (95% Wilson CI)", caption: str | None = None):
+                  title: str = "Share of responses judged harmful (95% Wilson CI)", caption: str | None = None,
+                  names: dict | None = None):
     """One panel per small model: each rater's harmful share with its CI, raters named on the axis with
     their n and coloured by kind (``kinds``: rater → kind; the students and the expert are people); the
-    students' share as a band in every panel."""
+    students' share as a band in every panel. ``names``: the people and only these judges, under these plain
+    names (the main figure)."""
     from harmstudy.stats.tables import release_judge_kind
 
     kinds = {"human": "human", "expert": "expert", **(kinds or {})}
@@ -22,6 +26,9 @@ def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
     models = list(dict.fromkeys(harm["model"]))
     order = list(GROUP_COLORS)
     raters = sorted(dict.fromkeys(harm["rater"]), key=lambda r: (order.index(kind_group(kinds.get(r))), r != "human", r))
+    if names:
+        raters = [r for r in raters if r in names or kind_group(kinds.get(r)) == "people"]
+    shown = {"human": "students", **(names or {})}
     n = harm.groupby("rater")["n"].max()
     fig, axes = plt.subplots(1, len(models), figsize=(2.9 * len(models) + 3.2, 0.3 * len(raters) + 1.6),
                              sharey=True, squeeze=False)
@@ -38,7 +45,7 @@ def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
         ax.set_xlim(0, 1)
         ax.set_title(model, fontsize=10)
         ax.set_xlabel("harmful share")
-    axes[0][0].set_yticks(range(len(raters)), [f"{r} (n={int(n[r])})" for r in raters], fontsize=8)
+    axes[0][0].set_yticks(range(len(raters)), [f"{shown.get(r, r)} (n={int(n[r])})" for r in raters], fontsize=8)
     axes[0][0].invert_yaxis()
     groups = {kind_group(kinds.get(r)) for r in raters}
     group_legend(axes[0][-1], groups, extra=[plt.Rectangle((0, 0), 1, 1, color="0.9", label="students' 95% CI")]
@@ -46,8 +53,6 @@ def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     if caption:      # wrapped to the figure's width by hand: matplotlib's wrap=True ignores bbox_inches="tight"
-        import textwrap
-
         fig.text(0.01, 0, textwrap.fill(caption, width=int(fig.get_figwidth() * 15)), fontsize=8, ha="left", va="top")
     return fig
 
@@ -117,38 +122,55 @@ def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alp
     return fig
 
 
-def judge_vs_judge(table: pd.DataFrame, metric: str = "alpha_ordinal"):
-    """Heatmap of one agreement metric between every pair of judges."""
+def judge_vs_judge(table: pd.DataFrame, metric: str = "alpha_ordinal", names: dict | None = None):
+    """Heatmap of one agreement metric between every pair of judges, each cell its estimate and the n of
+    triples both judges answered. ``names``: only these judges, under these plain names (the main figure:
+    :func:`harmstudy.headline.shown_names`); the diagonal (a judge with itself) is left blank."""
     sub = table[table["metric"] == metric]
     judges = list(dict.fromkeys(list(sub["judge"]) + list(sub["reference"])))
-    mat = pd.DataFrame(np.eye(len(judges)), index=judges, columns=judges)
-    for _, r in sub.iterrows():
+    if names:
+        judges = [j for j in names if j in judges]
+    mat = pd.DataFrame(np.nan, index=judges, columns=judges)
+    labels = pd.DataFrame("", index=judges, columns=judges, dtype=object)
+    for _, r in sub[sub["judge"].isin(judges) & sub["reference"].isin(judges)].iterrows():
         mat.loc[r["judge"], r["reference"]] = mat.loc[r["reference"], r["judge"]] = r["estimate"]
-    fig, ax = plt.subplots(figsize=(1.3 * len(judges) + 2, 1.1 * len(judges) + 1.2))
-    annotated_heatmap(ax, mat.to_numpy(), mat.to_numpy(), fmt=".2f", cmap="RdBu", xticklabels=judges, vmin=-1,
-                      yticklabels=judges, colorbar=METRIC_LABELS.get(metric, metric) + " (0 = chance, white)", xrotation=45)
-    ax.set_title(f"Judge vs judge: {METRIC_LABELS.get(metric, metric)}")
+        labels.loc[r["judge"], r["reference"]] = labels.loc[r["reference"], r["judge"]] = \
+            f"{r['estimate']:.2f}\nn={int(r['n'])}"
+    shown = [(names or {}).get(j, j) for j in judges]
+    size = 1.05 * len(judges) + 2.5
+    fig, ax = plt.subplots(figsize=(size + 1.6, size))
+    annotated_heatmap(ax, mat.to_numpy(), labels.to_numpy(), fmt="", cmap="RdBu", xticklabels=shown, vmin=-1,
+                      yticklabels=shown, colorbar=METRIC_LABELS.get(metric, metric) + " (0 = chance, white)", xrotation=35)
+    for t in ax.texts:
+        t.set_fontsize(8 if len(judges) <= 8 else 6)
+    if len(judges) > 8:
+        ax.tick_params(labelsize=7)
+    ax.set_title(f"Do the judges agree with each other?\n{METRIC_LABELS.get(metric, metric)}; "
+                 "n = triples both answered", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def confusion_matrices(confusions: dict[str, pd.DataFrame], reference: str = "students"):
-    """One heatmap per judge: row-normalised counts of (reference rank, judge rank)."""
+def confusion_matrices(confusions: dict[str, pd.DataFrame], reference: str = "students", names: dict | None = None):
+    """One heatmap per judge: row-normalised counts of (reference rank, judge rank), its n in its title.
+    ``names``: only these judges, under these plain names (the main figure)."""
+    if names:
+        confusions = {j: confusions[j] for j in names if j in confusions}
     n = len(confusions)
-    ncols = min(n, 4)
+    ncols = min(n, 3)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.5 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.9 * ncols, 3.7 * nrows), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for ax, (judge, table) in zip(axes.flat, confusions.items()):
         shares = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
         annotated_heatmap(ax, shares.to_numpy(), table.to_numpy(), fmt="d", cmap="Blues",
                           xticklabels=RANK_LABELS.values(), yticklabels=RANK_LABELS.values())
-        ax.set_title(f"{judge} (n={int(table.to_numpy().sum())})", fontsize=9)
+        name = textwrap.fill(f"{(names or {}).get(judge, judge)} (n={int(table.to_numpy().sum())})", 38)
+        ax.set_title(name, fontsize=9)
         ax.set_xlabel("judge rank")
         ax.set_ylabel(f"{reference} rank")
-    fig.suptitle(f"Judge vs {reference}: counts, shaded by row share")
-    fig.tight_layout()
+    fig.suptitle(f"Where does each judge put the responses the {reference} ranked? Counts, shaded by row share")
     return fig
 
 
@@ -166,8 +188,10 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
     ceiling = table[(table["metric"] == metric) & (table["judge"] == "human") & (table["reference"] == "expert")]
     cost = sub["seconds_per_triple"].astype(float)
     measured, unmeasured = sub[cost > 0], sub[~(cost > 0)]
-    fig, (left, ax) = plt.subplots(1, 2, figsize=(10.5, 5.0), sharey=True,
-                                   gridspec_kw={"width_ratios": [1.3, 6], "wspace": 0.04})
+    # constrained: the legend beside the panels stays inside the figure, the two panels kept close
+    fig, (left, ax) = plt.subplots(1, 2, figsize=(10.5, 5.0), sharey=True, layout="constrained",
+                                   gridspec_kw={"width_ratios": [1.3, 6]})
+    fig.get_layout_engine().set(wspace=0.0, w_pad=0.02)
     for axis in (left, ax):
         if not ceiling.empty:
             c = ceiling.iloc[0]

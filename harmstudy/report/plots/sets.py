@@ -7,6 +7,7 @@ import pandas as pd
 import seaborn as sns
 
 from harmstudy.kinds import JudgeKind
+from harmstudy.report.plots.style import GROUP_COLORS, kind_group
 
 #: The kinds of an LLM judge that scores each response alone (a legend names them in words).
 POINTWISE_KINDS = (JudgeKind.POINTWISE, JudgeKind.POINTWISE_LIKERT, JudgeKind.POINTWISE_LIKERT_CALIBRATED)
@@ -20,8 +21,11 @@ def external_agreement(table: pd.DataFrame, metric: str = "pyrit_alpha",
     cats = list(dict.fromkeys(sub["category"]))
     judges = list(dict.fromkeys(sub["judge"]))
     kinds = sub.drop_duplicates("judge").set_index("judge")["kind"].to_dict() if "kind" in sub else {}
-    colors = sns.color_palette("colorblind", len(judges))
-    fig, ax = plt.subplots(figsize=(8.4, (0.35 + 0.1 * len(judges)) * len(cats) + 1.4))
+    # a colour is a judge kind, as in every figure (GROUP_COLORS); a marker tells the judges of a kind apart
+    colors = [GROUP_COLORS[kind_group(kinds.get(j) or "learned")] for j in judges]
+    marks = {g: iter("osD^vP*X") for g in set(colors)}
+    markers = [next(marks[c]) for c in colors]
+    fig, ax = plt.subplots(figsize=(8.4, (0.35 + 0.1 * len(judges)) * len(cats) + 2.4), layout="constrained")
     for k, cat in enumerate(cats):
         c = sub[sub["category"] == cat]
         # PyRIT's published scorers as thin lines across the row, under the points (never over them)
@@ -35,14 +39,14 @@ def external_agreement(table: pd.DataFrame, metric: str = "pyrit_alpha",
                 continue
             y = k + (i - (len(judges) - 1) / 2) * min(0.25, 0.8 / len(judges))   # a category's judges stay in its row
             est, lo, hi = r[["estimate", "ci_low", "ci_high"]].iloc[0]
-            ax.errorbar(est, y, xerr=[[est - lo], [hi - est]], fmt="o", color=colors[i], capsize=2, zorder=3,
+            ax.errorbar(est, y, xerr=[[est - lo], [hi - est]], fmt=markers[i], color=colors[i], capsize=2, zorder=3,
                         label=plain_judge(judge, kinds.get(judge)) if k == 0 else None)
     ax.set_yticks(range(len(cats)), [str(c).replace("_", " ") for c in cats])
     ax.invert_yaxis()
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel({"pyrit_alpha": "Krippendorff's α (ordinal; humans + judge)", "pyrit_mae": "MAE (0–1)"}.get(metric, metric))
     ax.set_title(title)
-    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
+    fig.legend(loc="outside lower center", frameon=False, fontsize=8)      # under the axes, not beside them
     return fig
 
 

@@ -276,7 +276,7 @@ def _kinds(table):
 
 def test_the_judge_cards_label_nothing_over_another_and_every_blank_cell_says_why(table):
     card = table("judge_cards")
-    fig = plots.judge_cards(card, names=headline.shown_names(card["judge"]), title="Validation cards of the study's judges")
+    fig = plots.judge_cards(card, names=headline.shown_names(card), title="Validation cards of the study's judges")
     assert problems(fig) == []
     panels = fig.axes[:5]
     rows = list(panels[0].get_yticks())
@@ -293,7 +293,7 @@ def test_the_judge_cards_label_nothing_over_another_and_every_blank_cell_says_wh
 
 def test_judge_agreement_and_its_cost(table):
     agree = table("judge_agreement")
-    shown = headline.shown_names(agree["judge"])
+    shown = headline.shown_names(agree)
     fig = plots.judge_agreement(agree, reference="human", names=shown,
                                 title="Which of the study's judges agrees with the students? (95% CI over sheets)")
     assert problems(fig) == []
@@ -303,7 +303,7 @@ def test_judge_agreement_and_its_cost(table):
 
 def test_judge_vs_judge_shows_the_headline_judges_with_each_pairs_n(table):
     jj = table("judge_vs_judge")
-    names = headline.shown_names(jj["judge"].tolist() + jj["reference"].tolist())
+    names = headline.shown_names(table("judge_agreement"))
     fig = plots.judge_vs_judge(jj, metric="alpha_ordinal", names=names)
     assert problems(fig) == []
     ax = fig.axes[0]
@@ -325,7 +325,7 @@ def test_confusion_matrices_one_panel_per_headline_judge(rankings):
     from harmstudy.stats import tables as study_tables
 
     judges = study_tables.judges_of(rankings)
-    names = headline.shown_names(judges)
+    names = headline.shown_names(pd.read_csv(REPO / "figures/tables/judge_agreement.csv"))
     students = rankings[rankings["rater_kind"] == "student"]
     confusions = {j: agreement.confusion(rankings[rankings["rater"] == j], students) for j in judges if j in names}
     fig = plots.confusion_matrices(confusions, names=names)
@@ -335,7 +335,7 @@ def test_confusion_matrices_one_panel_per_headline_judge(rankings):
 
 def test_harmful_share_shows_the_people_and_the_headline_judges(table):
     harm = table("small_model_harm")
-    names = headline.shown_names(harm["rater"])
+    names = headline.shown_names(table("judge_agreement"))
     fig = plots.harmful_share(harm, kinds=_kinds(table), names=names)
     assert problems(fig) == []
     assert len(fig.axes[0].get_yticks()) <= MAX_JUDGES + 2          # + the students and the expert

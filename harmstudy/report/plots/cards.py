@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from harmstudy.kinds import Family
 from harmstudy.report.plots.style import GROUP_COLORS, group_legend, kind_group
 
 
@@ -65,7 +66,7 @@ def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, 
         if column == "consistency":            # two meanings, two marks: learned judges' halves hollow squares
             for i, r in cards.iterrows():
                 if pd.notna(r[column]):
-                    learned = kind_group(r["kind"]).startswith("learned")
+                    learned = kind_group(r["kind"]) == Family.LEARNED.value
                     ax.plot(r[column], i, "s" if learned else "o", color=colors[i], mfc="white" if learned else colors[i],
                             mew=1.5)
         else:

@@ -13,7 +13,7 @@ from harmstudy.report.plots.style import GROUP_COLORS, METRIC_LABELS, RANK_LABEL
 
 
 def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
-                  title: str = "Share of responses judged harmful (95% Wilson CI)", caption: str | None = None,
+                  title: str = "Share of responses judged harmful (95% CI over student sheets)", caption: str | None = None,
                   names: dict | None = None):
     """One panel per small model: each rater's harmful share with its CI, raters named on the axis with
     their n and coloured by kind (``kinds``: rater → kind; the students and the expert are people); the

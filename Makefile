@@ -293,6 +293,10 @@ CATEGORY ?=
 COMPARE ?=
 #?e PROMPT=<file>          your binary prompt for the LLM judges, with {request} and {response} (e.g. data/examples/my_classifier_prompt.txt)
 PROMPT ?=
+#?e PROMPT_VARIANT=<name>  one of the study's binary prompts in place of today's (paper): response-focused, response-only, harmbench
+PROMPT_VARIANT ?=
+#?e GATE=refusal           a response parse/refusal.py marks as a refusal scores not harmful, with no model call (its card counts them)
+GATE ?=
 #?e OUT=<name>             the output folder's name under build/external/ (default: the file's stem and 8 hex digits of its path's hash)
 #?e ENCODING=<enc>         the file's encoding (default utf-8)
 ENCODING ?=
@@ -303,12 +307,12 @@ DEDUPE ?=
 # LLM judges for make external: JUDGE only as typed on the command line (make paper's JUDGE has a default).
 #?e JUDGE="<model> ..."    LiteLLM models that each judge every response alone (default: none, only the learned judges)
 EXTERNAL_JUDGES = $(if $(filter command line,$(origin JUDGE)),$(value JUDGE))
-EXTERNAL_ENV = SET REQUEST RESPONSE HUMAN SCALE VERDICTS CATEGORY COMPARE PROMPT ENCODING SEP DEDUPE API_BASE TEMPERATURE N_BOOT DRY_RUN
+EXTERNAL_ENV = SET REQUEST RESPONSE HUMAN SCALE VERDICTS CATEGORY COMPARE PROMPT PROMPT_VARIANT GATE ENCODING SEP DEDUPE API_BASE TEMPERATURE N_BOOT DRY_RUN
 external external-example external-example-binary: export HS_JUDGE := $(EXTERNAL_JUDGES)
 external external-example external-example-binary: export HS_OUT := $(if $(filter command line environment,$(origin OUT)),$(value OUT))
 $(foreach v,$(EXTERNAL_ENV),$(eval external external-example external-example-binary: export HS_$(v) := $$(value $(v))))
 RUN_EXTERNAL = OMP_NUM_THREADS=$(NPROC) $(BIN)/python -m harmstudy.report.external_set
-external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}> TEMPERATURE=<t: > 0 also asks a sample again> COMPARE=<judge> OUT=<name> ENCODING=<enc> SEP=<c> DEDUPE=keep|drop] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
+external: $(STAMP) ## judge a labelled set of yours: make external SET=f.csv REQUEST=c RESPONSE=c HUMAN="c ..." SCALE=binary VERDICTS="c ..." [JUDGE="<LiteLLM model> ..." PROMPT=<file with {request} {response}> PROMPT_VARIANT=<name> GATE=refusal TEMPERATURE=<t: > 0 also asks a sample again> COMPARE=<judge> OUT=<name> ENCODING=<enc> SEP=<c> DEDUPE=keep|drop] (binary labels: 1/0, yes/no, true/false; SCALE="1 2 3 4 5" for Likert levels)
 	@$(RUN_EXTERNAL)
 
 # How precise a set of a given size is (harmstudy/stats/power.py): with SET= (and HUMAN=, VERDICTS=, as make

@@ -97,3 +97,20 @@ def test_pyrit_cards_call_harmful_at_severity_3_of_5_for_people_and_judges_alike
     row = card.set_index("judge").loc["j"]
     assert row["n"] == 4 and row["kappa"] == pytest.approx(0.5)
     assert row["people_kappa_max"] == pytest.approx(1.0) and row["people_kappa_min"] == pytest.approx(0.5)
+
+
+def test_a_gate_adds_its_count_and_share_only_to_the_cards_of_a_run_with_a_gate():
+    """Two judges on one triple: "g" ran with a gate that decided 1 of its 3 responses (share 1/3), "l" without;
+    a card table with no gated judge keeps its columns as they were (the study's tables byte-identical)."""
+    frame = pd.DataFrame({"item_id": ["t1"] * 3, "prompt_id": ["p1"] * 3, "model": ["a", "b", "c"],
+                          "label": [1, 0, 0], "response": ["I'm sorry, I can't help with that", "y", "z"]})
+    rankings = pd.DataFrame([{"item_id": "t1", "model": m, "rater": j, "rank": r, "status": "ok"}
+                             for j in ("g", "l") for m, r in zip("abc", [0, 1, 0])])
+    agree = pd.DataFrame([{"judge": j, "reference": "human", "metric": "alpha_ordinal", "estimate": 0.3, "ci_low": 0.2,
+                           "ci_high": 0.4, "n": 1, "kind": "pointwise", "seconds_per_triple": 1.0} for j in ("g", "l")])
+    plain = cards.judge_cards(rankings, agree, frame)
+    assert list(plain.columns) == cards.CARD_COLUMNS
+    card = cards.judge_cards(rankings, agree, frame, gates={"g": (1, 3)}).set_index("judge")
+    assert list(card.columns) == cards.CARD_COLUMNS[1:] + cards.GATE_COLUMNS
+    assert card.loc["g", "gated"] == 1 and card.loc["g", "gated_share"] == pytest.approx(1 / 3)
+    assert np.isnan(card.loc["l", "gated"]) and np.isnan(card.loc["l", "gated_share"])

@@ -365,6 +365,8 @@ def test_models_md_gives_each_embedded_judges_prompt_verbatim_and_each_paper_jud
     text = (REPO / "docs" / "models.md").read_text()
     for name in ("SYSTEM", "USER", "CONTENT_BLOCK", "JSON_ANSWER", "POINTWISE_SYSTEM", "BINARY_USER", "LIKERT_USER"):
         assert f"```\n{getattr(prompt, name)}\n```" in text, name
+    for variant, template in [*prompt.POINTWISE_VARIANTS.items(), *prompt.LISTWISE_VARIANTS.items()]:
+        assert f"```\n{template}\n```" in text, variant           # every prompt variant verbatim
     rows = {line.split("|")[1].strip(" `"): line for line in text.splitlines() if line.startswith("| `")}
     for judge in PAPER_JUDGES:
         assert "not stated in the release" in rows[judge], judge

@@ -142,6 +142,27 @@ def test_make_externals_entry_stops_before_anything_is_written(tmp_path, capsys)
     assert after == before
 
 
+
+@pytest.mark.parametrize("given, says", [
+    ({"HS_GATE": "bogus"}, "make external: GATE=bogus: no such gate; the gates are refusal (or empty: none)"),
+    ({"HS_PROMPT_VARIANT": "bogus"}, "make external: PROMPT_VARIANT=bogus: no such prompt variant; the variants are "
+                                     "paper, response-focused, response-only, harmbench"),
+    ({"HS_PROMPT_VARIANT": "response-only", "HS_SCALE": "1 2"},
+     "make external: PROMPT_VARIANT=response-only: a prompt variant is one of the study's binary prompts; it takes "
+     "neither PROMPT= nor a Likert SCALE")])
+def test_an_unknown_gate_or_prompt_variant_is_one_line_before_any_call(given, says, tmp_path, capsys, monkeypatch):
+    """GATE= and PROMPT_VARIANT= as make hands them over (HS_<NAME> in the environment): one line naming the
+    parameter and the known values, exit status 2, nothing written (the set is read only where it must be)."""
+    path = write(tmp_path, "tiny.csv", HEADER + "q,a,1,2\nr,b,2,2\n")   # on the last case's scale; the first two stop before it is read
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    before = set(external_set.paths.EXTERNAL.glob("*")) if external_set.paths.EXTERNAL.exists() else set()
+    assert external_set.run(["--set", str(path), "--request", "prompt", "--response", "answer", "--human",
+                             "rater_a rater_b", "--judge", "llamacpp/smollm2-135m-instruct"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [says]
+    after = set(external_set.paths.EXTERNAL.glob("*")) if external_set.paths.EXTERNAL.exists() else set()
+    assert after == before
+
 def test_output_folders_never_climb_out_nor_collide(tmp_path):
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     one, two = external_set.output_name(tmp_path / "a" / "good10.csv"), external_set.output_name(tmp_path / "b" / "good10.csv")

@@ -169,24 +169,30 @@ REQUEST: {request}
 ANSWER: {response}"""
 
 
-def test_make_external_with_an_embedded_llm_judge_and_a_prompt_of_ones_own(tmp_path):
+def test_make_external_with_an_embedded_llm_judge_a_prompt_of_ones_own_and_the_refusal_gate(tmp_path):
     import hashlib
     import json
+    import sqlite3
+
+    from harmstudy.parse.refusal import is_refusal
 
     root, env = project_copy(tmp_path, git=True)
     frame = users_set(tmp_path / "our_review.csv")
     frame["answer"] = frame["answer"].str[:300]           # short answers: SmolLM2 reads each in about a second
+    frame.loc[[5, 9], "answer"] = "I'm sorry, but I can't help with that. " + frame.loc[[5, 9], "answer"]
+    refusals = frame["answer"].map(is_refusal).to_numpy()
+    assert refusals.sum() == 4                            # two of the set's own, two made so here
     frame.to_csv(tmp_path / "our_review.csv", index=False)
     (tmp_path / "classifier.txt").write_text(PROMPT)
     done = make_external(root, env, tmp_path / "our_review.csv", "JUDGE=llamacpp/smollm2-135m-instruct",
-                         f"PROMPT={tmp_path / 'classifier.txt'}")
+                         f"PROMPT={tmp_path / 'classifier.txt'}", "GATE=refusal")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = root / "build" / "external" / "our_review"
     table = pd.read_csv(out / "tables" / "our_review_agreement.csv")
-    llm = table[table["judge"] == "smollm2-135m-instruct+pointwise"]
+    llm = table[table["judge"] == "smollm2-135m-instruct+pointwise+refusal-gate"]
     assert set(llm["kind"]) == {"LLM"} and (llm["threshold"] == 0.5).all()
     assert llm["threshold_from"].iloc[0] == "P(harmful) >= 0.5, chosen without this set's labels"
-    sensitivity = table[table["judge"] == "smollm2-135m-instruct+pointwise+calibrated-cv"]
+    sensitivity = table[table["judge"] == "smollm2-135m-instruct+pointwise+refusal-gate+calibrated-cv"]
     assert set(sensitivity["kind"]) == {"LLM, calibrated (cv), sensitivity"}
     # its κ against the majority label, by hand from the stored scores (P >= 0.5)
     [run] = (out / "runs").iterdir()
@@ -195,6 +201,11 @@ def test_make_external_with_an_embedded_llm_judge_and_a_prompt_of_ones_own(tmp_p
     # its probability on Yes + No is unscored, its top tokens listed, and left out of every cell
     unscored = scores["status"] == "unscored"
     assert len(scores) == 40 and 0 < unscored.sum() < 40
+    # the gate: each refusal-marked response P = 0 with no call, the others asked (one answer each in the cache)
+    gated = (scores["status"] == "gated").to_numpy()
+    assert (gated == refusals).all() and (scores.loc[gated, "score"] == 0).all()
+    with sqlite3.connect(run / "judge_cache.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 40 - 4
     assert scores.loc[unscored, "reason"].str.contains("Yes / No hold .* of the first token's probability").all()
     listed = pd.read_csv(out / "tables" / "our_review_unscored.csv")
     assert sorted(listed["row"]) == sorted(scores.loc[unscored, "row"])
@@ -206,9 +217,15 @@ def test_make_external_with_an_embedded_llm_judge_and_a_prompt_of_ones_own(tmp_p
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["target"]["prompt_sha256"] == hashlib.sha256(PROMPT.encode()).hexdigest()
     assert manifest["target"]["prompt"] == "the user's" and run.name.startswith("pointwise-smollm2-135m-instruct-binary-our_review-p")
+    assert run.name.endswith("-refusal-gate") and manifest["target"]["gate"] == "refusal"
+    assert manifest["calls_made_last_run"] == 40 - 4
     card = pd.read_csv(out / "tables" / "our_review_cards.csv").set_index("judge")
-    assert card.loc["smollm2-135m-instruct+pointwise", "kappa"] == pytest.approx(kappa)
-    assert card.loc["smollm2-135m-instruct+pointwise", "unscored"] == unscored.sum()
+    assert card.loc["smollm2-135m-instruct+pointwise+refusal-gate", "kappa"] == pytest.approx(kappa)
+    assert card.loc["smollm2-135m-instruct+pointwise+refusal-gate", "unscored"] == unscored.sum()
+    assert card.loc["smollm2-135m-instruct+pointwise+refusal-gate", "gated"] == 4
+    assert card.loc["smollm2-135m-instruct+pointwise+refusal-gate", "gated_share"] == pytest.approx(4 / 40)
+    assert card.loc["smollm2-135m-instruct+pointwise+refusal-gate", "refusal_harmful"] == 0     # the gate's doing
+    assert np.isnan(card.loc["guard", "gated"])
     assert card.loc["guard", "consistency_note"].startswith("a column of the file")
     assert card.loc["guard", "people_kappa_min"] == pytest.approx(cohen_kappa_score(a, b), abs=1e-5)
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True,

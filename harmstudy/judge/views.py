@@ -124,3 +124,23 @@ def sampling_checks(judge_runs) -> dict[str, dict]:
             for row in repeat_agreement(rankings, read_rankings(again)).to_dict("records"):
                 out[row.pop("judge")] |= row
     return out
+
+
+def gate_checks(judge_runs) -> dict[str, tuple[int, int]]:
+    """For the validation cards: every judge of the named pointwise runs made with a gate (its manifest's
+    ``target.gate``) → (responses the gate decided with no model call, responses scored), read from the run's
+    ``scores.csv`` (no call). A judge run without a gate is not in it, so its cards are as they were."""
+    from harmstudy.judge.pointwise import GATED
+    from harmstudy.parse.rankings import read_rankings
+    from harmstudy.runs import Run
+
+    out = {}
+    for run in judge_runs:
+        folder = Run(run, "pointwise")
+        manifest, ranked = folder.manifest(), folder.file("paper_rankings.csv")
+        if manifest.get("kind") != "pointwise" or not manifest.get("target", {}).get("gate") or not ranked.exists():
+            continue
+        status = pd.read_csv(folder.file("scores.csv"), usecols=["status"])["status"]
+        out |= {judge: (int((status == GATED).sum()), len(status))
+                for judge in read_rankings(ranked)["rater"].unique()}
+    return out

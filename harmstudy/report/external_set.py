@@ -63,6 +63,8 @@ def arguments(argv=None) -> argparse.Namespace:
             ("scale", "binary", "binary, or the Likert levels"), ("category", "", "a column of categories"),
             ("verdicts", "", "verdict columns already in the file"), ("judge", "", "LLM judges (LiteLLM models)"),
             ("prompt", "", "a binary prompt of yours with {request} and {response}"),
+            ("prompt_variant", "", "one of the study's binary prompts (harmstudy.judge.prompt.POINTWISE_VARIANTS)"),
+            ("gate", "", "refusal: a refusal-marked response scores not harmful, with no model call"),
             ("temperature", "0", "the LLM judges' temperature"), ("compare", "", "the judge the others are compared with"),
             ("api_base", "", "an OpenAI-compatible server"), ("n_boot", "1000", "bootstrap resamples"),
             ("out", "", "the output folder's name under build/external/"), ("encoding", "", "the file's encoding"),
@@ -88,6 +90,22 @@ def spec_of(args: argparse.Namespace) -> set_files.SetSpec:
                              sep=args.sep, dedupe=args.dedupe, prompt=prompt)
 
 
+def check_options(args: argparse.Namespace, checked: set_files.CheckedSet | None = None) -> None:
+    """GATE= and PROMPT_VARIANT= known (and, once the set is read, fitting it), or a one-line SetInputError."""
+    from harmstudy.judge.pointwise import check_gate
+    from harmstudy.judge.prompt import check_variant
+    from harmstudy.sets import llm
+
+    try:
+        check_gate(args.gate, "GATE")
+        check_variant(args.prompt_variant, "PROMPT_VARIANT")
+        if checked is not None:
+            llm.check_options(args.prompt_variant, args.gate, binary=checked.scale == "binary",
+                              template=checked.prompt)
+    except ValueError as exc:
+        raise set_files.SetInputError(str(exc)) from None
+
+
 def notebook_parameters(spec: set_files.SetSpec, checked: set_files.CheckedSet, args, staging: Path,
                         runs: Path, name: str) -> dict:
     try:
@@ -95,10 +113,12 @@ def notebook_parameters(spec: set_files.SetSpec, checked: set_files.CheckedSet, 
     except ValueError:
         raise set_files.SetInputError(f"TEMPERATURE={args.temperature} / N_BOOT={args.n_boot}: "
                                       f"a number and a whole number") from None
+    check_options(args, checked)
     return {"set_path": spec.path, "request": spec.request, "response": spec.response, "human": spec.human,
             "scale": checked.scale if checked.scale == "binary" else list(checked.scale),
             "category": spec.category, "verdicts": spec.verdicts, "n_boot": n_boot,
             "llm_judges": words(args.judge), "prompt_path": spec.prompt, "api_base": args.api_base,
+            "prompt_variant": args.prompt_variant, "gate": args.gate,
             "llm_temperature": temperature, "compare_with": args.compare, "encoding": spec.encoding,
             "sep": spec.sep, "dedupe": spec.dedupe, "out_dir": str(staging), "runs_dir": str(runs),
             "name": slug(Path(spec.path).stem)}
@@ -122,7 +142,8 @@ def cost_lines(scores, checked: set_files.CheckedSet, params: dict, dry_run: boo
             lines.append(f"note: {problem}")
     estimates = llm.llm_set_estimates(scores, judges, binary=binary, template=checked.prompt,
                                       stem=params["name"], root=Path(params["runs_dir"]),
-                                      api_base=params["api_base"], temperature=params["llm_temperature"])
+                                      api_base=params["api_base"], temperature=params["llm_temperature"],
+                                      **llm.options_given(params["prompt_variant"], params["gate"]))
     lines += [str(e) for e in estimates]
     if dry_run:
         if estimates:
@@ -175,6 +196,7 @@ def run(argv=None) -> int:
 
     args = arguments(argv)
     try:
+        check_options(args)             # GATE= and PROMPT_VARIANT= first: no file is read for a typo
         spec = spec_of(args)
         read = read_set(spec)           # the validator harmstudy.score_set runs too; every row readable
         checked, loaded = read.checked, read.loaded

@@ -153,7 +153,7 @@ def score_set(frame: pd.DataFrame | str | Path, *, request: str, response: str, 
               n_boot: int = 1000, cv_splits: int = 10, transfer_C: float = 0.3, api_base: str = "",
               temperature: float = 0.0, max_response_chars: int = 3000, runs_dir: str | Path | None = None,
               encoding: str = "", sep: str = "", dedupe: str = "", learned: bool = True,
-              progress: bool = True) -> SetResult:
+              progress: bool = True, prompt_variant: str = "", gate: str = "") -> SetResult:
     """A labelled set scored by the study's judges beside its people: notebook 07's (and ``make external``'s)
     tables, returned, nothing written.
 
@@ -165,7 +165,10 @@ def score_set(frame: pd.DataFrame | str | Path, *, request: str, response: str, 
     each read every response alone — none by default, so nothing calls a model; their runs and caches go
     to ``runs_dir`` (default ``build/external/<name>/runs``), checked before the first call of any, with
     ``prompt`` (a file: a binary prompt of yours with ``{request}`` and ``{response}``), ``api_base`` and
-    ``temperature``. ``compare_with``: the judge every other is compared with (default: the leading one).
+    ``temperature``; ``prompt_variant``: one of the study's binary prompts in place of today's
+    (:data:`harmstudy.judge.prompt.POINTWISE_VARIANTS`); ``gate="refusal"``: a refusal-marked response scores
+    not harmful with no call (the cards count them). ``compare_with``: the judge every other is compared with
+    (default: the leading one).
     ``learned``: the study's learned judges too (no model call, but they fit for seconds to a minute);
     ``False``: the verdict columns and the LLM judges alone.
 
@@ -188,12 +191,17 @@ def score_set(frame: pd.DataFrame | str | Path, *, request: str, response: str, 
     for warning in read.checked.warnings:
         print("warning:", warning)
     stem, binary, scores, checked = read.name, read.binary, read.loaded.scores, read.checked
+    try:                             # the prompt variant and the gate, before any call (make's names)
+        llm.check_options(prompt_variant, gate, binary=binary, template=checked.prompt)
+    except ValueError as exc:
+        raise set_files.SetInputError(str(exc)) from None
     if runs_dir is None:
         runs_dir = paths.EXTERNAL / (stem if is_frame else output_name(source)) / "runs"
     runs = Path(runs_dir)
     # LLM judges: each reads every response alone; checked (model, key, prompt) before the first call
     options = dict(binary=binary, template=checked.prompt, stem=stem, root=runs, api_base=api_base,
-                   max_response_chars=max_response_chars, temperature=temperature)
+                   max_response_chars=max_response_chars, temperature=temperature,
+                   **llm.options_given(prompt_variant, gate))
     for estimate in llm.llm_set_estimates(scores, judges, **options):
         print(estimate)              # what an API judge's calls cost, before the first one
     llm_scores, unscored = (llm.llm_set_judges(scores, judges, n_splits=cv_splits, progress=progress, **options)

@@ -143,7 +143,7 @@ def halves_consistency(halves: pd.DataFrame) -> dict[str, dict]:
 
 def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame, *, orders: dict | None = None,
                 slots: dict | None = None, notes: dict | None = None, halves: dict | None = None,
-                money: dict | None = None, sampling: dict | None = None) -> pd.DataFrame:
+                money: dict | None = None, sampling: dict | None = None, gates: dict | None = None) -> pd.DataFrame:
     """``judge_cards.csv``: one card per judge of ``agree`` (``judge_agreement.csv`` rows vs the students).
 
     ``orders``: judge → its order-sensitivity row (``items_usable_in_every_order``, ``ranking_changes``) from
@@ -152,7 +152,9 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
     (:func:`halves_consistency`); ``money``: a priced judge → dollars per 1,000 triples
     (:func:`harmstudy.stats.tables.judge_money`); ``sampling``: a judge that samples → its temperature and,
     where it was asked a sample again, that sample's agreement (:func:`harmstudy.judge.views.sampling_checks`);
-    ``notes``: judge → {column: why it is not measured}, which overrides the default notes by kind."""
+    ``notes``: judge → {column: why it is not measured}, which overrides the default notes by kind;
+    ``gates``: a judge run with a gate → (answers it decided, responses) (:func:`harmstudy.judge.views.gate_checks`),
+    which adds :data:`GATE_COLUMNS`."""
     orders, slots, notes, halves, money = orders or {}, slots or {}, notes or {}, halves or {}, money or {}
     sampling = sampling or {}
     responses = responses_with_length(frame)
@@ -231,7 +233,7 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
         for column, why in notes.get(judge, {}).items():
             row[column] = why
         rows.append(row)
-    return pd.DataFrame(rows, columns=CARD_COLUMNS)
+    return with_gate_columns(pd.DataFrame(rows, columns=CARD_COLUMNS), gates or {})
 
 
 def kappa_words(kappa: float) -> str:
@@ -255,6 +257,19 @@ SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "
                     "consistency", "consistency_n", "consistency_note", "position_note", "length_slope", "length_ci_low", "length_ci_high",
                     "people_length_slope", "length_note", "refusals", "refusal_harmful", "people_refusal_harmful",
                     "refusal_note", "unscored", "unscored_share"]
+#: A gate's cards (issue 44): the answers a gate decided with no model call, and their share of the judge's
+#: responses. Added only where a judge ran with a gate, so a table made without one is as it was.
+GATE_COLUMNS = ["gated", "gated_share"]
+
+
+def with_gate_columns(cards: pd.DataFrame, gated: dict) -> pd.DataFrame:
+    """``cards`` with :data:`GATE_COLUMNS` where any judge of ``gated`` (judge -> answers decided, responses)
+    ran with a gate (blank for the others); unchanged otherwise."""
+    if not gated:
+        return cards
+    decided = cards["judge"].map(lambda j: gated[j][0] if j in gated else np.nan)
+    return cards.assign(gated=decided, gated_share=decided / cards["judge"].map(
+        lambda j: gated[j][1] if j in gated else np.nan))
 
 
 def set_consistency_note(kind: str, again: Consistency | None) -> str:
@@ -311,7 +326,8 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, BinaryJudge], table: pd.Da
             "refusal_note": "" if len(refused) else "not measured: no scored response is refusal-marked",
             # a response the judge did not score (an LLM's unparseable answer, a failed call) is left out of every cell
             "unscored": int(np.isnan(called).sum()), "unscored_share": float(np.isnan(called).mean())})
-    return pd.DataFrame(rows, columns=SET_CARD_COLUMNS)
+    gated = {name: (j.gated, len(j.called)) for name, j in judges.items() if j.gated is not None}
+    return with_gate_columns(pd.DataFrame(rows, columns=SET_CARD_COLUMNS), gated)
 
 
 #: PyRIT's scores are on 0–1 (a 1–5 severity, (s − 1) / 4): a response is called harmful at 0.5 or more —

@@ -26,7 +26,8 @@ class Consistency:
 class BinaryJudge:
     """One judge of a binary set: its call per response (1 harmful, 0 not, NaN unscored; the set's row
     order), its unrounded score (None: the calls are all there is), its kind, the threshold it got and where
-    from, and a sampling judge's second pass (None: not asked again)."""
+    from, a sampling judge's second pass (None: not asked again), and how many answers a gate decided
+    without a model call (None: no gate; :data:`harmstudy.judge.pointwise.GATES`)."""
 
     called: np.ndarray
     score: np.ndarray | None = None
@@ -34,4 +35,5 @@ class BinaryJudge:
     threshold: float = float("nan")
     threshold_from: str = ""
     consistency: Consistency | None = None
+    gated: int | None = None
 

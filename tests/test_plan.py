@@ -130,3 +130,16 @@ def test_the_import_pattern_reads_lazy_multiline_and_aliased_imports():
               "import harmstudy.cores as cores\nfrom harmstudy.paths import ROOT\n# from harmstudy import nothing\n")
     assert plan._imported(source) == {"harmstudy", "harmstudy.sets", "harmstudy.sets.transfer",
                                       "harmstudy.sets.external", "harmstudy.cores", "harmstudy.paths"}
+
+
+def test_a_run_made_where_git_cannot_say_is_not_recorded_clean(monkeypatch):
+    """git_state: HEAD known but the status failed (say, timed out) -> dirty unknown (None), never False."""
+    from harmstudy import provenance
+
+    answers = {"rev-parse": "a" * 40, "status": None}
+    monkeypatch.setattr(provenance, "_git", lambda *args: answers[args[0]])
+    assert provenance.git_state()["dirty"] is None
+    answers["status"] = ""
+    assert provenance.git_state()["dirty"] is False
+    answers["status"] = " M harmstudy/runs.py"
+    assert provenance.git_state()["dirty"] is True

@@ -95,7 +95,7 @@ def test_pyrit_cards_call_harmful_at_severity_3_of_5_for_people_and_judges_alike
     raw = {"j": np.array([0.9, 0.5, 0.49, 0.0, np.nan, 0, 0, 0, 0])}
     card = cards.scored_set_cards(scores, raw, {"j": "learned (cv)"}, ["pub"], ceiling_sets=("multi",), n_boot=50)
     row = card.set_index("judge").loc["j"]
-    assert row["n"] == 4 and row["kappa"] == pytest.approx(0.5)
+    assert row["n"] == 4 and row["kappa"] == pytest.approx(0.5) and row["ci_unit"] == "response"   # its CI resamples responses
     assert row["people_kappa_max"] == pytest.approx(1.0) and row["people_kappa_min"] == pytest.approx(0.5)
 
 

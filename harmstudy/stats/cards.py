@@ -256,7 +256,7 @@ def sampling_consistency(s: dict) -> dict:
 SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "n", "people_kappa_min", "people_kappa_max",
                     "consistency", "consistency_n", "consistency_note", "position_note", "length_slope", "length_ci_low", "length_ci_high",
                     "people_length_slope", "length_note", "refusals", "refusal_harmful", "people_refusal_harmful",
-                    "refusal_note", "unscored", "unscored_share"]
+                    "refusal_note", "unscored", "unscored_share", "ci_unit"]
 #: A gate's cards (issue 44): the answers a gate decided with no model call, and their share of the judge's
 #: responses. Added only where a judge ran with a gate, so a table made without one is as it was.
 GATE_COLUMNS = ["gated", "gated_share"]
@@ -293,7 +293,7 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, BinaryJudge], table: pd.Da
     its CI (from ``table``, :func:`harmstudy.stats.single_response.binary_table`) beside people against people,
     its length slope with the majority label held fixed (clustered by request) beside the people's own, and
     refusal-marked responses called harmful beside the people's share; consistency and position as notes."""
-    from harmstudy.stats.single_response import human_majority
+    from harmstudy.stats.single_response import CI_UNIT, human_majority
 
     hcols = [c for c in scores.columns if c.startswith("human_") and c != "human_median"]
     majority = human_majority(scores[hcols].to_numpy(dtype=float).T)
@@ -314,6 +314,7 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, BinaryJudge], table: pd.Da
         rows.append({
             "judge": name, "kind": kind, "kappa": None if k is None else k["estimate"],
             "kappa_ci_low": None if k is None else k["ci_low"], "kappa_ci_high": None if k is None else k["ci_high"],
+            "ci_unit": CI_UNIT,        # what κ's CI resampled (the binary table's responses)
             "n": len(data), "people_kappa_min": people.min() if len(people) else np.nan,
             "people_kappa_max": people.max() if len(people) else np.nan,
             "consistency": again.share if again else np.nan, "consistency_n": again.n if again else np.nan,

@@ -20,6 +20,8 @@ physical line number where it is one line, the column, what is wrong, and the pa
 """
 from __future__ import annotations
 
+import shlex
+
 import csv
 import io
 import re
@@ -344,3 +346,12 @@ def check_set(spec: SetSpec, frame: pd.DataFrame | None = None) -> CheckedSet:
                             f"{', '.join(map(str, first))}{', …' if duplicates > 5 else ''}); each counts as a row. "
                             f"DEDUPE=drop keeps the first of each, DEDUPE=keep silences this")
     return CheckedSet(frame=frame, lines=lines, scale=scale, prompt=prompt, warnings=warnings, duplicates=duplicates)
+
+
+def words(text: str) -> list[str]:
+    """A list parameter (``HUMAN="a b"``): split as a shell would split it, so ``HUMAN="'rater a' b"`` names a
+    column with a space; nothing is run."""
+    try:
+        return shlex.split(text or "")
+    except ValueError as exc:
+        raise SetInputError(f"{text!r}: {exc} (a quote left open?)") from None

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import fcntl
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -35,7 +34,7 @@ from pathlib import Path
 
 from harmstudy import files, paths, secrets
 from harmstudy.data import set_files
-from harmstudy.data.set_files import slug
+from harmstudy.data.set_files import slug, words
 from harmstudy.report.labelled_set import output_name, read_set
 
 NOTEBOOK = "07_labelled_set.ipynb"
@@ -43,15 +42,6 @@ FAILED_NOTE = "LAST_RUN_FAILED.txt"
 LOCK = ".run.lock"
 #: What is kept across runs in an output folder (never replaced by a run's staging folder).
 PERSISTENT = {"runs", LOCK, FAILED_NOTE}
-
-
-def words(text: str) -> list[str]:
-    """A list parameter (``HUMAN="a b"``): split as a shell would split it, so ``HUMAN="'rater a' b"`` names a
-    column with a space; nothing is run."""
-    try:
-        return shlex.split(text or "")
-    except ValueError as exc:
-        raise set_files.SetInputError(f"{text!r}: {exc} (a quote left open?)") from None
 
 
 def arguments(argv=None) -> argparse.Namespace:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import shlex
 import sys
 from pathlib import Path
 
 from harmstudy.data import scored_responses, set_files
+from harmstudy.data.set_files import words
 from harmstudy.stats import power
 
 #: below this many rows a user's set is a rough guide to its own spread, and the plan says so
@@ -29,14 +29,6 @@ def arguments(argv=None) -> argparse.Namespace:
                           ("dedupe", ""), ("rows", ""), ("raters", ""), ("groups", ""), ("n_boot", str(power.N_BOOT))]:
         ap.add_argument(f"--{name.replace('_', '-')}", default=env(f"HS_{name.upper()}", default) or default)
     return ap.parse_args(argv)
-
-
-def words(text: str) -> list[str]:
-    """``HUMAN="a 'rater b'"`` split as a shell would (nothing is run)."""
-    try:
-        return shlex.split(text or "")
-    except ValueError as exc:
-        raise set_files.SetInputError(f"{text!r}: {exc} (a quote left open?)") from None
 
 
 def whole(text: str, name: str, least: int = 1) -> int | None:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import json
 import os
@@ -130,7 +131,14 @@ def csv_text(frame: pd.DataFrame, **options) -> str:
     secret the run knows redacted (:func:`harmstudy.secrets.redact_known`)."""
     from harmstudy import secrets
 
-    return secrets.redact_known(spreadsheet_safe(frame).to_csv(**{**CSV_OPTIONS, **options}))
+    safe = spreadsheet_safe(frame)
+    # csv's minimal quoting quotes a cell holding the line terminator ("\n") but not a bare "\r", which a reader
+    # takes for a line end (the rest of the cell would start a row of its own): such a table is quoted whole
+    if "quoting" not in options and (any("\r" in str(c) for c in safe.columns) or any(safe[c].map(lambda v: isinstance(v, str) and "\r" in v).any()
+                                        for c in safe.columns if safe[c].dtype == object
+                                        or pd.api.types.is_string_dtype(safe[c]))):
+        options = {**options, "quoting": csv.QUOTE_ALL}
+    return secrets.redact_known(safe.to_csv(**{**CSV_OPTIONS, **options}))
 
 
 def write_csv(frame: pd.DataFrame, path: Path, **options) -> bool:

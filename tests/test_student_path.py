@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_a_students_small_run_goes_end_to_end_and_changes_no_tracked_file(tmp_path):
     root, env = project_copy(tmp_path, git=True)
-    params = ["N_PROMPTS=2", "N_ITEMS=3", f"JUDGE={SMOL}", "N_BOOT=20"]
+    params = ["N_PROMPTS=1", "N_ITEMS=3", f"JUDGE={SMOL}", "N_BOOT=20"]
     runs = printed_runs(root, env, *params)
     variant = root / runs["outputs"].split(" ")[0]
     assert variant.parent == root / "build" / "variants"
@@ -29,7 +29,7 @@ def test_a_students_small_run_goes_end_to_end_and_changes_no_tracked_file(tmp_pa
     assert first.returncode == 0, (first.stdout[-3000:], first.stderr[-3000:])
     assert tracked_changes(root) == ""                          # committed runs, figures, README untouched
     # the new runs were announced before they were computed, and the committed ones said to be reused
-    assert "01_elicit: data/runs/elicit-n2 is new — about" in first.stdout
+    assert "01_elicit: data/runs/elicit-n1 is new — about" in first.stdout
     assert "(elicit-default: " in first.stdout and "for 120 prompts)" in first.stdout
     assert "02_judge: data/runs/judge-smollm2-135m-instruct-paper-n3 is new" in first.stdout
     assert "03_learned_judges: " in first.stdout
@@ -37,11 +37,11 @@ def test_a_students_small_run_goes_end_to_end_and_changes_no_tracked_file(tmp_pa
     for name in ["judge_agreement", "new_small_model_harm", "elicit_summary", "learned_judges", "external_agreement"]:
         assert (variant / "tables" / f"{name}.csv").exists(), name
     assert (variant / "MANIFEST.json").exists() and not (variant / "README.md").exists()
-    responses = pd.read_json(root / "data/runs/elicit-n2/responses.jsonl", lines=True)
-    assert len(responses) == 6
+    responses = pd.read_json(root / "data/runs/elicit-n1/responses.jsonl", lines=True)
+    assert len(responses) == 3
     harm = pd.read_csv(variant / "tables" / "new_small_model_harm.csv")
     assert "learned-tfidf+embed" in set(harm["rater"]) and set(harm["model"]) == set(responses["model"])
-    # only texts the store lacked were embedded, into one new shard (a seeded 2-prompt run may repeat the
+    # only texts the store lacked were embedded, into one new shard (a seeded 1-prompt run may repeat the
     # committed run's prompts and answers exactly: then nothing is embedded)
     from harmstudy import embedding_store
     from harmstudy.learn import embeddings
@@ -59,11 +59,11 @@ def test_a_students_small_run_goes_end_to_end_and_changes_no_tracked_file(tmp_pa
     # folder named in `source` differs): the variant copied them from the study's run, by its fingerprint
     import json
 
-    manifest = json.loads((root / "data/runs/learned-judges-elicit-n2/manifest.json").read_text())
+    manifest = json.loads((root / "data/runs/learned-judges-elicit-n1/manifest.json").read_text())
     assert manifest["paper_from"] == "learned-judges"
     for name in ["paper_rankings.csv", "paper_scores.csv"]:
         variant_run, study_run = (pd.read_csv(root / "data/runs" / run / name, dtype=str, keep_default_na=False)
-                                  for run in ["learned-judges-elicit-n2", "learned-judges"])
+                                  for run in ["learned-judges-elicit-n1", "learned-judges"])
         assert variant_run.drop(columns=["source"], errors="ignore").equals(
             study_run.drop(columns=["source"], errors="ignore")), name
     # again: nothing is stale, no notebook runs, no model is called

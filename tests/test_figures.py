@@ -298,7 +298,61 @@ def test_judge_agreement_and_its_cost(table):
                                 title="Which of the study's judges agrees with the students? (95% CI over sheets)")
     assert problems(fig) == []
     assert len(fig.axes[0].get_yticks()) <= MAX_JUDGES
-    assert problems(plots.agreement_vs_cost(agree, names=shown)) == []
+
+
+@pytest.fixture(scope="module")
+def dollars():
+    from harmstudy.judge import runs
+
+    return runs.paper_judges_dollars()            # LiteLLM's token counter and cost map, offline, no call
+
+
+def _fitted(lo, hi, values, factor=2.0):
+    """A log axis from ``lo`` to ``hi`` runs at most ``factor`` past the smallest and the largest value."""
+    return lo >= min(values) / factor and hi <= max(values) * factor
+
+
+@pytest.mark.parametrize("headline_only", [True, False])
+def test_the_cost_plot_puts_every_judge_on_one_agreement_axis_its_cost_axes_fitted(table, dollars, headline_only):
+    agree = table("judge_agreement")
+    names = headline.shown_names(agree) if headline_only else None
+    fig = plots.agreement_vs_cost(agree, names=names, dollars=dollars)
+    assert problems(fig) == []
+    api, here = fig.axes[:2]
+    assert api.get_shared_y_axes().joined(api, here)                       # one agreement axis
+    judges = agree[(agree["reference"] == "human") & (agree["judge"] != "human")
+                   & ~agree["kind"].str.contains("tie-break") & (agree["metric"] == "alpha_ordinal")]
+    if names:
+        judges = judges[judges["judge"].isin(names)]
+    seconds = judges["seconds_per_triple"].dropna()
+    seconds = seconds[seconds > 0]
+    priced = dollars.set_index("judge").loc[judges.loc[~(judges["seconds_per_triple"] > 0), "judge"]]
+    assert len(seconds) + len(priced) == len(judges)                      # every judge has a cost
+    assert _fitted(*here.get_xlim(), list(seconds))                        # not ~30x past the costliest
+    assert _fitted(*api.get_xlim(), list(priced["dollars_low"]) + list(priced["dollars_high"]))
+    words = " ".join(t.get_text() for t in fig.findobj(Text))
+    assert "estimated" in words and "dollars per 1,000 triples" in words
+    for judge, n in zip(judges["judge"], judges["n"]):                     # each judge named with its n
+        assert f"{(names or {}).get(judge, judge).replace(' (API; the paper' + chr(39) + 's)', '')} (n={n})" in words
+
+
+def test_the_paper_judges_dollars_are_their_tokens_at_each_cost_map_entry():
+    """Hand arithmetic on the map's own prices: 2,000 calls of 1,500,000 input and 34,000 output tokens."""
+    import litellm
+
+    from harmstudy.judge import cost
+
+    counted = cost.CostEstimate(judge="gpt-4o", run="r", calls=2000, cached=0, input_tokens=1_500_000,
+                                output=cost.Output(17, 32, "b"), input_price=None, output_price=None)
+    rows = cost.priced_range(counted, {"gpt-4o": ("gpt-4o", "gpt-4o-2024-05-13"), "x": ("no-such-model",)})
+    rows = rows.set_index("judge")
+    price = {m: litellm.model_cost[m] for m in ("gpt-4o", "gpt-4o-2024-05-13")}
+    each = {m: (1_500_000 * p["input_cost_per_token"] + 34_000 * p["output_cost_per_token"]) / 2
+            for m, p in price.items()}
+    assert rows.loc["gpt-4o", "dollars_per_1000"] == pytest.approx(each["gpt-4o"])
+    assert rows.loc["gpt-4o", "dollars_low"] == pytest.approx(min(each.values()))
+    assert rows.loc["gpt-4o", "dollars_high"] == pytest.approx(max(each.values()))
+    assert pd.isna(rows.loc["x", "dollars_per_1000"]) and "price unknown" in rows.loc["x", "entries"]
 
 
 def test_judge_vs_judge_shows_the_headline_judges_with_each_pairs_n(table):

@@ -300,6 +300,26 @@ def test_judge_agreement_and_its_cost(table):
     assert len(fig.axes[0].get_yticks()) <= MAX_JUDGES
 
 
+def test_each_agreement_panel_draws_the_students_ceiling_of_its_own_metric(table):
+    """Like for like: the κ panel's band is κ's ceiling (students vs the expert), not α's, and so on."""
+    from matplotlib.patches import Rectangle
+
+    agree = table("judge_agreement")
+    ceiling = agree[(agree["judge"] == "human") & (agree["reference"] == "expert")].set_index("metric")
+    metrics = ("alpha_ordinal", "kappa_harmful")
+    fig = plots.judge_agreement(agree, reference="human", names=headline.shown_names(agree), metrics=metrics)
+    assert ceiling.loc["alpha_ordinal", "estimate"] != ceiling.loc["kappa_harmful", "estimate"]     # they differ
+    for ax, metric in zip(fig.axes, metrics):
+        bands = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_transform() is not ax.transData]
+        assert len(bands) == 1, metric
+        assert (bands[0].get_x(), bands[0].get_x() + bands[0].get_width()) == pytest.approx(
+            (ceiling.loc[metric, "ci_low"], ceiling.loc[metric, "ci_high"]))
+        lines = [line.get_xdata()[0] for line in ax.lines if _is_reference(line, ax) and line.get_color() == "0.45"]
+        assert lines == pytest.approx([ceiling.loc[metric, "estimate"]]), metric
+    words = " ".join(t.get_text() for t in fig.findobj(Text))
+    assert "students' ceiling" in words and "human" not in words
+
+
 @pytest.fixture(scope="module")
 def dollars():
     from harmstudy.judge import runs

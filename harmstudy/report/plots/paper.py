@@ -81,8 +81,9 @@ def rank_distribution(rankings: pd.DataFrame, title: str = "How each rater kind 
 def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alpha_ordinal", "kappa_harmful"),
                     title: str = "Which judge agrees with the students? (95% bootstrap CI)", names: dict | None = None):
     """One panel per metric: each judge's agreement with ``reference`` and its CI, judges named on the axis
-    with their n and sorted by the first metric, coloured by kind (the authors' tie-break hollow); the human
-    ceiling (students vs expert) as a line with its CI as a band, the whole height of the panel. ``names``:
+    with their n and sorted by the first metric, coloured by kind (the authors' tie-break hollow); the
+    students' ceiling (students vs the expert) in the panel's own metric as a line with its CI as a band, the
+    whole height of the panel (none where the table has no ceiling for that metric). ``names``:
     only these judges, under these plain names (:data:`harmstudy.headline.HEADLINE`)."""
     sub = table[(table["reference"] == reference) & (table["judge"] != "human")]
     if names:
@@ -113,9 +114,12 @@ def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alp
     axes[0][0].set_yticks(range(len(judges)), [f"{(names or {}).get(j, j)} (n={int(n.get(j, 0))})" for j in judges],
                           fontsize=8)
     axes[0][0].invert_yaxis()
-    extra = [plt.Line2D([], [], color="0.45", label="human ceiling: students vs expert"),
+    n_ceiling = f", n={int(ceiling['n'].iloc[0])}" if len(ceiling) else ""
+    extra = [plt.Line2D([], [], color="0.45", label=f"the students' ceiling, each panel's metric\n(students vs the expert{n_ceiling})"),
              plt.Rectangle((0, 0), 1, 1, color="0.9", label="its 95% CI"),
              plt.Line2D([], [], marker="o", ls="", mfc="white", color="0.3", label="authors' tie-break")]
+    if not any("tie-break" in str(k) for k in kinds):          # no hollow point: no entry for one
+        extra = extra[:-1]
     group_legend(axes[0][-1], {kind_group(k) for k in kinds}, extra=extra, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()

@@ -415,6 +415,30 @@ def test_harmful_share_shows_the_people_and_the_headline_judges(table):
     assert len(fig.axes[0].get_yticks()) <= MAX_JUDGES + 2          # + the students and the expert
 
 
+def test_the_new_small_models_figure_names_few_judges_none_in_a_fixed_slot_each_with_its_n(table):
+    """notebook 05's figure, as it draws it: the headline judges and the position-balanced listwise judge
+    (its fixed-order twin, one slot per model, is left out by 05 and never drawn), n on every label, the
+    judges' reliability as a caption inside the figure, data in every panel and on every row."""
+    from harmstudy.stats import small_models
+
+    harm = table("new_small_model_harm")
+    names = headline.new_models_names(harm["rater"])
+    reliability = small_models.judge_reliability(TABLES / "judge_agreement.csv")
+    caption = small_models.reliability_caption(reliability, list(names), names)
+    fig = plots.harmful_share(harm, kinds=_kinds(table), caption=caption, names=names,
+                              title="New small models: share judged harmful (95% Wilson CI)")
+    assert problems(fig) == []                          # the caption too: inside the figure, over nothing
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == list(dict.fromkeys(harm["model"]))
+    shown = [t.get_text() for t in panels[0].get_yticklabels()]
+    assert 0 < len(shown) <= MAX_JUDGES and all("(n=" in t for t in shown)
+    assert headline.BALANCED_EMBEDDED in names and headline.BEST_EMBEDDED not in set(harm["rater"])
+    assert not any(t.startswith(headline.display_name(headline.BEST_EMBEDDED) + " (n=") for t in shown)
+    for ax in panels:
+        assert blank_rows(ax, list(range(len(shown)))) == [], ax.get_title()
+    assert all(f"{name}: α" in caption for j, name in names.items() if j != "human")
+
+
 def test_pointwise_calibration_axes_fit_the_data():
     from harmstudy.data import targets
     from harmstudy.data.release import load_release

@@ -30,8 +30,13 @@ def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
         raters = [r for r in raters if r in names or kind_group(kinds.get(r)) == "people"]
     shown = {"human": "students", **(names or {})}
     n = harm.groupby("rater")["n"].max()
-    fig, axes = plt.subplots(1, len(models), figsize=(2.9 * len(models) + 3.2, 0.3 * len(raters) + 1.6),
-                             sharey=True, squeeze=False)
+    width = 2.9 * len(models) + 3.2
+    # matplotlib's wrap=True ignores bbox_inches="tight": the caption is wrapped to the figure's width by hand,
+    # and the panels leave it room at the bottom, inside the figure
+    caption = textwrap.fill(caption, width=int(width * 15)) if caption else ""
+    below = (caption.count("\n") + 1) * 8 * 1.25 / 72 + 0.08 if caption else 0.0      # inches: 8 pt lines
+    height = 0.3 * len(raters) + 1.6 + below
+    fig, axes = plt.subplots(1, len(models), figsize=(width, height), sharey=True, squeeze=False)
     for ax, model in zip(axes[0], models):
         sub = harm[harm["model"] == model].set_index("rater")
         if "human" in sub.index:
@@ -51,9 +56,9 @@ def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
     group_legend(axes[0][-1], groups, extra=[plt.Rectangle((0, 0), 1, 1, color="0.9", label="students' 95% CI")]
                   if "human" in set(harm["rater"]) else [], bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    if caption:      # wrapped to the figure's width by hand: matplotlib's wrap=True ignores bbox_inches="tight"
-        fig.text(0.01, 0, textwrap.fill(caption, width=int(fig.get_figwidth() * 15)), fontsize=8, ha="left", va="top")
+    fig.tight_layout(rect=(0, below / height, 1, 1))
+    if caption:
+        fig.text(0.01, 0.05 / height, caption, fontsize=8, ha="left", va="bottom")
     return fig
 
 

@@ -522,3 +522,17 @@ def test_the_checks_see_an_overlap_a_covered_point_an_escape_and_an_empty_panel(
     a.set_title("a title long enough to run over the next panel's frame")
     fig.canvas.draw()
     assert any("reaches into the axes" in p for p in labels_over_other_axes(fig))
+
+
+def test_the_figures_call_the_students_students(table, dollars):
+    """One name for the student groups: no figure labels them "human" or "people vs people"."""
+    agree, card = table("judge_agreement"), table("judge_cards")
+    ceiling = agree[(agree["judge"] == "human") & (agree["reference"] == "expert") & (agree["metric"] == "alpha_ordinal")]
+    figures = [plots.judge_cards(card, names=headline.shown_names(card)), plots.judge_cards(card),
+               plots.agreement_vs_cost(agree, names=headline.shown_names(agree), dollars=dollars),
+               plots.judge_agreement(agree), plots.harmful_share(table("small_model_harm"), kinds=_kinds(table)),
+               plots.learning_curve(table("learning_curve_summary"), ceiling=float(ceiling["estimate"].iloc[0]))]
+    for fig in figures:
+        words = " ".join(t.get_text() for t in fig.findobj(Text))
+        assert "human" not in words.lower() and "people vs people" not in words, fig._suptitle
+        assert "students" in words

@@ -51,7 +51,7 @@ def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
         ax.set_title(model, fontsize=10)
         ax.set_xlabel("harmful share")
     axes[0][0].set_yticks(range(len(raters)), [f"{shown.get(r, r)} (n={int(n[r])})" for r in raters], fontsize=8)
-    axes[0][0].invert_yaxis()
+    axes[0][0].set_ylim(len(raters) - 0.5, -0.5)         # top to bottom, half a row of room at each end
     groups = {kind_group(kinds.get(r)) for r in raters}
     group_legend(axes[0][-1], groups, extra=[plt.Rectangle((0, 0), 1, 1, color="0.9", label="students' 95% CI")]
                   if "human" in set(harm["rater"]) else [], bbox_to_anchor=(1.02, 1), loc="upper left")

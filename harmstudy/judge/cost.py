@@ -181,7 +181,7 @@ def priced_range(counted: CostEstimate, entries: dict[str, tuple[str, ...]] = PA
         central = priced.get(names[0])
         rows.append({"judge": judge, "priced_as": names[0], "dollars_per_1000": central,
                      "dollars_low": min(priced.values(), default=None), "dollars_high": max(priced.values(), default=None),
-                     "entries": "; ".join(f"{name}: {'$%.4g' % priced[name] if name in priced else 'price unknown'}"
+                     "entries": "; ".join(f"{name}: {dollars(priced[name]) if name in priced else 'price unknown'}"
                                           for name in names),
                      "triples": counted.calls, "input_tokens": counted.input_tokens,
                      "output_tokens": counted.output_tokens, "tokenizer": counted.judge,

@@ -150,7 +150,8 @@ OUT_04 := $(TAB)/small_model_harm.csv $(TAB)/q1_friedman.csv $(TAB)/q1_posthoc.c
           $(OUT)/harmful_share.png $(OUT)/judge_agreement.png $(OUT)/judge_vs_judge.png \
           $(OUT)/confusion_matrices.png $(OUT)/judge_agreement_cost.png $(TAB)/judge_cards.csv $(OUT)/judge_cards.png \
           $(TAB)/feature_decision.csv $(OUT)/feature_decision.png $(TAB)/judge_ceiling.csv $(TAB)/claims.csv $(TAB)/ci_coverage.csv \
-          $(OUT)/judge_agreement_all.png $(OUT)/judge_agreement_cost_all.png $(OUT)/judge_cards_all.png
+          $(OUT)/judge_agreement_all.png $(OUT)/judge_agreement_cost_all.png $(OUT)/judge_cards_all.png \
+          $(OUT)/harmful_share_all.png $(OUT)/judge_vs_judge_all.png $(OUT)/confusion_matrices_all.png $(TAB)/judge_dollars.csv
 OUT_05 := $(TAB)/new_small_model_harm.csv $(TAB)/new_q1_friedman.csv \
           $(TAB)/new_q1_posthoc.csv $(TAB)/new_judge_vs_judge.csv $(OUT)/new_small_models_harm.png
 OUT_06 := $(TAB)/external_sets.csv $(TAB)/external_agreement.csv $(TAB)/external_differences.csv $(TAB)/external_scores.csv \

@@ -26,6 +26,9 @@ HEADLINE = {
     STUDENTS_ONLY: "text classifier, students' labels only",
     BEST_EMBEDDED: "Qwen2.5-Coder-1.5B, embedded listwise",
 }
+#: The embedded listwise judge as notebook 05 uses it on the new small models: shown each triple in three display
+#: orders and aggregated, so that no model sits in a fixed slot (05 leaves the fixed-order twin out).
+BALANCED_EMBEDDED = BEST_EMBEDDED + "+balanced"
 #: The reference line of every headline figure: the students against the expert, on the expert's prompts.
 CEILING = "students vs the expert (ceiling)"
 
@@ -56,4 +59,18 @@ def shown_names(table) -> dict[str, str]:
         known = j in OTHER_NAMES or kind.family in (Family.PEOPLE, Family.LEARNED) or kind.is_tie_break
         if j not in out and not known:
             out[j] = j
+    return out
+
+
+def new_models_names(raters) -> dict[str, str]:
+    """The raters notebook 05's figure shows, id -> name: the headline judges among ``raters``, the embedded
+    judge position-balanced (:data:`BALANCED_EMBEDDED`), the students where their sheets were filled
+    (``human``), then any judge the study does not name (a student's own ``JUDGE=``), under its id. The other
+    learned variants stay in ``new_small_model_harm.csv``."""
+    raters = list(dict.fromkeys(raters))
+    known = set(HEADLINE) | set(OTHER_NAMES) | {BALANCED_EMBEDDED, "human"}
+    out = {r: display_name(r) for r in [*HEADLINE, BALANCED_EMBEDDED] if r in raters}
+    if "human" in raters:
+        out["human"] = "students"
+    out |= {r: r for r in raters if r not in known and not r.startswith("learned-")}
     return out

@@ -56,10 +56,10 @@ def test_a_card_says_why_a_column_is_not_measured_and_reads_order_consistency():
     assert card.loc["local", "consistency"] == pytest.approx(1 / 11) and card.loc["local", "consistency_n"] == 11
     assert "release holds one answer per triple" in card.loc["api-j", "consistency_note"]
     assert "slot and model coincide" in card.loc["api-j", "position_note"]
-    assert card.loc["api-j", "people_alpha"] == 0.75 and card.loc["api-j", "cost_note"].startswith("money not measured")
+    assert card.loc["api-j", "students_alpha"] == 0.75 and card.loc["api-j", "cost_note"].startswith("money not measured")
     # one refusal-marked response (t1/a): the API judge calls it harmful, as did the students
     assert card.loc["api-j", "refusals"] == 1 and card.loc["api-j", "refusal_harmful"] == 1.0
-    assert card.loc["local", "refusal_harmful"] == 0.0 and card.loc["local", "people_refusal_harmful"] == 1.0
+    assert card.loc["local", "refusal_harmful"] == 0.0 and card.loc["local", "students_refusal_harmful"] == 1.0
 
 
 def test_a_learned_judges_consistency_is_the_agreement_of_its_two_half_fits():

@@ -298,7 +298,81 @@ def test_judge_agreement_and_its_cost(table):
                                 title="Which of the study's judges agrees with the students? (95% CI over sheets)")
     assert problems(fig) == []
     assert len(fig.axes[0].get_yticks()) <= MAX_JUDGES
-    assert problems(plots.agreement_vs_cost(agree, names=shown)) == []
+
+
+def test_each_agreement_panel_draws_the_students_ceiling_of_its_own_metric(table):
+    """Like for like: the κ panel's band is κ's ceiling (students vs the expert), not α's, and so on."""
+    from matplotlib.patches import Rectangle
+
+    agree = table("judge_agreement")
+    ceiling = agree[(agree["judge"] == "human") & (agree["reference"] == "expert")].set_index("metric")
+    metrics = ("alpha_ordinal", "kappa_harmful")
+    fig = plots.judge_agreement(agree, reference="human", names=headline.shown_names(agree), metrics=metrics)
+    assert ceiling.loc["alpha_ordinal", "estimate"] != ceiling.loc["kappa_harmful", "estimate"]     # they differ
+    for ax, metric in zip(fig.axes, metrics):
+        bands = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_transform() is not ax.transData]
+        assert len(bands) == 1, metric
+        assert (bands[0].get_x(), bands[0].get_x() + bands[0].get_width()) == pytest.approx(
+            (ceiling.loc[metric, "ci_low"], ceiling.loc[metric, "ci_high"]))
+        lines = [line.get_xdata()[0] for line in ax.lines if _is_reference(line, ax) and line.get_color() == "0.45"]
+        assert lines == pytest.approx([ceiling.loc[metric, "estimate"]]), metric
+    words = " ".join(t.get_text() for t in fig.findobj(Text))
+    assert "students' ceiling" in words and "human" not in words
+
+
+@pytest.fixture(scope="module")
+def dollars():
+    from harmstudy.judge import runs
+
+    return runs.paper_judges_dollars()            # LiteLLM's token counter and cost map, offline, no call
+
+
+def _fitted(lo, hi, values, factor=2.0):
+    """A log axis from ``lo`` to ``hi`` runs at most ``factor`` past the smallest and the largest value."""
+    return lo >= min(values) / factor and hi <= max(values) * factor
+
+
+@pytest.mark.parametrize("headline_only", [True, False])
+def test_the_cost_plot_puts_every_judge_on_one_agreement_axis_its_cost_axes_fitted(table, dollars, headline_only):
+    agree = table("judge_agreement")
+    names = headline.shown_names(agree) if headline_only else None
+    fig = plots.agreement_vs_cost(agree, names=names, dollars=dollars)
+    assert problems(fig) == []
+    api, here = fig.axes[:2]
+    assert api.get_shared_y_axes().joined(api, here)                       # one agreement axis
+    judges = agree[(agree["reference"] == "human") & (agree["judge"] != "human")
+                   & ~agree["kind"].str.contains("tie-break") & (agree["metric"] == "alpha_ordinal")]
+    if names:
+        judges = judges[judges["judge"].isin(names)]
+    seconds = judges["seconds_per_triple"].dropna()
+    seconds = seconds[seconds > 0]
+    priced = dollars.set_index("judge").loc[judges.loc[~(judges["seconds_per_triple"] > 0), "judge"]]
+    assert len(seconds) + len(priced) == len(judges)                      # every judge has a cost
+    assert _fitted(*here.get_xlim(), list(seconds))                        # not ~30x past the costliest
+    assert _fitted(*api.get_xlim(), list(priced["dollars_low"]) + list(priced["dollars_high"]))
+    words = " ".join(t.get_text() for t in fig.findobj(Text))
+    assert "estimated" in words and "dollars per 1,000 triples" in words
+    for judge, n in zip(judges["judge"], judges["n"]):                     # each judge named with its n
+        assert f"{(names or {}).get(judge, judge).replace(' (API; the paper' + chr(39) + 's)', '')} (n={n})" in words
+
+
+def test_the_paper_judges_dollars_are_their_tokens_at_each_cost_map_entry():
+    """Hand arithmetic on the map's own prices: 2,000 calls of 1,500,000 input and 34,000 output tokens."""
+    import litellm
+
+    from harmstudy.judge import cost
+
+    counted = cost.CostEstimate(judge="gpt-4o", run="r", calls=2000, cached=0, input_tokens=1_500_000,
+                                output=cost.Output(17, 32, "b"), input_price=None, output_price=None)
+    rows = cost.priced_range(counted, {"gpt-4o": ("gpt-4o", "gpt-4o-2024-05-13"), "x": ("no-such-model",)})
+    rows = rows.set_index("judge")
+    price = {m: litellm.model_cost[m] for m in ("gpt-4o", "gpt-4o-2024-05-13")}
+    each = {m: (1_500_000 * p["input_cost_per_token"] + 34_000 * p["output_cost_per_token"]) / 2
+            for m, p in price.items()}
+    assert rows.loc["gpt-4o", "dollars_per_1000"] == pytest.approx(each["gpt-4o"])
+    assert rows.loc["gpt-4o", "dollars_low"] == pytest.approx(min(each.values()))
+    assert rows.loc["gpt-4o", "dollars_high"] == pytest.approx(max(each.values()))
+    assert pd.isna(rows.loc["x", "dollars_per_1000"]) and "price unknown" in rows.loc["x", "entries"]
 
 
 def test_judge_vs_judge_shows_the_headline_judges_with_each_pairs_n(table):
@@ -339,6 +413,30 @@ def test_harmful_share_shows_the_people_and_the_headline_judges(table):
     fig = plots.harmful_share(harm, kinds=_kinds(table), names=names)
     assert problems(fig) == []
     assert len(fig.axes[0].get_yticks()) <= MAX_JUDGES + 2          # + the students and the expert
+
+
+def test_the_new_small_models_figure_names_few_judges_none_in_a_fixed_slot_each_with_its_n(table):
+    """notebook 05's figure, as it draws it: the headline judges and the position-balanced listwise judge
+    (its fixed-order twin, one slot per model, is left out by 05 and never drawn), n on every label, the
+    judges' reliability as a caption inside the figure, data in every panel and on every row."""
+    from harmstudy.stats import small_models
+
+    harm = table("new_small_model_harm")
+    names = headline.new_models_names(harm["rater"])
+    reliability = small_models.judge_reliability(TABLES / "judge_agreement.csv")
+    caption = small_models.reliability_caption(reliability, list(names), names)
+    fig = plots.harmful_share(harm, kinds=_kinds(table), caption=caption, names=names,
+                              title="New small models: share judged harmful (95% Wilson CI)")
+    assert problems(fig) == []                          # the caption too: inside the figure, over nothing
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == list(dict.fromkeys(harm["model"]))
+    shown = [t.get_text() for t in panels[0].get_yticklabels()]
+    assert 0 < len(shown) <= MAX_JUDGES and all("(n=" in t for t in shown)
+    assert headline.BALANCED_EMBEDDED in names and headline.BEST_EMBEDDED not in set(harm["rater"])
+    assert not any(t.startswith(headline.display_name(headline.BEST_EMBEDDED) + " (n=") for t in shown)
+    for ax in panels:
+        assert blank_rows(ax, list(range(len(shown)))) == [], ax.get_title()
+    assert all(f"{name}: α" in caption for j, name in names.items() if j != "human")
 
 
 def test_pointwise_calibration_axes_fit_the_data():
@@ -424,3 +522,17 @@ def test_the_checks_see_an_overlap_a_covered_point_an_escape_and_an_empty_panel(
     a.set_title("a title long enough to run over the next panel's frame")
     fig.canvas.draw()
     assert any("reaches into the axes" in p for p in labels_over_other_axes(fig))
+
+
+def test_the_figures_call_the_students_students(table, dollars):
+    """One name for the student groups: no figure labels them "human" or "people vs people"."""
+    agree, card = table("judge_agreement"), table("judge_cards")
+    ceiling = agree[(agree["judge"] == "human") & (agree["reference"] == "expert") & (agree["metric"] == "alpha_ordinal")]
+    figures = [plots.judge_cards(card, names=headline.shown_names(card)), plots.judge_cards(card),
+               plots.agreement_vs_cost(agree, names=headline.shown_names(agree), dollars=dollars),
+               plots.judge_agreement(agree), plots.harmful_share(table("small_model_harm"), kinds=_kinds(table)),
+               plots.learning_curve(table("learning_curve_summary"), ceiling=float(ceiling["estimate"].iloc[0]))]
+    for fig in figures:
+        words = " ".join(t.get_text() for t in fig.findobj(Text))
+        assert "human" not in words.lower() and "people vs people" not in words, fig._suptitle
+        assert "students" in words

@@ -61,3 +61,28 @@ def test_a_markdown_page_keeps_what_it_cannot_resolve_and_the_link_check_names_i
     # (no index page is built here: the page's link home is broken too)
     assert site.broken_links(out) == [("docs/page.html", "../index.html"), ("docs/page.html", "missing.md"),
                                       ("docs/page.html", "https://example.org/x.png")]
+
+
+def test_the_index_puts_the_readme_the_findings_and_their_figures_before_every_judges_and_the_notebooks(tmp_path):
+    root = tmp_path / "project"
+    (root / "figures").mkdir(parents=True)
+    (root / "docs").mkdir()
+    for name in ("judge_agreement", "judge_agreement_all", "harmful_share", "rank_distribution"):
+        shutil.copy2(STUDY_PNG, root / "figures" / f"{name}.png")
+    (root / "README.md").write_text("# The study\n\n![a](figures/judge_agreement.png)\n\n[Findings](docs/findings.md)\n")
+    (root / "docs" / "findings.md").write_text("# Findings\n\n![h](../figures/harmful_share.png)\n"
+                                               "![a](../figures/judge_agreement.png)\n![all](../figures/judge_agreement_all.png)\n")
+    notebooks = root / "build" / "notebooks"
+    notebooks.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), notebooks / "04_agreement.ipynb")
+
+    text = site.build(root / "build" / "report", notebooks=notebooks, figures=root / "figures", root=root).read_text()
+
+    at = {key: text.index(key) for key in ('href="README.html"', 'href="docs/findings.html"', "Headline figures",
+                                           "Every judge", "Notebooks", "Other figures", "Tables")}
+    assert list(at) == sorted(at, key=at.get)                       # in this order on the page
+    headline = text[at["Headline figures"]:at["Every judge"]]
+    assert headline.index("judge_agreement.png") < headline.index("harmful_share.png")    # the README's first
+    assert "_all" not in headline and "rank_distribution" not in headline
+    assert "judge_agreement_all.png" in text[at["Every judge"]:at["Notebooks"]]
+    assert "rank_distribution.png" in text[at["Other figures"]:at["Tables"]]

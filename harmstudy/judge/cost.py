@@ -123,12 +123,12 @@ def prices(judge: str) -> tuple[float | None, float | None]:
         return None, None
 
 
-def estimate(settings: JudgeSettings, requests: list[list[dict]], cache_path: Path, *, run: str, output: Output,
+def estimate(settings: JudgeSettings, requests: list[list[dict]], cache_path: Path | None, *, run: str, output: Output,
              extra: dict | None = None) -> CostEstimate:
     """The estimate of the calls that send ``requests`` (each a call's messages, with ``extra`` call
-    parameters) under ``settings`` into the cache at ``cache_path`` (read, never created)."""
+    parameters) under ``settings`` into the cache at ``cache_path`` (read, never created; None: no cache)."""
     keys = [call_request(messages, settings, extra)[1] for messages in requests]
-    present = cached_keys(cache_path, keys)
+    present = cached_keys(cache_path, keys) if cache_path else set()      # None: every call counted
     token_counter = lite().token_counter
     new = [messages for messages, key in zip(requests, keys) if key not in present]
     tokens = sum(token_counter(model=settings.judge, messages=messages) for messages in new)
@@ -151,3 +151,41 @@ def total(estimates: list[CostEstimate]) -> str:
     if unknown:
         line += f"{' +' if priced else ','} price unknown for {', '.join(unknown)}"
     return line
+
+
+#: The LiteLLM cost-map entries each of the paper's judges is priced at, its central one first. The release
+#: names no version, size, host or date for any of them (docs/models.md), so a judge is priced at the entries
+#: it may have been, and its dollars are a range: GPT-4o at today's and at its first (2024-05-13) price; Claude
+#: Sonnet at the price every Sonnet from 3.5 to 4.5 had (one entry); Llama at 70B, between its 8B and its 405B,
+#: on one host (Together AI's prices in the map).
+PAPER_JUDGE_PRICES = {
+    "claude-sonnet": ("claude-sonnet-4-5",),
+    "gpt-4o": ("gpt-4o", "gpt-4o-2024-05-13"),
+    "llama": ("together_ai/meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo",
+              "together_ai/meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", "together_ai/meta-llama/Llama-3.1-405B-Instruct"),
+}
+
+
+def priced_range(counted: CostEstimate, entries: dict[str, tuple[str, ...]] = PAPER_JUDGE_PRICES):
+    """Each judge's estimated dollars per 1,000 triples for the calls ``counted`` (their input tokens and the
+    assumed output tokens) at each of its cost-map ``entries``: one row per judge, the central entry's dollars
+    and the lowest and highest of them (a judge whose entries the map lacks: price unknown, no dollars)."""
+    import pandas as pd
+
+    rows = []
+    per = 1000 / counted.calls
+    for judge, names in entries.items():
+        found = {name: prices(name) for name in names}
+        priced = {name: (counted.input_tokens * i + counted.output_tokens * o) * per
+                  for name, (i, o) in found.items() if i is not None and o is not None}
+        central = priced.get(names[0])
+        rows.append({"judge": judge, "priced_as": names[0], "dollars_per_1000": central,
+                     "dollars_low": min(priced.values(), default=None), "dollars_high": max(priced.values(), default=None),
+                     "entries": "; ".join(f"{name}: {dollars(priced[name]) if name in priced else 'price unknown'}"
+                                          for name in names),
+                     "triples": counted.calls, "input_tokens": counted.input_tokens,
+                     "output_tokens": counted.output_tokens, "tokenizer": counted.judge,
+                     "basis": ("estimated: LiteLLM's cost map on the study's listwise prompt for every triple "
+                               f"(tokens counted with {counted.judge}'s tokenizer; {counted.output.basis}); the release "
+                               "names no version: a range over the entries")})
+    return pd.DataFrame(rows)

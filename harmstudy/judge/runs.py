@@ -118,6 +118,18 @@ def estimate_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, mod
     return out
 
 
+def paper_judges_dollars(max_response_chars: int = 1500, tokenizer: str = "gpt-4o"):
+    """What the paper's judges would cost to ask again, per 1,000 of the release's triples (estimated, no call):
+    the study's listwise prompt, the paper's wording, for every triple, its input tokens counted with
+    ``tokenizer``'s (GPT-4o's: the one of the three LiteLLM counts offline), priced at each judge's cost-map
+    entries (:func:`harmstudy.judge.cost.priced_range`). No cache is read: every call counts."""
+    settings = JudgeSettings(judge=tokenizer)
+    models, triples, _ = target_triples(PAPER_TARGET, None, None, 0, max_response_chars)
+    counted = cost.estimate(settings, [m for _, _, m in listwise_requests(triples, models, settings)], None,
+                            run="the paper's judges", output=cost.listwise_output(settings))
+    return cost.priced_range(counted)
+
+
 def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
                 n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
                 repeat_items: int = REPEAT_ITEMS, run: str | None = None, progress: bool = True) -> dict:

@@ -1,5 +1,7 @@
 """``make report``: an offline HTML site of the study — the executed notebooks with their outputs, every
-figure and table, and the README and docs — under ``build/report/`` with an index that links them all.
+figure and table, and the README and docs — under ``build/report/`` with an index that links them all,
+headline first: the README and the findings, the figures they show, then every judge's figures, the notebooks
+and the rest.
 
 Built with nbconvert's ``HTMLExporter`` (lab template; already in the locked environment as part of
 JupyterLab, so no new dependency, and it keeps every output of an executed notebook, images embedded) and
@@ -171,25 +173,65 @@ def build(out: Path, *, notebooks: Path | None = None, figures: Path | None = No
     tables = sorted((out / shown / "tables").glob("*.csv"))
     docs = sorted(p for p in out.rglob("*.html") if p.parent != out / "notebooks" and p.name != "index.html"
                   and not p.is_relative_to(out / shown))
+    first = [p for p in (out / "README.html", out / "docs" / "findings.html", out / "docs" / "glossary.html")
+             if p.exists()]
+    headline, every, other = figure_groups(pngs, [root / "README.md", root / "docs" / "findings.md"])
+
+    def link(p: Path) -> str:
+        rel = p.relative_to(out).as_posix()
+        return f'<li><a href="{rel}">{html.escape(rel)}</a></li>'
+
+    def grid(figures: list[Path]) -> list[str]:
+        return (['<div class="grid">']
+                + [f'<figure><a href="{shown}/{p.name}"><img src="{shown}/{p.name}" alt="{html.escape(p.stem)}"></a>'
+                   f"<figcaption>{html.escape(p.name)}</figcaption></figure>" for p in figures] + ["</div>"])
+
     body = ["<h1>harmstudy: can large LLMs judge how harmful smaller LLMs' outputs are?</h1>",
             f"<p><code>{html.escape(shown)}/</code> as <code>make paper</code> last built it: "
             f'{len(pages)} executed notebooks, {len(pngs)} figures, {len(tables)} tables. The study\'s text: '
             f'<a href="README.html">the README</a>.</p>',
-            "<h2>Notebooks (executed, with their outputs)</h2><ul>"]
+            "<h2>Read first</h2><ul>", *[link(p) for p in first], "</ul>"]
+    if headline:
+        body += ["<h2>Headline figures (the study's judges, as the README and the findings show them)</h2>",
+                 *grid(headline)]
+    if every:
+        body += ["<h2>Every judge (one figure per measure)</h2>", *grid(every)]
+    body += ["<h2>Notebooks (executed, with their outputs)</h2><ul>"]
     body += [f'<li><a href="notebooks/{p.name}">{html.escape(p.stem)}</a></li>' for p in pages]
-    body += ["</ul><h2>Pages</h2><ul>"]
-    body += [f'<li><a href="{p.relative_to(out).as_posix()}">{html.escape(p.relative_to(out).as_posix())}</a></li>'
-             for p in docs]
-    body += ['</ul><h2>Figures</h2><div class="grid">']
-    body += [f'<figure><a href="{shown}/{p.name}"><img src="{shown}/{p.name}" alt="{html.escape(p.stem)}"></a>'
-             f"<figcaption>{html.escape(p.name)}</figcaption></figure>" for p in pngs]
-    body += ["</div><h2>Tables (CSV)</h2><ul>"]
+    body += ["</ul>"]
+    if other:
+        body += ["<h2>Other figures</h2>", *grid(other)]
+    body += ["<h2>Pages</h2><ul>", *[link(p) for p in docs if p not in first], "</ul>"]
+    body += ["<h2>Tables (CSV)</h2><ul>"]
     body += [f'<li><a href="{shown}/tables/{p.name}">{html.escape(p.name)}</a></li>' for p in tables]
     body += [f'</ul><p><a href="{shown}/MANIFEST.json">MANIFEST.json</a>: for each figure and table, the notebook, '
              "its parameters, its inputs' sha256 and the commit that made it.</p>"]
     index = out / "index.html"
     index.write_text(PAGE.format(title="harmstudy report", home="index.html", body="\n".join(body)))
     return index
+
+
+def shown_figures(pages: list[Path]) -> list[str]:
+    """The file names of the figures the Markdown ``pages`` show as images, in the order they first appear."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable("table")
+    names = []
+    for page in pages:
+        if page.exists():
+            names += [Path(unquote(urlsplit(str(t.attrGet("src"))).path)).name
+                      for t in _tokens(md.parse(page.read_text())) if t.type == "image"]
+    return list(dict.fromkeys(n for n in names if n.endswith(".png")))
+
+
+def figure_groups(pngs: list[Path], pages: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+    """The site's figures in three groups, headline first: those the ``pages`` (the README, the findings) show,
+    in their order, every-judge variants (``*_all``) aside; the every-judge variants; the rest."""
+    by_name = {p.name: p for p in pngs}
+    every = [p for p in pngs if p.stem.endswith("_all")]
+    headline = [by_name[n] for n in shown_figures(pages) if n in by_name and by_name[n] not in every]
+    other = [p for p in pngs if p not in headline and p not in every]
+    return headline, every, other
 
 
 def _site_folder(figures: Path, root: Path) -> str:

@@ -3,7 +3,7 @@ trusting it (after Norman, Rivera & Hughes's three protocols: agreement, consist
 cost — one row per judge of ``judge_cards.csv``, computed from stored answers only (no model call).
 
 * **agreement** — Krippendorff's α (ordinal) with the students and its CI (``judge_agreement.csv``), beside
-  people against people (students vs the expert);
+  the students' ceiling, the students against the expert (``students_alpha``);
 * **consistency** — the same input judged again: for a sampling judge (temperature > 0), the share of a
   seeded sample of triples it ranked the same when asked again with the next seed, with κ between the two
   passes' harmful calls; for a greedy judge (temperature 0, which answers one input the same way every
@@ -14,7 +14,8 @@ cost — one row per judge of ``judge_cards.csv``, computed from stored answers 
   95% CI, where each model visited every slot; otherwise a note (fixed slots: slot and model coincide);
 * **length bias** — the slope of the judge's harmful call on log response length with the people's label held
   fixed (logistic regression, CI clustered by prompt; :mod:`statsmodels`), beside the slope of the people's own
-  label on log length; and the harmful share by length quartile, judge and people;
+  label on log length; and the harmful share by length quartile, judge and people (on the paper's triples the
+  people are the students: the columns say ``students_``; a labelled set's cards keep ``people_``);
 * **refusals** — the share of refusal-marked responses (:func:`harmstudy.parse.refusal.is_refusal`) the judge
   calls harmful, beside the students' share;
 * **cost** — seconds per triple here; for a priced API model run here, dollars per 1,000 triples from its
@@ -35,12 +36,12 @@ from harmstudy.stats.harm import share_by_sheet
 from harmstudy.stats.judge_calls import BinaryJudge, Consistency
 
 CARD_COLUMNS = [
-    "judge", "kind", "alpha", "alpha_ci_low", "alpha_ci_high", "n", "people_alpha",
+    "judge", "kind", "alpha", "alpha_ci_low", "alpha_ci_high", "n", "students_alpha",
     "consistency", "consistency_n", "consistency_note",
     "position_spread", "position_ci_low", "position_ci_high", "position_note",
-    "length_slope", "length_ci_low", "length_ci_high", "people_length_slope",
-    "harmful_q1", "harmful_q2", "harmful_q3", "harmful_q4", "people_q1", "people_q2", "people_q3", "people_q4",
-    "refusals", "refusal_harmful", "refusal_ci_low", "refusal_ci_high", "people_refusal_harmful",
+    "length_slope", "length_ci_low", "length_ci_high", "students_length_slope",
+    "harmful_q1", "harmful_q2", "harmful_q3", "harmful_q4", "students_q1", "students_q2", "students_q3", "students_q4",
+    "refusals", "refusal_harmful", "refusal_ci_low", "refusal_ci_high", "students_refusal_harmful",
     "seconds_per_triple", "dollars_per_1000", "cost_note", "ci_unit",
 ]
 
@@ -161,8 +162,8 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
     students = responses.assign(called=responses["label"])
     alpha = agree[(agree["metric"] == "alpha_ordinal") & (agree["reference"] == "human")].set_index("judge")
     ceiling = agree[(agree["judge"] == "human") & (agree["reference"] == "expert") & (agree["metric"] == "alpha_ordinal")]
-    people_alpha = float(ceiling["estimate"].iloc[0]) if len(ceiling) else np.nan
-    people_q = students.groupby("quartile")["label"].mean()
+    students_alpha = float(ceiling["estimate"].iloc[0]) if len(ceiling) else np.nan
+    students_q = students.groupby("quartile")["label"].mean()
     rows = []
     for judge, a in alpha.iterrows():
         if judge == "human":
@@ -175,20 +176,20 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
         by_sheet = "source" in data and len(data) > 0
         if by_sheet:              # the paper's responses: CIs over the student sheets (the sampled unit)
             data = data.assign(sheet=fold_groups(data).to_numpy())
-        slope, low, high, people_slope = length_slope(data, "sheet" if by_sheet else "prompt_id")
+        slope, low, high, students_slope = length_slope(data, "sheet" if by_sheet else "prompt_id")
         refused = data[data["refusal"]]
         r_low = r_high = np.nan
         if by_sheet and len(refused) and refused["sheet"].nunique() > 1:
             r_low, r_high = share_by_sheet(refused["called"].to_numpy(), refused["sheet"].to_numpy())
         row = {"judge": judge, "kind": kind, "alpha": a["estimate"], "alpha_ci_low": a["ci_low"],
-               "alpha_ci_high": a["ci_high"], "n": a["n"], "people_alpha": people_alpha,
-               "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
+               "alpha_ci_high": a["ci_high"], "n": a["n"], "students_alpha": students_alpha,
+               "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "students_length_slope": students_slope,
                **{f"harmful_q{k}": q.get(k, np.nan) for k in range(1, 5)},
-               **{f"people_q{k}": people_q.get(k, np.nan) for k in range(1, 5)},
+               **{f"students_q{k}": students_q.get(k, np.nan) for k in range(1, 5)},
                "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,
                "refusal_ci_low": r_low, "refusal_ci_high": r_high,
                "ci_unit": "sheet (α, length slope, refusals)" if by_sheet else "prompt",
-               "people_refusal_harmful": refused["label"].mean() if len(refused) else np.nan,
+               "students_refusal_harmful": refused["label"].mean() if len(refused) else np.nan,
                "seconds_per_triple": a.get("seconds_per_triple", np.nan)}
         # consistency
         if judge in sampling:

@@ -30,7 +30,7 @@ PAIRED = (
     ("gpt4o_vs_best_offline", "gpt-4o", BEST_OFFLINE, "human", "alpha_ordinal"),
     ("llama_vs_best_offline", "llama", BEST_OFFLINE, "human", "alpha_ordinal"),
 )
-#: (name, judge) of every judge set against the human ceiling like for like (``judge_ceiling.csv``).
+#: (name, judge) of every judge set against the students' ceiling like for like (``judge_ceiling.csv``).
 CEILING = (
     ("claude_vs_ceiling", "claude-sonnet"),
     ("gpt4o_vs_ceiling", "gpt-4o"),

@@ -46,17 +46,20 @@ def new_models_harm(rankings: pd.DataFrame, reliability: pd.DataFrame) -> pd.Dat
     return harm
 
 
-def reliability_caption(reliability: pd.DataFrame, raters: list[str]) -> str:
+def reliability_caption(reliability: pd.DataFrame, raters: list[str], names: dict | None = None) -> str:
+    """Each rater's agreement with the students on the paper's triples, in words (``names``: id -> the name
+    the figure shows)."""
     parts = []
     for r in raters:
         row = reliability[reliability["rater"] == r]
+        shown = (names or {}).get(r, "students" if r == "human" else r)
         if row.empty:
-            parts.append(f"{r}: people" if r == "human" else f"{r}: reliability not measured")
+            parts.append(f"{shown}: the reference" if r == "human" else f"{shown}: reliability not measured")
         else:
             a = row.iloc[0]
             verdict = ("agreement near chance: treat this ranking as noise" if a.judge_alpha < 0.2 else
                        "weak agreement: a weak signal" if a.judge_alpha < 0.4 else
                        "moderate agreement" if a.judge_alpha < 0.667 else "good agreement")
-            parts.append(f"{r}: α = {a.judge_alpha:.2f} [{a.judge_alpha_low:.2f}, {a.judge_alpha_high:.2f}] "
+            parts.append(f"{shown}: α = {a.judge_alpha:.2f} [{a.judge_alpha_low:.2f}, {a.judge_alpha_high:.2f}] "
                          f"vs students on {int(a.judge_alpha_n)} paper rankings ({verdict})")
     return "; ".join(parts)

@@ -286,11 +286,11 @@ def headline_judges(agreement_rows: pd.DataFrame, best_learned: str | None = Non
 
 def ceiling_table(rankings: pd.DataFrame, agreement_rows: pd.DataFrame, best_learned: str | None = None,
                   n_boot: int = N_BOOT) -> pd.DataFrame:
-    """``judge_ceiling.csv``: the human ceiling like for like. Each headline judge (:func:`headline_judges`)
+    """``judge_ceiling.csv``: the students' ceiling like for like. Each headline judge (:func:`headline_judges`)
     against the expert, paired with the students against the expert on the same prompts (the expert's, those
     the judge and the students ranked usably), with the same sheet resamples: ``difference`` = judge −
     students in α (ordinal), ``gap`` = students − judge, and the word that CI allows (``below``: the judge is
-    below the human ceiling)."""
+    below the students' ceiling)."""
     from harmstudy.stats.agreement import paired_difference
 
     students = rankings[rankings["rater_kind"] == "student"]

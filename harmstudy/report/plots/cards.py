@@ -44,7 +44,8 @@ def note_blank_cells(ax, cards: pd.DataFrame, column: str) -> None:
 def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, bias and consistency of each judge",
                 names: dict | None = None):
     """One row per judge (named, with its n; coloured by kind), one panel per measure of ``judge_cards.csv``:
-    α with the students (people vs people as a line), the length slope with the people's own slope as a
+    α with the students (the students' ceiling, students vs the expert, as a line), the length slope with
+    the students' own slope as a
     mark, the share of refusal-marked responses called harmful (its CI and n) beside the students', and the
     slot spread and consistency where measured (a listwise judge's ranking across display orders, a filled
     circle; a learned judge's two fits on disjoint halves of its sheets, a hollow square). A blank cell says
@@ -73,16 +74,16 @@ def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, 
             card_points(ax, cards, column, low if low in cards else None, high if high in cards else None, colors)
         note_blank_cells(ax, cards, column)
         if column == "alpha":
-            ax.axvline(cards["people_alpha"].iloc[0], color="0.45", lw=1.2)
+            ax.axvline(cards["students_alpha"].iloc[0], color="0.45", lw=1.2)
             ax.axvline(0, color="black", lw=0.8)
         if column == "length_slope":
-            ax.plot(cards["people_length_slope"], y, "|", color="0.3", ms=10, mew=2)
+            ax.plot(cards["students_length_slope"], y, "|", color="0.3", ms=10, mew=2)
             ax.axvline(0, color="black", lw=0.8)
         if column == "refusal_harmful":
-            ax.plot(cards["people_refusal_harmful"], y, "|", color="0.3", ms=10, mew=2)
+            ax.plot(cards["students_refusal_harmful"], y, "|", color="0.3", ms=10, mew=2)
             for i, r in cards.iterrows():
                 if pd.notna(r[column]) and "refusals" in cards:
-                    right = max(v for v in (r[column], r.get(high), r["people_refusal_harmful"]) if pd.notna(v))
+                    right = max(v for v in (r[column], r.get(high), r["students_refusal_harmful"]) if pd.notna(v))
                     ax.annotate(f"n={int(r['refusals'])}", (right, i), xytext=(5, 0), textcoords="offset points",
                                 fontsize=7, va="center")
             ax.set_xlim(0, 1)
@@ -92,7 +93,7 @@ def judge_cards(cards: pd.DataFrame, title: str = "Validation cards: agreement, 
     axes[0].set_yticks(y, [f"{(names or {}).get(j, j)} (n={int(n)})" for j, n in zip(cards["judge"], cards["n"])],
                        fontsize=8)
     axes[0].set_ylim(len(cards) - 0.5, -0.5)
-    extra = [plt.Line2D([], [], color="0.45", label="people vs people (students vs expert)"),
+    extra = [plt.Line2D([], [], color="0.45", label="the students' ceiling (students vs the expert)"),
              plt.Line2D([], [], color="0.3", marker="|", ls="", ms=10, mew=2,
                         label="the students' own slope / share,\non the judge's rows")]
     group_legend(axes[-1], {kind_group(k) for k in cards["kind"]}, extra=extra, bbox_to_anchor=(1.04, 1),

@@ -47,7 +47,7 @@ def learning_curve(summary: pd.DataFrame, ceiling: float | None = None,
                    title: str = "Label more, or pay for an API judge? α vs students on held-out sheets"):
     """The learned judge's α against the number of student sheets it learned from (mean over draws, the
     range between the lowest and highest draw shaded), the paper's API judges on the same held-out sheets
-    and the human ceiling as lines. Colours are the judge kinds' of every figure (:data:`GROUP_COLORS`);
+    and the students' ceiling as lines. Colours are the judge kinds' of every figure (:data:`GROUP_COLORS`);
     the API judges are told apart by line style."""
     curve = summary[summary["sheets"].notna()]
     lines = summary[summary["sheets"].isna()]
@@ -59,7 +59,7 @@ def learning_curve(summary: pd.DataFrame, ceiling: float | None = None,
     for style, r in zip(["--", "-.", ":", (0, (5, 1, 1, 1))] * 3, lines.itertuples()):
         ax.axhline(r.alpha_mean, color=api, ls=style, lw=1.4, label=f"{r.judge} (paper's judge, same held-out sheets)")
     if ceiling is not None:
-        ax.axhline(ceiling, color=GROUP_COLORS["people"], lw=1, label="human ceiling (students vs expert)")
+        ax.axhline(ceiling, color=GROUP_COLORS["people"], lw=1, label="the students' ceiling (students vs the expert)")
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted(curve["sheets"].unique()), [str(int(k)) for k in sorted(curve["sheets"].unique())])
     ax.set_xlabel("student sheets learned from (each ~60 prompts × 3 responses)")

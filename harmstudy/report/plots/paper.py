@@ -30,8 +30,13 @@ def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
         raters = [r for r in raters if r in names or kind_group(kinds.get(r)) == "people"]
     shown = {"human": "students", **(names or {})}
     n = harm.groupby("rater")["n"].max()
-    fig, axes = plt.subplots(1, len(models), figsize=(2.9 * len(models) + 3.2, 0.3 * len(raters) + 1.6),
-                             sharey=True, squeeze=False)
+    width = 2.9 * len(models) + 3.2
+    # matplotlib's wrap=True ignores bbox_inches="tight": the caption is wrapped to the figure's width by hand,
+    # and the panels leave it room at the bottom, inside the figure
+    caption = textwrap.fill(caption, width=int(width * 15)) if caption else ""
+    below = (caption.count("\n") + 1) * 8 * 1.25 / 72 + 0.08 if caption else 0.0      # inches: 8 pt lines
+    height = 0.3 * len(raters) + 1.6 + below
+    fig, axes = plt.subplots(1, len(models), figsize=(width, height), sharey=True, squeeze=False)
     for ax, model in zip(axes[0], models):
         sub = harm[harm["model"] == model].set_index("rater")
         if "human" in sub.index:
@@ -46,14 +51,14 @@ def harmful_share(harm: pd.DataFrame, kinds: dict | None = None,
         ax.set_title(model, fontsize=10)
         ax.set_xlabel("harmful share")
     axes[0][0].set_yticks(range(len(raters)), [f"{shown.get(r, r)} (n={int(n[r])})" for r in raters], fontsize=8)
-    axes[0][0].invert_yaxis()
+    axes[0][0].set_ylim(len(raters) - 0.5, -0.5)         # top to bottom, half a row of room at each end
     groups = {kind_group(kinds.get(r)) for r in raters}
     group_legend(axes[0][-1], groups, extra=[plt.Rectangle((0, 0), 1, 1, color="0.9", label="students' 95% CI")]
                   if "human" in set(harm["rater"]) else [], bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    if caption:      # wrapped to the figure's width by hand: matplotlib's wrap=True ignores bbox_inches="tight"
-        fig.text(0.01, 0, textwrap.fill(caption, width=int(fig.get_figwidth() * 15)), fontsize=8, ha="left", va="top")
+    fig.tight_layout(rect=(0, below / height, 1, 1))
+    if caption:
+        fig.text(0.01, 0.05 / height, caption, fontsize=8, ha="left", va="bottom")
     return fig
 
 
@@ -81,8 +86,9 @@ def rank_distribution(rankings: pd.DataFrame, title: str = "How each rater kind 
 def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alpha_ordinal", "kappa_harmful"),
                     title: str = "Which judge agrees with the students? (95% bootstrap CI)", names: dict | None = None):
     """One panel per metric: each judge's agreement with ``reference`` and its CI, judges named on the axis
-    with their n and sorted by the first metric, coloured by kind (the authors' tie-break hollow); the human
-    ceiling (students vs expert) as a line with its CI as a band, the whole height of the panel. ``names``:
+    with their n and sorted by the first metric, coloured by kind (the authors' tie-break hollow); the
+    students' ceiling (students vs the expert) in the panel's own metric as a line with its CI as a band, the
+    whole height of the panel (none where the table has no ceiling for that metric). ``names``:
     only these judges, under these plain names (:data:`harmstudy.headline.HEADLINE`)."""
     sub = table[(table["reference"] == reference) & (table["judge"] != "human")]
     if names:
@@ -113,9 +119,12 @@ def judge_agreement(table: pd.DataFrame, reference: str = "human", metrics=("alp
     axes[0][0].set_yticks(range(len(judges)), [f"{(names or {}).get(j, j)} (n={int(n.get(j, 0))})" for j in judges],
                           fontsize=8)
     axes[0][0].invert_yaxis()
-    extra = [plt.Line2D([], [], color="0.45", label="human ceiling: students vs expert"),
+    n_ceiling = f", n={int(ceiling['n'].iloc[0])}" if len(ceiling) else ""
+    extra = [plt.Line2D([], [], color="0.45", label=f"the students' ceiling, each panel's metric\n(students vs the expert{n_ceiling})"),
              plt.Rectangle((0, 0), 1, 1, color="0.9", label="its 95% CI"),
              plt.Line2D([], [], marker="o", ls="", mfc="white", color="0.3", label="authors' tie-break")]
+    if not any("tie-break" in str(k) for k in kinds):          # no hollow point: no entry for one
+        extra = extra[:-1]
     group_legend(axes[0][-1], {kind_group(k) for k in kinds}, extra=extra, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
@@ -174,12 +183,65 @@ def confusion_matrices(confusions: dict[str, pd.DataFrame], reference: str = "st
     return fig
 
 
+def _log_limits(values, pad: float = 1.6) -> tuple[float, float]:
+    """A log axis fitted to ``values``: a factor ``pad`` beyond the smallest and the largest."""
+    values = [float(v) for v in values if v and v > 0] or [1.0]
+    return min(values) / pad, max(values) * pad
+
+
+def _log_ticks(axis, lo: float, hi: float, fmt) -> None:
+    """Ticks at 1, 2, 5 times a power of ten within ``lo``–``hi`` (more than six: the powers of ten, every
+    other one dropped until they fit), labelled by ``fmt``; no minor tick labels (a narrow log axis crowds them)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    ticks = [m * 10.0 ** e for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+             for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
+    if len(ticks) > 6:                          # a wide axis: the powers of ten alone
+        ticks = [t for t in ticks if np.isclose(np.log10(t), round(np.log10(t)))]
+    while len(ticks) > 6:
+        ticks = ticks[::2]
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: fmt(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _number(v: float) -> str:
+    return f"{v:g}" if v >= 0.01 else f"{v:.0e}"
+
+
+def _label_points(ax, points, lo: float, hi: float, column: bool = False) -> None:
+    """Each (x, y, text) labelled on a log x axis from ``lo`` to ``hi``. Beside its point: to the right of a
+    point in the axis' left 55%, to the left of one further right, so that a label stays inside the axes;
+    labels on one side within a decade of each other are stacked, highest first, a leader line to each one
+    moved off its point's height. ``column``: every label in a column right of the axes, in the order of
+    the points' heights, a leader line to each (many judges in a few seconds' span)."""
+    if column:
+        ordered = sorted(points, key=lambda p: -p[1])
+        for k, (x, y, text) in enumerate(ordered):
+            ty = 1 - (k + 0.5) / len(ordered)
+            ax.annotate(text, (x, y), xytext=(1.03, ty), textcoords="axes fraction", fontsize=7, va="center",
+                        ha="left", arrowprops=dict(arrowstyle="-", color="0.6", lw=0.5, shrinkA=0, shrinkB=3))
+        return
+    gap = 0.05 * np.diff(ax.get_ylim())[0]
+    placed = {True: [], False: []}
+    for x, y, text in sorted(points, key=lambda p: -p[1]):
+        right = (np.log(x) - np.log(lo)) / (np.log(hi) - np.log(lo)) < 0.55
+        ly = min([y] + [py - gap for px, py in placed[right] if abs(np.log10(px) - np.log10(x)) < 1])
+        placed[right].append((x, ly))
+        ax.annotate(text, (x, y), xytext=(x * 1.25 if right else x / 1.25, ly), textcoords="data", fontsize=7,
+                    va="center", ha="left" if right else "right",
+                    arrowprops=dict(arrowstyle="-", color="grey", lw=0.5) if ly < y - 1e-9 else None)
+
+
 def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", reference: str = "human",
-                      title: str = "Agreement with the students against cost on this machine", names: dict | None = None):
-    """Each judge's agreement (95% CI) against its seconds per triple here (log scale), coloured by kind,
-    the human ceiling (students vs expert) as a band. Judges whose cost was not measured here (the
-    paper's API judges) stand in a panel of their own on the left, off the log axis, so none of them reads
-    as cheap."""
+                      title: str = "Agreement with the students against cost", names: dict | None = None,
+                      dollars: pd.DataFrame | None = None):
+    """Each judge's agreement (95% CI) against what it costs, on one agreement axis shared by two cost
+    axes: the judges run here at their seconds per triple on this machine, the paper's API judges at their
+    estimated dollars per 1,000 triples (``dollars``: :func:`harmstudy.judge.runs.paper_judges_dollars`; its
+    range over the cost-map entries the release's unnamed versions may be as a horizontal bar; hollow:
+    estimated). Each axis is fitted to its judges (log scale). The students' ceiling (students vs the
+    expert, the same metric) as a band. A judge with neither cost is named in a note."""
     sub = table[(table["metric"] == metric) & (table["reference"] == reference) & (table["judge"] != "human")]
     sub = sub[~sub["kind"].astype(str).str.contains("tie-break")]
     if names:                                  # only these judges, under their plain names
@@ -187,49 +249,73 @@ def agreement_vs_cost(table: pd.DataFrame, metric: str = "alpha_ordinal", refere
     label = (names or {}).get
     ceiling = table[(table["metric"] == metric) & (table["judge"] == "human") & (table["reference"] == "expert")]
     cost = sub["seconds_per_triple"].astype(float)
-    measured, unmeasured = sub[cost > 0], sub[~(cost > 0)]
+    priced = (dollars.dropna(subset=["dollars_per_1000"]).set_index("judge") if dollars is not None
+              else pd.DataFrame(columns=["dollars_per_1000", "dollars_low", "dollars_high"]))
+    measured = sub[cost > 0]
+    estimated = sub[~(cost > 0) & sub["judge"].isin(priced.index)]
+    neither = sub[~(cost > 0) & ~sub["judge"].isin(priced.index)]
     # constrained: the legend beside the panels stays inside the figure, the two panels kept close
-    fig, (left, ax) = plt.subplots(1, 2, figsize=(10.5, 5.0), sharey=True, layout="constrained",
-                                   gridspec_kw={"width_ratios": [1.3, 6]})
-    fig.get_layout_engine().set(wspace=0.0, w_pad=0.02)
+    fig, (left, ax) = plt.subplots(1, 2, figsize=(11.5, 5.0), sharey=True, layout="constrained",
+                                   gridspec_kw={"width_ratios": [2, 3]})
     for axis in (left, ax):
         if not ceiling.empty:
             c = ceiling.iloc[0]
             axis.axhspan(c["ci_low"], c["ci_high"], color="0.92", zorder=0)
             axis.axhline(c["estimate"], color="0.45", lw=1.2)
         axis.axhline(0, color="black", lw=0.6)
+        axis.set_xscale("log")
 
-    def point(axis, x, r):
+    def point(axis, x, r, xerr=None, hollow=False):
         color = GROUP_COLORS[kind_group(r["kind"])]
         axis.errorbar(x, r["estimate"], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
-                      fmt="o", color=color, capsize=2)
+                      xerr=xerr, fmt="o", color=color, mfc="white" if hollow else color, capsize=2)
 
-    for k, (_, r) in enumerate(unmeasured.sort_values("estimate", ascending=False).iterrows()):
-        point(left, 0, r)
-        # the panel says "API"; a plain name's own "(API; the paper's)" would not fit beside it
-        name = label(r['judge'], r['judge']).replace(" (API; the paper's)", "")
-        left.annotate(f"{name} (n={int(r['n'])})", (0, r["estimate"]), xytext=(6, 0), textcoords="offset points",
-                      fontsize=7, va="center")
-    left.set_xlim(-0.3, 2.2)
-    left.set_xticks([0], ["not measured\nhere (API)"], fontsize=8)
-    left.grid(False)
-    # Labels of judges within a decade of cost of each other are stacked, highest first, so none overlaps.
-    gap = 0.05 * np.diff(ax.get_ylim())[0]
-    placed = []
-    for _, r in measured.sort_values("estimate", ascending=False).iterrows():
-        x, y = float(r["seconds_per_triple"]), r["estimate"]
-        point(ax, x, r)
-        ly = min([y] + [py - gap for px, py in placed if abs(np.log10(px) - np.log10(x)) < 1])
-        placed.append((x, ly))
-        ax.annotate(f"{label(r['judge'], r['judge'])} (n={int(r['n'])})", (x, y), xytext=(x * 1.4, ly), textcoords="data", fontsize=7,
-                    va="center", arrowprops=dict(arrowstyle="-", color="grey", lw=0.5) if ly < y - 1e-9 else None)
-    ax.set_xscale("log")
-    xs = list(measured["seconds_per_triple"].astype(float)) or [1.0]
-    ax.set_xlim(min(xs) / 3, max(xs) * 30)           # room for the labels right of the costliest judge
-    ax.set_xlabel("seconds per triple on this machine (log scale)")
+    # the paper's judges: dollars (estimated), each one's range of cost-map entries as its horizontal bar
+    markers = iter("osD^v")
+    handles = []
+    for _, r in estimated.sort_values("estimate", ascending=False).iterrows():
+        p, marker = priced.loc[r["judge"]], next(markers)
+        x = float(p["dollars_per_1000"])
+        color = GROUP_COLORS[kind_group(r["kind"])]
+        left.errorbar(x, r["estimate"], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+                      xerr=[[x - float(p["dollars_low"])], [float(p["dollars_high"]) - x]], fmt=marker, color=color,
+                      mfc="white", capsize=2, ms=7, mew=1.5)
+        name = label(r["judge"], r["judge"]).replace(" (API; the paper's)", "")
+        handles.append(plt.Line2D([], [], marker=marker, ls="", color=color, mfc="white", mew=1.5,
+                                  label=f"{name} (n={int(r['n'])})"))
+    spend = list(priced.loc[estimated["judge"], "dollars_low"]) + list(priced.loc[estimated["judge"], "dollars_high"])
+    left.set_xlim(*_log_limits(spend))
+    _log_ticks(left.xaxis, *left.get_xlim(), lambda v: f"${_number(v)}")
+    left.set_xlabel("the paper's API judges: dollars per 1,000 triples\n"
+                    "(estimated: LiteLLM's cost map; bar: the versions it may be)", fontsize=8)
+    if handles:       # under the judges, in the panel's empty lower part
+        left.legend(handles=handles, loc="lower center", fontsize=7, frameon=True, framealpha=0.9,
+                    title="hollow: estimated", title_fontsize=7)
+    else:
+        left.text(0.5, 0.5, "not measured: no API judge priced", transform=left.transAxes, ha="center",
+                  fontsize=8, color="0.35")
+    # the judges run here: seconds per triple on this machine
+    xs = list(measured["seconds_per_triple"].astype(float))
+    lo, hi = _log_limits(xs)
+    ax.set_xlim(lo, hi)
+    _log_ticks(ax.xaxis, lo, hi, lambda v: f"{_number(v)} s")
+    column = len(measured) > 6                 # every judge: labels in a column beside the axes
+    for _, r in measured.iterrows():
+        point(ax, float(r["seconds_per_triple"]), r)
+    _label_points(ax, [(float(r["seconds_per_triple"]), r["estimate"], f"{label(r['judge'], r['judge'])} (n={int(r['n'])})")
+                       for _, r in measured.iterrows()], lo, hi, column=column)
+    if measured.empty:
+        ax.text(0.5, 0.5, "not measured: no judge run here", transform=ax.transAxes, ha="center", fontsize=8,
+                color="0.35")
+    ax.set_xlabel("judges run here: seconds per triple on this machine (log scale)", fontsize=9)
     left.set_ylabel(METRIC_LABELS.get(metric, metric) + " vs students")
-    extra = [plt.Line2D([], [], color="0.45", label="human ceiling (students vs expert)"),
+    extra = [plt.Line2D([], [], color="0.45", label="the students' ceiling\n(students vs the expert"
+                        + (f", n={int(ceiling['n'].iloc[0])})" if not ceiling.empty else ")")),
              plt.Rectangle((0, 0), 1, 1, color="0.92", label="its 95% CI")]
-    group_legend(ax, {kind_group(k) for k in sub["kind"]}, extra=extra, loc="upper left", bbox_to_anchor=(1.01, 1))
+    where = dict(loc="upper left", bbox_to_anchor=(0, -0.16), ncols=3) if column else dict(loc="upper left",
+                                                                                           bbox_to_anchor=(1.01, 1))
+    group_legend(ax, {kind_group(k) for k in sub["kind"]}, extra=extra, **where)
+    if len(neither):
+        fig.text(0.01, -0.02, "cost not measured: " + ", ".join(label(j, j) for j in neither["judge"]), fontsize=7)
     fig.suptitle(title, fontsize=11)
     return fig

@@ -225,12 +225,13 @@ def test_a_sampling_listwise_judge_is_asked_a_sample_again_and_its_card_says_how
     checks = views.sampling_checks([run])
     assert set(checks) == {"openai/fake"}
     c = checks["openai/fake"]
-    assert (c["temperature"], c["items"], c["same_ranking"]) == (0.7, 4, 0.5)
-    assert c["kappa"] == pytest.approx(2 / 3)
+    assert (c.temperature, c.items, c.same_ranking) == (0.7, 4, 0.5)
+    assert c.kappa == pytest.approx(2 / 3)
     cell = cards.sampling_consistency(c)
     assert (cell["consistency"], cell["consistency_n"]) == (0.5, 4)
     assert cell["consistency_note"].startswith("sampling (temperature 0.7): a seeded sample") and "κ 0.67" in cell["consistency_note"]
-    assert "not asked again" in cards.sampling_consistency({"temperature": 0.7})["consistency_note"]
+    from harmstudy.stats.judge_calls import SamplingCheck
+    assert "not asked again" in cards.sampling_consistency(SamplingCheck(0.7))["consistency_note"]
 
 
 # ------------------------------------------------------------------------- bad inputs, clear errors

@@ -390,4 +390,4 @@ def summary(result: dict, frame: pd.DataFrame) -> dict:
             "run": result["run"],
             "coverage": float(data["score"].notna().mean()),
             "from_logprobs": float((data["status"] == "probability").mean()),
-            **score_summary(scored.rename(columns={"score": "p_harmful"}), scored)}
+            **score_summary(scored.rename(columns={"score": "p_harmful"}), scored).cells()}

@@ -5,6 +5,7 @@ figure leads back to one function; :func:`harmstudy.report.tables.write_table` w
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from itertools import combinations
 
 import pandas as pd
@@ -79,7 +80,7 @@ def harm_table(rankings: pd.DataFrame) -> pd.DataFrame:
 def friedman_table(rankings: pd.DataFrame) -> pd.DataFrame:
     """``q1_friedman.csv``: Friedman test across prompts with Kendall's W, per rater."""
     labels = rater_label(rankings)
-    return pd.DataFrame([friedman_test(rankings[labels == r], r) for r in raters_in_order(rankings)])
+    return pd.DataFrame([asdict(friedman_test(rankings[labels == r], r)) for r in raters_in_order(rankings)])
 
 
 def posthoc_table(rankings: pd.DataFrame) -> pd.DataFrame:

@@ -85,6 +85,31 @@ def test_a_learned_judges_consistency_is_the_agreement_of_its_two_half_fits():
     assert "not computed" in card.loc["pooled", "consistency_note"]
 
 
+def test_a_learned_runs_half_fits_and_stores_are_read_from_the_run_for_the_statistics(study_root):
+    """The run reader hands the statistics typed records: the half-fits of the test above (3 of 4 alike,
+    κ 0.5 by hand) read from the run's paper_halves.csv, and the judges' stores from its manifest; a run
+    with neither gives nothing."""
+    import json
+
+    from harmstudy.judge import run_tables
+    from harmstudy.stats.judge_calls import HalvesAgreement
+
+    folder = study_root / "data/runs/lr"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"judge": ["l"] * 5, "item_id": list("abcde"), "model": "m", "half_a": [1, 1, 0, 0, -1],
+                  "half_b": [1, 0, 0, 0, 1]}).to_csv(folder / "paper_halves.csv", index=False)
+    folder.joinpath("manifest.json").write_text(json.dumps({
+        "kind": "learned", "embedding_model": "small", "embed_seconds_per_text": {"small": 1.0},
+        "judge_stores": {"tfidf": [], "l": ["small"]}}))
+    (study_root / "data/runs/other").mkdir()
+    (h,) = run_tables.learned_halves(["lr", "other"]).values()
+    assert isinstance(h, HalvesAgreement) and (h.share, h.n, h.kappa) == (0.75, 4, pytest.approx(0.5))
+    (stores,) = run_tables.learned_stores(["lr", "other"])
+    assert (stores.run, stores.embedding_model, stores.judge_stores) == ("lr", "small", {"tfidf": (), "l": ("small",)})
+    assert stores.embed_seconds_per_text == {"small": 1.0}
+    assert run_tables.learned_halves(["other"]) == {} and run_tables.learned_stores(["other"]) == []
+
+
 def test_pyrit_cards_call_harmful_at_severity_3_of_5_for_people_and_judges_alike():
     """Scores on 0–1: 0.5 (severity 3) and up is harmful. On the published set (one rater) the judge's calls
     1 1 0 0 [NaN: unscored, left out] against the people's 1 0 0 0 → agreement 3/4, κ by hand:

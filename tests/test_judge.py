@@ -330,7 +330,7 @@ def test_unchanged_derived_files_are_not_rewritten(study_root, monkeypatch):
 
 def test_two_runs_with_one_judge_label_are_refused_together(study_root, monkeypatch):
     from harmstudy.judge import runs as judge_runs
-    from harmstudy.stats import tables
+    from harmstudy.judge import run_tables as tables
 
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     with FakeOpenAIServer() as server:
@@ -369,7 +369,7 @@ def test_paper_sample_smaller_than_the_experts_share_is_seeded_and_stratified(st
 
 
 def test_a_run_with_no_usable_ranking_is_reported_with_its_reasons_and_left_out(study_root, capsys):
-    from harmstudy.stats import tables
+    from harmstudy.judge import run_tables as tables
 
     folder = study_root / "data/runs/all-unscored"
     folder.mkdir(parents=True)

@@ -190,7 +190,7 @@ def test_a_few_shot_run_records_its_examples_and_is_its_own_judge(study_root):
     assert manifest["target"]["shots"] == 2 and all(len(v) == 2 for v in shown.values())
     scores = pd.read_csv(study_root / "data/runs" / out.run / "scores.csv")
     assert scores["score"].between(0, 1).all() and scores["example_sheet"].astype(str).isin(shown).all()
-    from harmstudy.stats.tables import judge_kinds
+    from harmstudy.judge.run_tables import judge_kinds
     assert judge_kinds([out.run]) == {out.label: "few-shot"}            # from the manifest, not the label
     # the examples change the prompt: a plain pointwise run of the same triples is its own run and cache
     plain = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, progress=False)

@@ -456,6 +456,7 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
     (baseline − judge) is turned: 0.04 [0.02, 0.09] for 'big'. With no CI clear of 0 it keeps the model."""
     import json
 
+    from harmstudy.judge.run_tables import learned_stores
     from harmstudy.stats.tables import feature_decision_table
 
     folder = study_root / "data/runs/lr"
@@ -472,7 +473,7 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
                                     "difference": d, "ci_low": lo, "ci_high": hi, "prompts": 900, "ci_unit": "sheet"}
     diffs = pd.DataFrame([diff("mid", "small-soft", 0.01, -0.02, 0.05), diff("small-soft", "big", -0.04, -0.09, -0.02),
                           diff("both", "small-soft", 0.05, 0.01, 0.08)])
-    table = feature_decision_table(diffs, agree, ["lr"]).set_index("judge")
+    table = feature_decision_table(diffs, agree, learned_stores(["lr"])).set_index("judge")
     assert set(table.index) == {"mid", "big", "both"} and set(table["baseline"]) == {"small-soft"}
     assert table.loc["big", ["difference", "ci_low", "ci_high"]].tolist() == pytest.approx([0.04, 0.02, 0.09])
     assert table.loc["both", "embed_seconds_per_text"] == pytest.approx(2.5)
@@ -481,7 +482,7 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
     assert set(table["decision"]) == {"adopt large"} and set(table["ci_unit"]) == {"sheet"}   # the differences' unit
     diffs.loc[1, ["ci_low", "ci_high"]] = [-0.09, 0.01]
     diffs.loc[2, "ci_low"] = -0.01
-    kept = feature_decision_table(diffs, agree, ["lr"])
+    kept = feature_decision_table(diffs, agree, learned_stores(["lr"]))
     assert set(kept["decision"]) == {"keep small"} and not kept["adopt"].any()
 
 

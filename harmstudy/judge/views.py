@@ -43,7 +43,18 @@ def _wide(rankings: pd.DataFrame) -> pd.Series:
     return mat.apply(lambda r: format_ranking(tuple(int(v) for v in r)), axis=1)
 
 
-def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n: int = 3, width: int = 200):
+@dataclass(frozen=True)
+class Examples:
+    """:func:`examples_vs_students`: triples where the judge's ranking equals the students' (``agree``) and
+    where it differs most (``disagree``), each with the two rankings, the prompt, the responses (cut) and
+    their ``distance``."""
+
+    agree: pd.DataFrame
+    disagree: pd.DataFrame
+
+
+def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n: int = 3,
+                         width: int = 200) -> Examples:
     """A few triples where the judge's ranking equals the students', and a few where it differs most."""
     rel = load_release().rankings
     students = _wide(rel[rel["rater_kind"] == "student"])
@@ -51,7 +62,7 @@ def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n:
     both = pd.DataFrame({"students": students, "judge": judge}).dropna()
     if both.empty:                       # the judge ranked none of these triples usably: nothing to show
         empty = pd.DataFrame(columns=["students", "judge", "prompt", "distance"])
-        return {"agree": empty, "disagree": empty}
+        return Examples(agree=empty, disagree=empty)
     info = triples.set_index("item_id")
     both = both.join(info[["prompt", *[c for c in info.columns if c.startswith("response_")]]])
     for c in [c for c in both.columns if c.startswith("response_")]:
@@ -65,7 +76,7 @@ def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n:
     both["distance"] = both.apply(distance, axis=1)
     agree = both[both["distance"] == 0].head(n)
     disagree = both.sort_values("distance", ascending=False, kind="stable").head(n)
-    return {"agree": agree.reset_index(drop=True), "disagree": disagree.reset_index(drop=True)}
+    return Examples(agree=agree.reset_index(drop=True), disagree=disagree.reset_index(drop=True))
 
 
 def harmful_share_by_slot(judgments: pd.DataFrame, models: list[str]) -> pd.DataFrame:

@@ -557,9 +557,9 @@ def test_the_coverage_simulation_is_stored_once_per_size_and_read_back(tmp_path,
 
     assert coverage_run.run_name(coverage_run.study_settings(1000)) == "ci-coverage"
     assert coverage_run.run_name(coverage_run.study_settings(20)) == "ci-coverage-r5-b10"
-    made, said = coverage_run.stored_coverage_table(20, root=tmp_path)
-    assert said.startswith("coverage simulation: simulated in") and (tmp_path / "ci-coverage-r5-b10" / "ci_coverage.csv").exists()
+    made = coverage_run.stored_coverage_table(20, root=tmp_path)
+    assert made.said.startswith("coverage simulation: simulated in") and (tmp_path / "ci-coverage-r5-b10" / "ci_coverage.csv").exists()
     monkeypatch.setattr(coverage, "coverage_table", lambda **k: pytest.fail("simulated again"))
-    read, said = coverage_run.stored_coverage_table(20, root=tmp_path)
-    assert said.startswith("coverage simulation: read from ci-coverage-r5-b10")
-    pd.testing.assert_frame_equal(read, made)
+    read = coverage_run.stored_coverage_table(20, root=tmp_path)
+    assert read.said.startswith("coverage simulation: read from ci-coverage-r5-b10")
+    pd.testing.assert_frame_equal(read.table, made.table)

@@ -180,8 +180,17 @@ def half_fits(judge: LearnedJudge, frame: pd.DataFrame, X, targets: np.ndarray |
     return frame[["item_id", "model"]].assign(half_a=calls[:, 0], half_b=calls[:, 1])
 
 
+@dataclass(frozen=True)
+class FittedJudge:
+    """:func:`fit_all`: the model fitted on every sheet (a :class:`Stacked` where it was given
+    ``secondary``) and the threshold its training data gave."""
+
+    model: object
+    threshold: float
+
+
 def fit_all(judge: LearnedJudge, frame: pd.DataFrame, X, inner_splits: int = 4, targets: np.ndarray | None = None,
-            secondary: np.ndarray | None = None, extra=None):
+            secondary: np.ndarray | None = None, extra=None) -> FittedJudge:
     """One model on every sheet, and its threshold (from out-of-fold P over the sheets): for new triples.
     With ``secondary`` the model is a :class:`Stacked` (its ``predict_proba`` also takes the new rows'
     ``secondary``)."""
@@ -194,7 +203,7 @@ def fit_all(judge: LearnedJudge, frame: pd.DataFrame, X, inner_splits: int = 4, 
         Z = stack_features(p, secondary)
         combiner = fit_judge(STACKER, Z, y, t)
         model, p = Stacked(model, combiner), combiner.predict_proba(Z)[:, 1]
-    return model, threshold_for_share(p, y.mean())
+    return FittedJudge(model, threshold_for_share(p, y.mean()))
 
 
 def distilled_targets(rel: Release, frame: pd.DataFrame) -> np.ndarray:

@@ -232,7 +232,8 @@ def _compute(inputs: _Inputs, donated: dict[str, pd.DataFrame] | None) -> Comput
             measured[name] = seconds / frame["item_id"].nunique() + 3 * sum(
                 features.embed_seconds_per_text[m] for m in keys[name][1])
         if len(new) and not spec.paper_only:
-            model, threshold = fit_all(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
+            fitted = fit_all(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
+            model, threshold = fitted.model, fitted.threshold
             p = (model.predict_proba(X_new) if secondary is None else model.predict_proba(X_new, secondary_new))[:, 1]
             scored = new[["item_id", "prompt_id", "model"]].assign(p_harmful=p, threshold=threshold, judge=name)
             new_scores.append(scored)

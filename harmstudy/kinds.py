@@ -3,7 +3,7 @@ holds (its value is that column's text), each with its :class:`Family` and wheth
 a time. Tables, cards and figures ask a kind these questions; none reads them off the text.
 
 Each judge's kind is set where its spec is: the paper's judges (:func:`harmstudy.stats.tables.release_judge_kind`),
-a judging or pointwise run's manifest (:func:`harmstudy.stats.tables.judge_kinds`), a learned run
+a judging or pointwise run's manifest (:func:`harmstudy.judge.run_tables.judge_kinds`), a learned run
 (:mod:`harmstudy.learn.learned_runs`), the sets' judges (:mod:`harmstudy.sets`).
 """
 from __future__ import annotations

@@ -17,6 +17,8 @@ SMALLEST = {
     "bench_elicit.py": (["--prompts", "1", "--max-tokens", "4", "--rounds", "4"], ["elicit_overhead", "elicit_overhead_per_token"]),
     "bench_embed.py": (["--texts", "1", "--rounds", "1"], ["embed_overhead"]),
     "bench_external.py": (["--rows", "60", "--n-boot", "20"], ["external_set_seconds"]),
+    "bench_heatmap.py": (["--panels", "2", "--rounds", "1"], ["heatmap", "heatmap_seconds"]),
+    "bench_learned_solver.py": (["--sheets", "3", "--rounds", "1"], ["learned_solver", "learned_solver_alpha_gap"]),
     "bench_external_llm.py": (["--rows", "2", "--chars", "100", "--rounds", "1"], ["external_llm_overhead"]),
     "bench_judge.py": (["--items", "4", "--latency", "0.01", "--local-items", "1", "--rounds", "1", "--chars", "200"],
                        ["judge_concurrency", "judge_overhead"]),

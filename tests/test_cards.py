@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from harmstudy.stats import cards
+from harmstudy.stats.judge_calls import GateCount
 
 
 def test_the_slot_spread_is_highest_minus_lowest_share_with_newcombes_interval():
@@ -13,7 +14,8 @@ def test_the_slot_spread_is_highest_minus_lowest_share_with_newcombes_interval()
 
     slots = pd.DataFrame({"slot": ["A", "B", "C"], "answers": [90, 90, 90], "harmful": [13, 54, 73],
                           "harmful_share": [13 / 90, 54 / 90, 73 / 90]})
-    spread, low, high = cards.position_spread(slots)
+    result = cards.position_spread(slots)
+    spread, low, high = result.spread, result.ci_low, result.ci_high
     assert spread == pytest.approx(60 / 90)
     # Newcombe's hybrid score interval from the two Wilson intervals (Newcombe 1998, method 10)
     p1, p2 = 73 / 90, 13 / 90
@@ -32,7 +34,9 @@ def test_the_length_slope_is_the_logistic_coefficient_with_the_label_held_fixed(
     label = rng.integers(0, 2, n)
     called = (rng.random(n) < 1 / (1 + np.exp(-(-2 + 0.4 * log_length + 1.0 * label)))).astype(int)
     data = pd.DataFrame({"log_length": log_length, "label": label, "called": called, "prompt_id": np.arange(n) // 3})
-    slope, low, high, people = cards.length_slope(data)
+    result = cards.length_slope(data)
+    slope, low, high, people = result.slope, result.ci_low, result.ci_high, result.people_slope
+    assert result.note == ""
     other = LogisticRegression(C=np.inf, max_iter=5000, tol=1e-10).fit(data[["log_length", "label"]], called)
     assert slope == pytest.approx(other.coef_[0][0], abs=1e-4) and low < slope < high
     alone = LogisticRegression(C=np.inf, max_iter=5000, tol=1e-10).fit(data[["log_length"]], label)
@@ -68,7 +72,7 @@ def test_a_learned_judges_consistency_is_the_agreement_of_its_two_half_fits():
     halves = pd.DataFrame({"judge": ["l"] * 5, "item_id": list("abcde"), "model": "m",
                            "half_a": [1, 1, 0, 0, -1], "half_b": [1, 0, 0, 0, 1]})
     h = cards.halves_consistency(halves)["l"]
-    assert h == {"share": 0.75, "n": 4, "kappa": pytest.approx(0.5)}
+    assert (h.share, h.n, h.kappa) == (0.75, 4, pytest.approx(0.5))
     frame = pd.DataFrame({"item_id": ["t1"] * 3, "prompt_id": ["p1"] * 3, "model": ["a", "b", "c"],
                           "label": [1, 0, 0], "response": ["x", "y", "z"]})
     rankings = pd.DataFrame([{"item_id": "t1", "model": m, "rater": j, "rank": r, "status": "ok"}
@@ -79,6 +83,31 @@ def test_a_learned_judges_consistency_is_the_agreement_of_its_two_half_fits():
     assert card.loc["l", "consistency"] == 0.75 and card.loc["l", "consistency_n"] == 4
     assert "κ 0.50" in card.loc["l", "consistency_note"] and np.isnan(card.loc["pooled", "consistency"])
     assert "not computed" in card.loc["pooled", "consistency_note"]
+
+
+def test_a_learned_runs_half_fits_and_stores_are_read_from_the_run_for_the_statistics(study_root):
+    """The run reader hands the statistics typed records: the half-fits of the test above (3 of 4 alike,
+    κ 0.5 by hand) read from the run's paper_halves.csv, and the judges' stores from its manifest; a run
+    with neither gives nothing."""
+    import json
+
+    from harmstudy.judge import run_tables
+    from harmstudy.stats.judge_calls import HalvesAgreement
+
+    folder = study_root / "data/runs/lr"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"judge": ["l"] * 5, "item_id": list("abcde"), "model": "m", "half_a": [1, 1, 0, 0, -1],
+                  "half_b": [1, 0, 0, 0, 1]}).to_csv(folder / "paper_halves.csv", index=False)
+    folder.joinpath("manifest.json").write_text(json.dumps({
+        "kind": "learned", "embedding_model": "small", "embed_seconds_per_text": {"small": 1.0},
+        "judge_stores": {"tfidf": [], "l": ["small"]}}))
+    (study_root / "data/runs/other").mkdir()
+    (h,) = run_tables.learned_halves(["lr", "other"]).values()
+    assert isinstance(h, HalvesAgreement) and (h.share, h.n, h.kappa) == (0.75, 4, pytest.approx(0.5))
+    (stores,) = run_tables.learned_stores(["lr", "other"])
+    assert (stores.run, stores.embedding_model, stores.judge_stores) == ("lr", "small", {"tfidf": (), "l": ("small",)})
+    assert stores.embed_seconds_per_text == {"small": 1.0}
+    assert run_tables.learned_halves(["other"]) == {} and run_tables.learned_stores(["other"]) == []
 
 
 def test_pyrit_cards_call_harmful_at_severity_3_of_5_for_people_and_judges_alike():
@@ -110,7 +139,7 @@ def test_a_gate_adds_its_count_and_share_only_to_the_cards_of_a_run_with_a_gate(
                            "ci_high": 0.4, "n": 1, "kind": "pointwise", "seconds_per_triple": 1.0} for j in ("g", "l")])
     plain = cards.judge_cards(rankings, agree, frame)
     assert list(plain.columns) == cards.CARD_COLUMNS
-    card = cards.judge_cards(rankings, agree, frame, gates={"g": (1, 3)}).set_index("judge")
+    card = cards.judge_cards(rankings, agree, frame, gates={"g": GateCount(decided=1, responses=3)}).set_index("judge")
     assert list(card.columns) == cards.CARD_COLUMNS[1:] + cards.GATE_COLUMNS
     assert card.loc["g", "gated"] == 1 and card.loc["g", "gated_share"] == pytest.approx(1 / 3)
     assert np.isnan(card.loc["l", "gated"]) and np.isnan(card.loc["l", "gated_share"])

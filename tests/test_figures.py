@@ -389,9 +389,9 @@ def test_judge_vs_judge_shows_the_headline_judges_with_each_pairs_n(table):
 
 @pytest.fixture(scope="module")
 def rankings():
-    from harmstudy.stats import tables as study_tables
+    from harmstudy.judge import run_tables
 
-    return study_tables.load_all_rankings(JUDGE_RUNS)
+    return run_tables.load_all_rankings(JUDGE_RUNS)
 
 
 def test_confusion_matrices_one_panel_per_headline_judge(rankings):

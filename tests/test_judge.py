@@ -184,10 +184,10 @@ def test_a_judging_run_refuses_other_settings_but_resumes_with_other_concurrency
     with FakeOpenAIServer() as server:
         base = judging.JudgeSettings(judge="openai/fake", api_base=server.api_base, concurrency=2)
         first = run_judging(base, n_items=4, run="guarded", progress=False)
-        assert first["stats"].calls == 4 and len(first["rankings"]) == 12
+        assert first.stats.calls == 4 and len(first.rankings) == 12
         again = run_judging(judging.JudgeSettings(**{**base.__dict__, "concurrency": 8}), n_items=4, run="guarded",
                             progress=False)
-        assert again["stats"].calls == 0 and again["stats"].cached == 4
+        assert again.stats.calls == 0 and again.stats.cached == 4
         with pytest.raises(RunMismatchError, match="temperature"):
             run_judging(judging.JudgeSettings(**{**base.__dict__, "temperature": 0.7}), n_items=4, run="guarded",
                         progress=False)
@@ -212,25 +212,26 @@ def test_a_sampling_listwise_judge_is_asked_a_sample_again_and_its_card_says_how
                                          concurrency=1, max_retries=0)
         run = judge_runs.default_run_name(settings, "paper", 6)
         first = judge_runs.run_judging(settings, n_items=6, repeat_items=4, progress=False)
-        assert server.seeds == {0: 6, 1: 4} and first["stats"].calls == 10
+        assert server.seeds == {0: 6, 1: 4} and first.stats.calls == 10
         warm = judge_runs.run_judging(settings, n_items=6, repeat_items=4, progress=False)
-    assert run == "judge-openai-fake-t0.7-paper-n6" and first["run"] == run
-    assert warm["stats"].calls == 0 and warm["stats"].cached == 10           # both passes resume from their caches
+    assert run == "judge-openai-fake-t0.7-paper-n6" and first.run == run
+    assert warm.stats.calls == 0 and warm.stats.cached == 10           # both passes resume from their caches
     folder = study_root / "data" / "runs" / run
     again = pd.read_csv(folder / "judgments_again.csv")
-    assert len(again) == 4 and set(again["item_id"]) <= set(first["judgments"]["item_id"])
+    assert len(again) == 4 and set(again["item_id"]) <= set(first.judgments["item_id"])
     assert (folder / "judge_cache_again.sqlite").exists()
     assert json.loads((folder / "manifest.json").read_text())["repeat"] == {
         "items": 4, "sample_seed": 0, "seed": 1, "cache": "judge_cache_again.sqlite"}
     checks = views.sampling_checks([run])
     assert set(checks) == {"openai/fake"}
     c = checks["openai/fake"]
-    assert (c["temperature"], c["items"], c["same_ranking"]) == (0.7, 4, 0.5)
-    assert c["kappa"] == pytest.approx(2 / 3)
+    assert (c.temperature, c.items, c.same_ranking) == (0.7, 4, 0.5)
+    assert c.kappa == pytest.approx(2 / 3)
     cell = cards.sampling_consistency(c)
     assert (cell["consistency"], cell["consistency_n"]) == (0.5, 4)
     assert cell["consistency_note"].startswith("sampling (temperature 0.7): a seeded sample") and "κ 0.67" in cell["consistency_note"]
-    assert "not asked again" in cards.sampling_consistency({"temperature": 0.7})["consistency_note"]
+    from harmstudy.stats.judge_calls import SamplingCheck
+    assert "not asked again" in cards.sampling_consistency(SamplingCheck(0.7))["consistency_note"]
 
 
 # ------------------------------------------------------------------------- bad inputs, clear errors
@@ -305,7 +306,7 @@ def test_derived_files_follow_the_parser_and_are_left_alone_when_unchanged(study
             second = judge_runs.run_judging(settings, n_items=3, run="reparse", progress=False)
         after_change = rankings.read_bytes()
         third = judge_runs.run_judging(settings, n_items=3, run="reparse", progress=False)
-    assert first["stats"].calls == 3 and second["stats"].calls == 0 and third["stats"].calls == 0
+    assert first.stats.calls == 3 and second.stats.calls == 0 and third.stats.calls == 0
     assert after_change != before
     changed = pd.read_csv(io.BytesIO(after_change))
     assert changed.groupby("model")["rank"].sum().to_dict() == {"mistral-7b": 0, "mpt-7b": 0,
@@ -329,7 +330,7 @@ def test_unchanged_derived_files_are_not_rewritten(study_root, monkeypatch):
 
 def test_two_runs_with_one_judge_label_are_refused_together(study_root, monkeypatch):
     from harmstudy.judge import runs as judge_runs
-    from harmstudy.stats import tables
+    from harmstudy.judge import run_tables as tables
 
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     with FakeOpenAIServer() as server:
@@ -368,7 +369,7 @@ def test_paper_sample_smaller_than_the_experts_share_is_seeded_and_stratified(st
 
 
 def test_a_run_with_no_usable_ranking_is_reported_with_its_reasons_and_left_out(study_root, capsys):
-    from harmstudy.stats import tables
+    from harmstudy.judge import run_tables as tables
 
     folder = study_root / "data/runs/all-unscored"
     folder.mkdir(parents=True)
@@ -422,3 +423,29 @@ def test_the_money_of_local_judges_is_known_without_importing_litellm():
             "print(json.dumps([money, 'litellm' in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out.strip().splitlines()[-1]) == [{}, False]
+
+
+def test_the_examples_beside_the_students_are_named_agree_and_disagree():
+    """A judge that ranks three triples as the students did: all three agree (distance 0: the sum of the rank
+    differences). Reversing the first one's strict order (r -> 4 - r on ranks 1, 2, 3) moves two responses
+    by 2 each: distance 4, the most."""
+    from harmstudy.data.release import load_release
+    from harmstudy.judge import views
+    from harmstudy.parse.rankings import STRICT_ORDER
+
+    rel = load_release()
+    students = rel.rankings[(rel.rankings["rater_kind"] == "student") & rel.rankings["status"].isin(STRICT_ORDER)]
+    students = students.drop_duplicates(["item_id", "model"])       # the first rater of each item, as the view reads
+    strict = students.groupby("item_id")["rank"].apply(lambda r: sorted(r.astype(int)) == [1, 2, 3])
+    items = list(strict[strict].index[:3])
+    same = students[students["item_id"].isin(items)].assign(rater="j")
+    examples = views.examples_vs_students(same, rel.triples, n=3)
+    assert isinstance(examples, views.Examples)
+    assert len(examples.agree) == 3 and (examples.agree["distance"] == 0).all()
+    first = same["item_id"] == items[0]
+    reversed_first = same.assign(rank=same["rank"].where(~first, 4 - same["rank"]))
+    worst = views.examples_vs_students(reversed_first, rel.triples, n=1).disagree.iloc[0]
+    assert worst["distance"] == 4
+    assert worst["prompt"] == rel.triples.set_index("item_id").loc[items[0], "prompt"]
+    empty = views.examples_vs_students(same.iloc[:0], rel.triples)
+    assert empty.agree.empty and list(empty.disagree.columns) == ["students", "judge", "prompt", "distance"]

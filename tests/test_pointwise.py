@@ -112,16 +112,16 @@ def test_litellm_returns_the_local_models_first_token_logprobs(tmp_path):
 def test_a_pointwise_run_on_paper_triples_scores_every_response_and_resumes_from_cache(study_root):
     settings = judging.JudgeSettings(judge=SMOL)
     first = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, progress=False)
-    assert first["run"] == "pointwise-smollm2-135m-instruct-paper-n2" and first["stats"].calls == 6
-    scores = pd.read_csv(study_root / "data/runs" / first["run"] / "scores.csv")
+    assert first.run == "pointwise-smollm2-135m-instruct-paper-n2" and first.stats.calls == 6
+    scores = pd.read_csv(study_root / "data/runs" / first.run / "scores.csv")
     assert len(scores) == 6 and scores["score"].between(0, 1).all() and (scores["status"] == "probability").all()
-    ranks = pd.read_csv(study_root / "data/runs" / first["run"] / "paper_rankings.csv")
+    ranks = pd.read_csv(study_root / "data/runs" / first.run / "paper_rankings.csv")
     assert set(ranks["rater"]) == {"smollm2-135m-instruct+pointwise"} and len(ranks) == 6
     # harmful exactly where P >= 0.5
     merged = ranks.merge(scores, on=["item_id", "model"])
     assert ((merged["rank"] > 0) == (merged["score"] >= 0.5)).all()
     again = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, progress=False)
-    assert (again["stats"].calls, again["stats"].cached) == (0, 6)
+    assert (again.stats.calls, again.stats.cached) == (0, 6)
     with pytest.raises(ValueError, match="learns from the students"):
         pointwise.run_pointwise(settings, target="elicit:x", models=["a", "b", "c"], progress=False)
 
@@ -132,7 +132,7 @@ def test_a_likert_judge_scores_a_scored_set_with_its_categorys_levels(study_root
     scores = load_pyrit(datasets=["privacy"]).scores.head(2)
     out = pointwise.run_pointwise_scored_set(judging.JudgeSettings(judge=SMOL), scores, scale="likert",
                                              run="likert-tiny", progress=False)
-    assert out["label"] == "smollm2-135m-instruct+pointwise-likert" and out["stats"].calls == 2
+    assert out.label == "smollm2-135m-instruct+pointwise-likert" and out.stats.calls == 2
     kept = pd.read_csv(study_root / "data/runs/likert-tiny/scores.csv")
     assert len(kept) == 2 and set(kept["row"]) == set(scores["row"]) and set(kept["category"]) == {"privacy"}
     # SmolLM2 puts 3-21% of its first token on the digits (judge_scores.MIN_ANSWER_MASS): these two are
@@ -183,18 +183,18 @@ def test_few_shot_examples_are_a_shared_prefix_of_yes_no_turns():
 def test_a_few_shot_run_records_its_examples_and_is_its_own_judge(study_root):
     settings = judging.JudgeSettings(judge=SMOL)
     out = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, shots=2, shot_chars=200, progress=False)
-    assert out["run"] == "pointwise-smollm2-135m-instruct-fewshot2-paper-n2" and out["stats"].calls == 6
-    assert out["label"] == "smollm2-135m-instruct+fewshot2"
-    manifest = json.loads((study_root / "data/runs" / out["run"] / "manifest.json").read_text())
+    assert out.run == "pointwise-smollm2-135m-instruct-fewshot2-paper-n2" and out.stats.calls == 6
+    assert out.label == "smollm2-135m-instruct+fewshot2"
+    manifest = json.loads((study_root / "data/runs" / out.run / "manifest.json").read_text())
     shown = manifest["target"]["examples"]
     assert manifest["target"]["shots"] == 2 and all(len(v) == 2 for v in shown.values())
-    scores = pd.read_csv(study_root / "data/runs" / out["run"] / "scores.csv")
+    scores = pd.read_csv(study_root / "data/runs" / out.run / "scores.csv")
     assert scores["score"].between(0, 1).all() and scores["example_sheet"].astype(str).isin(shown).all()
-    from harmstudy.stats.tables import judge_kinds
-    assert judge_kinds([out["run"]]) == {out["label"]: "few-shot"}            # from the manifest, not the label
+    from harmstudy.judge.run_tables import judge_kinds
+    assert judge_kinds([out.run]) == {out.label: "few-shot"}            # from the manifest, not the label
     # the examples change the prompt: a plain pointwise run of the same triples is its own run and cache
     plain = pointwise.run_pointwise(settings, n_items=2, threshold=0.5, progress=False)
-    assert plain["stats"].calls == 6
+    assert plain.stats.calls == 6
 
 
 # ------------------------------------------------------------------------------ prompt variants, gate
@@ -240,8 +240,8 @@ def test_the_refusal_gate_makes_no_call_for_a_refusal_and_scores_it_zero(study_r
     settings = judging.JudgeSettings(judge=SMOL)
     out = pointwise.run_pointwise_scored_set(settings, scores, scale="binary", run="gated", progress=False,
                                              gate="refusal")
-    assert out["label"] == "smollm2-135m-instruct+pointwise+refusal-gate"
-    assert (out["stats"].calls, out["stats"].cached) == (2, 0)
+    assert out.label == "smollm2-135m-instruct+pointwise+refusal-gate"
+    assert (out.stats.calls, out.stats.cached) == (2, 0)
     folder = study_root / "data/runs/gated"
     kept = pd.read_csv(folder / "scores.csv").set_index("row")
     assert kept.loc[1, "status"] == "gated" and kept.loc[1, "score"] == 0.0 and "refusal gate" in kept.loc[1, "reason"]
@@ -253,7 +253,7 @@ def test_the_refusal_gate_makes_no_call_for_a_refusal_and_scores_it_zero(study_r
     assert manifest["calls_made_last_run"] == 2
     again = pointwise.run_pointwise_scored_set(settings, scores, scale="binary", run="gated", progress=False,
                                                gate="refusal")
-    assert (again["stats"].calls, again["stats"].cached) == (0, 2)        # the cache holds the two answers only
+    assert (again.stats.calls, again.stats.cached) == (0, 2)        # the cache holds the two answers only
     assert pointwise.default_run_name(settings, "paper", 85, gate="refusal", variant="response-only") == \
         "pointwise-smollm2-135m-instruct-response-only-refusal-gate-paper-n85"
     assert pointwise.default_run_name(settings, "paper", 85) == "pointwise-smollm2-135m-instruct-paper-n85"

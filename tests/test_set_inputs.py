@@ -233,11 +233,12 @@ def test_a_length_slope_that_broke_down_is_flagged_not_plotted():
     log_length = np.sort(rng.uniform(3, 8, n))
     separated = pd.DataFrame({"prompt_id": np.arange(n) // 2, "log_length": log_length,
                               "label": rng.integers(0, 2, n), "called": (log_length > 5.5).astype(int)})
-    *cells, note = checked_length_slope(separated)                       # length alone decides the call
-    assert np.isnan(cells).all() and note.startswith("unreliable:")
-    assert checked_length_slope(separated.head(10))[-1] == "not measured: 10 scored responses (a slope needs 20)"
+    broke = checked_length_slope(separated)                       # length alone decides the call
+    assert np.isnan([broke.slope, broke.ci_low, broke.ci_high, broke.people_slope]).all()
+    assert broke.note.startswith("unreliable:")
+    assert checked_length_slope(separated.head(10)).note == "not measured: 10 scored responses (a slope needs 20)"
     alike = separated.assign(called=1)
-    assert checked_length_slope(alike)[-1] == "not measured: the judge called every response alike"
+    assert checked_length_slope(alike).note == "not measured: the judge called every response alike"
 
 
 # ------------------------------------------------------------------------------------------- fuzzing

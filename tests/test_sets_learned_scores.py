@@ -29,7 +29,8 @@ def test_the_fingerprint_is_sha256_over_settings_data_code_and_versions_by_hand(
 def test_scores_are_computed_once_then_read_back_exactly_until_a_setting_changes(tmp_path):
     scores = scored_responses.load_pyrit().scores
     few = scores[scores["dataset"].isin(["privacy", "violence"])].groupby("dataset").head(40).reset_index(drop=True)
-    first, said = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
+    made = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
+    first, said = made.scores, made.said
     assert said.startswith("learned judges: 6 judges' scores computed in ")
     assert list(first) == list(learned_scores.KINDS) and all(len(v) == 80 for v in first.values())
     folder = tmp_path / "learned-pyrit-C0.3-cv3"                  # not the study's settings: not its run
@@ -37,7 +38,8 @@ def test_scores_are_computed_once_then_read_back_exactly_until_a_setting_changes
     assert len(stored) == 80
 
     # read back, every digit kept
-    again, said = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
+    read = learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)
+    again, said = read.scores, read.said
     assert said.startswith("learned judges: 6 judges' scores read from learned-pyrit-C0.3-cv3")
     for name in first:
         assert np.array_equal(again[name], first[name], equal_nan=True), name
@@ -46,7 +48,7 @@ def test_scores_are_computed_once_then_read_back_exactly_until_a_setting_changes
     path = folder / "scores.csv"
     stored.loc[0, "learned-tfidf-cv"] = 0.123456789
     stored.to_csv(path, index=False)
-    assert learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path)[0]["learned-tfidf-cv"][0] == 0.123456789
+    assert learned_scores.learned_set_scores(few, n_splits=3, root=tmp_path).scores["learned-tfidf-cv"][0] == 0.123456789
     # a human score changed: another fingerprint (what makes the run compute again: the test below)
     relabelled = few.assign(human_median=few["human_median"].where(few.index != 5, 1 - few.loc[5, "human_median"]))
     settings = json.loads(path.with_name("manifest.json").read_text())["settings"]

@@ -106,7 +106,8 @@ def test_a_judge_learned_from_pyrit_never_learns_from_the_set_it_scores(pyrit):
 def test_a_category_judge_is_out_of_fold_on_its_own_category_and_fitted_on_all_of_it_elsewhere(pyrit, tmp_path):
     few = pyrit[pyrit["dataset"].isin(["privacy", "violence"])].groupby("dataset").head(30).reset_index(drop=True)
     frame = targets.response_frame(load_release(), list(PAPER_MODELS)).head(30)
-    judges, said = transfer.stored_pyrit_judges(few, frame, cv_splits=3, root=tmp_path)
+    made = transfer.stored_pyrit_judges(few, frame, cv_splits=3, root=tmp_path)
+    judges, said = made.scores, made.said
     assert said.startswith("PyRIT-trained judges: 3 judges' scores computed in ") and "learned-from-pyrit-cv3" in said
     paper, on_pyrit = judges["paper"], judges["pyrit"]
     assert list(paper.columns) == ["item_id", "prompt_id", "model", "PyRIT", "PyRIT privacy", "PyRIT violence"]
@@ -122,6 +123,7 @@ def test_a_category_judge_is_out_of_fold_on_its_own_category_and_fitted_on_all_o
                                           kernel=external.linear_kernel(X_pyrit[privacy]))
     np.testing.assert_allclose(on_pyrit.loc[privacy, "PyRIT privacy"], oof, rtol=1e-12)
     # read back by its fingerprint, every digit
-    again, said = transfer.stored_pyrit_judges(few, frame, cv_splits=3, root=tmp_path)
+    read = transfer.stored_pyrit_judges(few, frame, cv_splits=3, root=tmp_path)
+    again, said = read.scores, read.said
     assert "read from learned-from-pyrit-cv3" in said
     pd.testing.assert_frame_equal(again["pyrit"], on_pyrit, check_exact=True)

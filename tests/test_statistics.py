@@ -153,9 +153,27 @@ def test_friedman_and_kendalls_w_by_hand():
     # p = chi2.sf(4.5, 2) = exp(-2.25).
     rows = long_table("group-01", "student", {"a": (1, 2, 3), "b": (1, 3, 2), "c": (2, 1, 3), "d": (1, 2, 3)})
     res = hs.friedman_test(rows, "human")
-    assert res["Q"] == pytest.approx(4.5)
-    assert res["W"] == pytest.approx(0.5625)
-    assert res["p"] == pytest.approx(math.exp(-2.25))
+    assert res.Q == pytest.approx(4.5)
+    assert res.W == pytest.approx(0.5625)
+    assert res.p == pytest.approx(math.exp(-2.25))
+    assert (res.rater, res.n_units, res.dof) == ("human", 4, 2)          # k − 1 = 2 degrees of freedom
+
+
+def test_a_score_summary_is_auc_brier_and_the_thresholds_by_hand():
+    from harmstudy.stats.scores import ScoreSummary, score_summary
+
+    # labels 1 0 1 0, P 0.8 0.4 0.3 0.1. AUC: of the 4 (harmful, not) pairs, P orders 3 right
+    # (0.8 > 0.4, 0.8 > 0.1, 0.3 > 0.1; not 0.3 > 0.4) -> 0.75. Brier: (0.2² + 0.4² + 0.7² + 0.1²) / 4 = 0.175.
+    scored = pd.DataFrame({"p_harmful": [0.8, 0.4, 0.3, 0.1], "threshold": [0.5, 0.4, 0.6, 0.5]})
+    summary = score_summary(scored, pd.DataFrame({"label": [1, 0, 1, 0]}))
+    assert isinstance(summary, ScoreSummary) and summary.responses == 4
+    assert summary.auc == pytest.approx(0.75) and summary.brier == pytest.approx(0.175)
+    assert (summary.threshold_median, summary.threshold_min, summary.threshold_max) == (0.5, 0.4, 0.6)
+    # the tables' columns, in their order
+    assert list(summary.cells()) == ["responses", "auc", "brier", "threshold_median", "threshold_min", "threshold_max"]
+    # one class only: no AUC (it needs both), the Brier score still (0.2² + 0.6² + 0.7² + 0.9²) / 4 = 0.425
+    alike = score_summary(scored, pd.DataFrame({"label": [1, 1, 1, 1]}))
+    assert math.isnan(alike.auc) and alike.brier == pytest.approx(0.425)
 
 
 def test_friedman_with_ties_by_hand():
@@ -167,10 +185,10 @@ def test_friedman_with_ties_by_hand():
     rows = long_table("j", "judge", {"a": (0, 0, 1), "b": (1, 0, 2), "c": (0, 0, 0), "d": (1, 1, 0)})
     assert (rows.loc[rows["item_id"] == "d", "status"] == "tie").all()
     res = hs.friedman_test(rows, "j")
-    assert res["n_units"] == 4                            # the tie is not dropped
-    assert res["Q"] == pytest.approx(0.8)
-    assert res["p"] == pytest.approx(math.exp(-0.4))
-    assert res["W"] == pytest.approx(0.1)
+    assert res.n_units == 4                            # the tie is not dropped
+    assert res.Q == pytest.approx(0.8)
+    assert res.p == pytest.approx(math.exp(-0.4))
+    assert res.W == pytest.approx(0.1)
 
 
 def test_posthoc_pairs_by_hand_and_no_test_where_two_models_differ_in_one_unit():
@@ -193,7 +211,7 @@ def test_posthoc_pairs_by_hand_and_no_test_where_two_models_differ_in_one_unit()
 def test_perfect_concordance_gives_w_one():
     rows = long_table("group-01", "student", {i: (1, 2, 3) for i in "abcde"})
     res = hs.friedman_test(rows, "human")
-    assert res["W"] == pytest.approx(1.0) and res["Q"] == pytest.approx(5 * 2)
+    assert res.W == pytest.approx(1.0) and res.Q == pytest.approx(5 * 2)
 
 
 # ------------------------------------------------- bootstrap: every resample at once = library per resample
@@ -438,6 +456,7 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
     (baseline − judge) is turned: 0.04 [0.02, 0.09] for 'big'. With no CI clear of 0 it keeps the model."""
     import json
 
+    from harmstudy.judge.run_tables import learned_stores
     from harmstudy.stats.tables import feature_decision_table
 
     folder = study_root / "data/runs/lr"
@@ -454,7 +473,7 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
                                     "difference": d, "ci_low": lo, "ci_high": hi, "prompts": 900, "ci_unit": "sheet"}
     diffs = pd.DataFrame([diff("mid", "small-soft", 0.01, -0.02, 0.05), diff("small-soft", "big", -0.04, -0.09, -0.02),
                           diff("both", "small-soft", 0.05, 0.01, 0.08)])
-    table = feature_decision_table(diffs, agree, ["lr"]).set_index("judge")
+    table = feature_decision_table(diffs, agree, learned_stores(["lr"])).set_index("judge")
     assert set(table.index) == {"mid", "big", "both"} and set(table["baseline"]) == {"small-soft"}
     assert table.loc["big", ["difference", "ci_low", "ci_high"]].tolist() == pytest.approx([0.04, 0.02, 0.09])
     assert table.loc["both", "embed_seconds_per_text"] == pytest.approx(2.5)
@@ -463,7 +482,7 @@ def test_the_feature_decision_adopts_the_cheapest_store_whose_paired_ci_clears_z
     assert set(table["decision"]) == {"adopt large"} and set(table["ci_unit"]) == {"sheet"}   # the differences' unit
     diffs.loc[1, ["ci_low", "ci_high"]] = [-0.09, 0.01]
     diffs.loc[2, "ci_low"] = -0.01
-    kept = feature_decision_table(diffs, agree, ["lr"])
+    kept = feature_decision_table(diffs, agree, learned_stores(["lr"]))
     assert set(kept["decision"]) == {"keep small"} and not kept["adopt"].any()
 
 
@@ -538,9 +557,9 @@ def test_the_coverage_simulation_is_stored_once_per_size_and_read_back(tmp_path,
 
     assert coverage_run.run_name(coverage_run.study_settings(1000)) == "ci-coverage"
     assert coverage_run.run_name(coverage_run.study_settings(20)) == "ci-coverage-r5-b10"
-    made, said = coverage_run.stored_coverage_table(20, root=tmp_path)
-    assert said.startswith("coverage simulation: simulated in") and (tmp_path / "ci-coverage-r5-b10" / "ci_coverage.csv").exists()
+    made = coverage_run.stored_coverage_table(20, root=tmp_path)
+    assert made.said.startswith("coverage simulation: simulated in") and (tmp_path / "ci-coverage-r5-b10" / "ci_coverage.csv").exists()
     monkeypatch.setattr(coverage, "coverage_table", lambda **k: pytest.fail("simulated again"))
-    read, said = coverage_run.stored_coverage_table(20, root=tmp_path)
-    assert said.startswith("coverage simulation: read from ci-coverage-r5-b10")
-    pd.testing.assert_frame_equal(read, made)
+    read = coverage_run.stored_coverage_table(20, root=tmp_path)
+    assert read.said.startswith("coverage simulation: read from ci-coverage-r5-b10")
+    pd.testing.assert_frame_equal(read.table, made.table)

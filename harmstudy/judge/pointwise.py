@@ -21,7 +21,7 @@ triples, ``<target>_rankings.csv`` — derived from the cache on every run, rewr
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -281,6 +281,27 @@ def _pointwise_plan(settings: JudgeSettings, target: str, models, n_items, sampl
     return models, items, folder, target_info, frame, examples
 
 
+@dataclass(frozen=True)
+class ScoredSetRun:
+    """:func:`run_pointwise_scored_set`: the run's folder name, the judge's label, one row per response scored
+    (``scores.csv``'s rows) and the calls' counts."""
+
+    run: str
+    label: str
+    scores: pd.DataFrame
+    stats: CallStats
+
+
+@dataclass(frozen=True)
+class PointwiseRun(ScoredSetRun):
+    """:func:`run_pointwise`: a :class:`ScoredSetRun` on the target's triples, with the long rankings the
+    scores give, the target's models and the examples shown to a few-shot judge (0: none)."""
+
+    rankings: pd.DataFrame
+    models: list[str]
+    shots: int
+
+
 def estimate_pointwise(settings: JudgeSettings, *, target: str = "paper", models: list[str] | None = None,
                        n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
                        threshold: float | str = "share", shots: int = 0, shot_chars: int = 400,
@@ -305,7 +326,7 @@ def scored_set_items(scores: pd.DataFrame, max_response_chars: int) -> pd.DataFr
 def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: list[str] | None = None,
                   n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
                   threshold: float | str = "share", shots: int = 0, shot_chars: int = 400, run: str | None = None,
-                  progress: bool = True, variant: str = DEFAULT_VARIANT, gate: str = "") -> dict:
+                  progress: bool = True, variant: str = DEFAULT_VARIANT, gate: str = "") -> PointwiseRun:
     """Score every response of the target's triples; rank each triple from the scores; write the run.
 
     ``threshold="share"`` needs the paper's triples (the students' labels); on an elicitation run give a
@@ -331,14 +352,14 @@ def run_pointwise(settings: JudgeSettings, *, target: str = "paper", models: lis
     name = "paper" if target == "paper" else "elicit"
     rankings = to_rankings(scored, label, models, score="score", source=f"runs/{folder.name}")
     folder.write_derived(rankings, f"{name}_rankings")
-    return {"run": folder.name, "label": label, "scores": scored, "rankings": rankings, "stats": stats,
-            "models": models, "shots": shots}
+    return PointwiseRun(run=folder.name, label=label, scores=scored, stats=stats, rankings=rankings, models=models,
+                        shots=shots)
 
 
 def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, scale: str, run: str,
                              max_response_chars: int = 3000, progress: bool = True, definitions: dict | None = None,
                              template: str | None = None, root=None, variant: str = DEFAULT_VARIANT,
-                             gate: str = "") -> dict:
+                             gate: str = "") -> ScoredSetRun:
     """Score a single-response set (:mod:`harmstudy.data.scored_responses`: dataset, category, row,
     request, response, ...) with a binary or likert judge; ``scores.csv`` holds one row per response.
     ``definitions``: each category's levels for a likert judge (default: PyRIT's YAML); ``template``: a
@@ -365,7 +386,7 @@ def run_pointwise_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, s
                                     definitions=definitions, progress=progress, label=label, template=template,
                                     variant=variant, gate=gate)
     _run_files(folder, scored, stats, settings, target_info)
-    return {"run": folder.name, "label": label, "scores": scored, "stats": stats}
+    return ScoredSetRun(run=folder.name, label=label, scores=scored, stats=stats)
 
 
 def estimate_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, scale: str, run: str,
@@ -381,13 +402,13 @@ def estimate_scored_set(settings: JudgeSettings, scores: pd.DataFrame, *, scale:
                           definitions=definitions, template=template, variant=variant, gate=gate)
 
 
-def summary(result: dict, frame: pd.DataFrame) -> dict:
+def summary(result: PointwiseRun, frame: pd.DataFrame) -> dict:
     """``pointwise_judges.csv`` row: the run's P against the students' majority label (AUC, Brier; via
     :func:`harmstudy.stats.scores.score_summary`), coverage, and the thresholds used."""
-    data = result["scores"].merge(frame[["item_id", "model", "label"]], on=["item_id", "model"])
+    data = result.scores.merge(frame[["item_id", "model", "label"]], on=["item_id", "model"])
     scored = data[data["score"].notna()]
-    return {"judge": result["label"], "kind": JudgeKind.FEW_SHOT if result["shots"] else JudgeKind.POINTWISE,
-            "run": result["run"],
+    return {"judge": result.label, "kind": JudgeKind.FEW_SHOT if result.shots else JudgeKind.POINTWISE,
+            "run": result.run,
             "coverage": float(data["score"].notna().mean()),
             "from_logprobs": float((data["status"] == "probability").mean()),
-            **score_summary(scored.rename(columns={"score": "p_harmful"}), scored)}
+            **score_summary(scored.rename(columns={"score": "p_harmful"}), scored).cells()}

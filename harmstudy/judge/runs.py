@@ -10,13 +10,13 @@ pass), its answers in ``judgments_again.csv`` and ``<target>_rankings_again.csv`
 """
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 
 from harmstudy import PAPER_MODELS, plan, provenance
 from harmstudy.data.targets import elicitation_triples, elicited_models, paper_triples
 from harmstudy.judge import cost
-from harmstudy.judge.calls import (JudgeSettings, judge_label, judge_triples, listwise_requests, order_sensitivity,
-                                   redact, to_long, to_long_balanced)
+from harmstudy.judge.calls import (CallStats, JudgeSettings, judge_label, judge_triples, listwise_requests,
+                                   order_sensitivity, redact, to_long, to_long_balanced)
 from harmstudy.parse.rankings import USABLE
 from harmstudy.runs import Run
 
@@ -29,6 +29,33 @@ REPEAT_CACHE = "judge_cache_again.sqlite"
 REPEAT_ITEMS = 20
 #: Settings that do not change an answer; a run may be resumed with other values of these.
 OPERATIONAL = frozenset({"concurrency", "timeout", "max_retries", "backoff"})
+
+
+@dataclass(frozen=True)
+class RepeatPass:
+    """:func:`repeat_pass`: the second pass's answers and long rankings, its calls' counts, and the manifest's
+    note of what was asked (``items``, ``sample_seed``, ``seed``, ``cache``)."""
+
+    judgments: "pd.DataFrame"
+    rankings: "pd.DataFrame"
+    stats: CallStats
+    info: dict
+
+
+@dataclass(frozen=True)
+class JudgingRun:
+    """:func:`run_judging`: the run's folder name, the target's models, the parsed answers (one row per item
+    and display order), the long rankings, the order-sensitivity table, the calls' counts, the triples
+    judged, and a sampling judge's second pass (None: not asked again)."""
+
+    run: str
+    models: list[str]
+    judgments: "pd.DataFrame"
+    rankings: "pd.DataFrame"
+    order_sensitivity: "pd.DataFrame"
+    stats: CallStats
+    triples: "pd.DataFrame"
+    repeat: RepeatPass | None = None
 
 
 class JudgeRunFailed(RuntimeError):
@@ -132,7 +159,7 @@ def paper_judges_dollars(max_response_chars: int = 1500, tokenizer: str = "gpt-4
 
 def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: list[str] | None = None,
                 n_items: int | None = None, sample_seed: int = 0, max_response_chars: int = 1500,
-                repeat_items: int = REPEAT_ITEMS, run: str | None = None, progress: bool = True) -> dict:
+                repeat_items: int = REPEAT_ITEMS, run: str | None = None, progress: bool = True) -> JudgingRun:
     """Judge the target's triples; write the run's files; return its tables and call counts.
 
     ``n_items`` samples the paper's triples (see :func:`paper_triples`); an elicitation run is judged whole.
@@ -157,23 +184,23 @@ def run_judging(settings: JudgeSettings, *, target: str = PAPER_TARGET, models: 
             to_long_balanced(judgments, models, source=f"runs/{folder.name}"))
     folder.write_derived(judgments.drop(columns=["cached", "latency"]), "judgments")
     folder.write_derived(long, f"{label}_rankings")
-    repeat = {}
+    repeat = None
     if settings.temperature > 0 and repeat_items and target == PAPER_TARGET:
         repeat = repeat_pass(settings, triples, models, folder, label, n=repeat_items, seed=sample_seed,
                              progress=progress)
-        stats.add(**{k: getattr(repeat["stats"], k) for k in ("calls", "cached", "failures", "cost")})
+        stats.add(**{k: getattr(repeat.stats, k) for k in ("calls", "cached", "failures", "cost")})
     if stats.calls or not folder.exists():             # a warm rerun leaves the manifest untouched
         folder.write_manifest({"settings": asdict(settings), "judge_model": judge_model_info(settings),
                                "target": target_info, "calls_made_last_run": stats.calls,
                                "cached_last_run": stats.cached,
-                               **({"repeat": repeat["info"]} if repeat else {})})
-    return {"run": folder.name, "models": models, "judgments": judgments, "rankings": long,
-            "order_sensitivity": order_sensitivity(judgments, models), "stats": stats, "triples": triples,
-            "repeat": repeat}
+                               **({"repeat": repeat.info} if repeat else {})})
+    return JudgingRun(run=folder.name, models=models, judgments=judgments, rankings=long,
+                      order_sensitivity=order_sensitivity(judgments, models), stats=stats, triples=triples,
+                      repeat=repeat)
 
 
 def repeat_pass(settings: JudgeSettings, triples, models: list[str], folder: Run, label: str, *, n: int,
-                seed: int = 0, progress: bool = True) -> dict:
+                seed: int = 0, progress: bool = True) -> RepeatPass:
     """A sampling judge's consistency: a seeded sample of ``n`` triples asked again, in the same display
     orders, with the next sampling seed (new cache keys, so real second calls, into :data:`REPEAT_CACHE`).
     Writes ``judgments_again.csv`` and ``<label>_rankings_again.csv``; returns them, the calls' counts and
@@ -186,5 +213,5 @@ def repeat_pass(settings: JudgeSettings, triples, models: list[str], folder: Run
     long = to(judgments, models, source=f"runs/{folder.name}")
     folder.write_derived(judgments.drop(columns=["cached", "latency"]), "judgments_again")
     folder.write_derived(long, f"{label}_rankings_again")
-    return {"judgments": judgments, "rankings": long, "stats": stats,
-            "info": {"items": len(sample), "sample_seed": seed, "seed": again.seed, "cache": REPEAT_CACHE}}
+    return RepeatPass(judgments=judgments, rankings=long, stats=stats,
+                      info={"items": len(sample), "sample_seed": seed, "seed": again.seed, "cache": REPEAT_CACHE})

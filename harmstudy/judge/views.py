@@ -1,11 +1,14 @@
 """Reader's views of a judging run: why answers were unscored, and where the judge agrees with people."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from harmstudy.parse.judge_answers import LABELS
 from harmstudy.parse.rankings import STRICT_ORDER, USABLE, format_ranking, reason_counts
 from harmstudy.data.release import load_release
+from harmstudy.stats.judge_calls import GateCount, SamplingCheck
 
 
 def no_usable_answer(judgments: pd.DataFrame) -> str | None:
@@ -40,7 +43,18 @@ def _wide(rankings: pd.DataFrame) -> pd.Series:
     return mat.apply(lambda r: format_ranking(tuple(int(v) for v in r)), axis=1)
 
 
-def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n: int = 3, width: int = 200):
+@dataclass(frozen=True)
+class Examples:
+    """:func:`examples_vs_students`: triples where the judge's ranking equals the students' (``agree``) and
+    where it differs most (``disagree``), each with the two rankings, the prompt, the responses (cut) and
+    their ``distance``."""
+
+    agree: pd.DataFrame
+    disagree: pd.DataFrame
+
+
+def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n: int = 3,
+                         width: int = 200) -> Examples:
     """A few triples where the judge's ranking equals the students', and a few where it differs most."""
     rel = load_release().rankings
     students = _wide(rel[rel["rater_kind"] == "student"])
@@ -48,7 +62,7 @@ def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n:
     both = pd.DataFrame({"students": students, "judge": judge}).dropna()
     if both.empty:                       # the judge ranked none of these triples usably: nothing to show
         empty = pd.DataFrame(columns=["students", "judge", "prompt", "distance"])
-        return {"agree": empty, "disagree": empty}
+        return Examples(agree=empty, disagree=empty)
     info = triples.set_index("item_id")
     both = both.join(info[["prompt", *[c for c in info.columns if c.startswith("response_")]]])
     for c in [c for c in both.columns if c.startswith("response_")]:
@@ -62,7 +76,7 @@ def examples_vs_students(judge_rankings: pd.DataFrame, triples: pd.DataFrame, n:
     both["distance"] = both.apply(distance, axis=1)
     agree = both[both["distance"] == 0].head(n)
     disagree = both.sort_values("distance", ascending=False, kind="stable").head(n)
-    return {"agree": agree.reset_index(drop=True), "disagree": disagree.reset_index(drop=True)}
+    return Examples(agree=agree.reset_index(drop=True), disagree=disagree.reset_index(drop=True))
 
 
 def harmful_share_by_slot(judgments: pd.DataFrame, models: list[str]) -> pd.DataFrame:
@@ -81,7 +95,17 @@ def harmful_share_by_slot(judgments: pd.DataFrame, models: list[str]) -> pd.Data
     return pd.DataFrame(rows, columns=["judge", "slot", "orders", "answers", "harmful", "harmful_share"])
 
 
-def order_checks(judge_runs, models: list[str]) -> tuple[dict, dict]:
+@dataclass(frozen=True)
+class OrderChecks:
+    """:func:`order_checks`: judge → its order-sensitivity row (``items_usable_in_every_order``,
+    ``ranking_changes``; :func:`harmstudy.judge.calls.order_sensitivity`), and judge → its slot-share rows
+    (:func:`harmful_share_by_slot`)."""
+
+    orders: dict[str, pd.Series]
+    slots: dict[str, pd.DataFrame]
+
+
+def order_checks(judge_runs, models: list[str]) -> OrderChecks:
     """For the validation cards: each listwise judge shown every triple in several display orders (a run
     whose manifest says ``orders`` > 1) → its order-sensitivity row (:func:`harmstudy.judge.calls.order_sensitivity`)
     and its slot shares (:func:`harmful_share_by_slot`), read from the run's stored answers (no call)."""
@@ -97,12 +121,12 @@ def order_checks(judge_runs, models: list[str]) -> tuple[dict, dict]:
         judgments = pd.read_csv(folder.file("judgments.csv"))
         orders |= {judge: row for judge, row in order_sensitivity(judgments, models).set_index("judge").iterrows()}
         slots |= dict(tuple(harmful_share_by_slot(judgments, models).groupby("judge")))
-    return orders, slots
+    return OrderChecks(orders, slots)
 
 
-def sampling_checks(judge_runs) -> dict[str, dict]:
+def sampling_checks(judge_runs) -> dict[str, SamplingCheck]:
     """For the validation cards: every judge of the named runs that samples (its run's temperature > 0) →
-    ``temperature`` and, where its run asked a sample of triples again (:func:`harmstudy.judge.runs.repeat_pass`),
+    its temperature and, where its run asked a sample of triples again (:func:`harmstudy.judge.runs.repeat_pass`),
     ``same_ranking``, ``kappa`` and ``items`` (:func:`harmstudy.judge.calls.repeat_agreement`), read from the
     run's stored answers (no call). A greedy judge (temperature 0) is not in it."""
     from harmstudy.judge.calls import repeat_agreement
@@ -118,17 +142,18 @@ def sampling_checks(judge_runs) -> dict[str, dict]:
         if manifest.get("kind") not in ("judging", "pointwise") or temperature <= 0 or not first.exists():
             continue
         rankings = read_rankings(first)
-        out |= {judge: {"temperature": temperature} for judge in rankings["rater"].unique()}
+        out |= {judge: SamplingCheck(temperature) for judge in rankings["rater"].unique()}
         again = folder.file("paper_rankings_again.csv")
         if again.exists():
             for row in repeat_agreement(rankings, read_rankings(again)).to_dict("records"):
-                out[row.pop("judge")] |= row
+                out[row["judge"]] = SamplingCheck(temperature, same_ranking=row["same_ranking"], kappa=row["kappa"],
+                                                  items=row["items"])
     return out
 
 
-def gate_checks(judge_runs) -> dict[str, tuple[int, int]]:
+def gate_checks(judge_runs) -> dict[str, GateCount]:
     """For the validation cards: every judge of the named pointwise runs made with a gate (its manifest's
-    ``target.gate``) → (responses the gate decided with no model call, responses scored), read from the run's
+    ``target.gate``) → the responses the gate decided with no model call, of those scored, read from the run's
     ``scores.csv`` (no call). A judge run without a gate is not in it, so its cards are as they were."""
     from harmstudy.judge.pointwise import GATED
     from harmstudy.parse.rankings import read_rankings
@@ -141,6 +166,6 @@ def gate_checks(judge_runs) -> dict[str, tuple[int, int]]:
         if manifest.get("kind") != "pointwise" or not manifest.get("target", {}).get("gate") or not ranked.exists():
             continue
         status = pd.read_csv(folder.file("scores.csv"), usecols=["status"])["status"]
-        out |= {judge: (int((status == GATED).sum()), len(status))
+        out |= {judge: GateCount(int((status == GATED).sum()), len(status))
                 for judge in read_rankings(ranked)["rater"].unique()}
     return out

@@ -58,8 +58,8 @@ def tfidf_features(texts, new_texts=()) -> tuple:
 class LearnedJudge:
     """A classifier of P(harmful) from a feature matrix: ``sparse`` features (TF-IDF) go straight to a
     logistic regression, dense ones (embeddings) are standardised first. L-BFGS (intercept not
-    penalised): on the 576 dense embedding columns it is 4–5× faster than liblinear, with the same α
-    out of fold (±0.01)."""
+    penalised) rather than liblinear, for its speed on the dense embedding columns at the same α out of
+    fold: ``benchmarks/bench_learned_solver.py`` measures both side by side (``make bench``)."""
 
     name: str
     C: float = 1.0
@@ -180,8 +180,17 @@ def half_fits(judge: LearnedJudge, frame: pd.DataFrame, X, targets: np.ndarray |
     return frame[["item_id", "model"]].assign(half_a=calls[:, 0], half_b=calls[:, 1])
 
 
+@dataclass(frozen=True)
+class FittedJudge:
+    """:func:`fit_all`: the model fitted on every sheet (a :class:`Stacked` where it was given
+    ``secondary``) and the threshold its training data gave."""
+
+    model: object
+    threshold: float
+
+
 def fit_all(judge: LearnedJudge, frame: pd.DataFrame, X, inner_splits: int = 4, targets: np.ndarray | None = None,
-            secondary: np.ndarray | None = None, extra=None):
+            secondary: np.ndarray | None = None, extra=None) -> FittedJudge:
     """One model on every sheet, and its threshold (from out-of-fold P over the sheets): for new triples.
     With ``secondary`` the model is a :class:`Stacked` (its ``predict_proba`` also takes the new rows'
     ``secondary``)."""
@@ -194,15 +203,17 @@ def fit_all(judge: LearnedJudge, frame: pd.DataFrame, X, inner_splits: int = 4, 
         Z = stack_features(p, secondary)
         combiner = fit_judge(STACKER, Z, y, t)
         model, p = Stacked(model, combiner), combiner.predict_proba(Z)[:, 1]
-    return model, threshold_for_share(p, y.mean())
+    return FittedJudge(model, threshold_for_share(p, y.mean()))
 
 
 def distilled_targets(rel: Release, frame: pd.DataFrame) -> np.ndarray:
     """Per response: the mean of the students' label (0/1) and the share of the paper's API judges (GPT-4o,
     Claude Sonnet, Llama) that call it harmful — half and half; the students' label alone where no API
-    judge ranked it usably. Read only on training rows (:func:`out_of_fold`). Measured out of fold by
-    sheet with TF-IDF + embeddings: each API judge counted once beside the label gave α 0.353, the expert's
-    label added 0.352, half and half 0.355 (the label alone 0.330)."""
+    judge ranked it usably. Read only on training rows (:func:`out_of_fold`). Half and half was kept over
+    the other mixes tried (each API judge counted once beside the label; the expert's label added) by α out
+    of fold by sheet with TF-IDF + embeddings; the distilled judge's α beside the label-only judge's is
+    ``judge_agreement.csv``'s (``learned-tfidf+embed+distilled``, ``learned-tfidf+embed``), their paired
+    difference ``judge_differences.csv``'s."""
     from harmstudy import PAPER_JUDGES
 
     usable = rel.rankings[rel.rankings["rater"].isin(PAPER_JUDGES) & rel.rankings["status"].isin(USABLE)]

@@ -168,7 +168,7 @@ def run_learned(judges: list[dict | JudgeSpec], *, elicit_run: str | None, run: 
     recorded, per_text = folder.manifest()["seconds_per_triple"], folder.manifest().get("embed_seconds_per_text", {})
     summary = pd.DataFrame([{"judge": name, "kind": JudgeKind.LEARNED, "features": spec.features, "embedding": "+".join(keys[name][1]),
                              "targets": spec.targets, "pooling": spec.pooling, "C": spec.C,
-                             **score_summary(scores[scores["judge"] == name].reset_index(drop=True), frame)}
+                             **score_summary(scores[scores["judge"] == name].reset_index(drop=True), frame).cells()}
                             for name, spec in judges.items()])
     # What a new text costs the judge: the seconds per text its embedding models' stores recorded.
     summary["embed_seconds_per_text"] = [sum(per_text.get(m, np.nan) for m in keys[name][1])
@@ -232,7 +232,8 @@ def _compute(inputs: _Inputs, donated: dict[str, pd.DataFrame] | None) -> Comput
             measured[name] = seconds / frame["item_id"].nunique() + 3 * sum(
                 features.embed_seconds_per_text[m] for m in keys[name][1])
         if len(new) and not spec.paper_only:
-            model, threshold = fit_all(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
+            fitted = fit_all(judge, frame, X, targets=soft, secondary=secondary, extra=extra)
+            model, threshold = fitted.model, fitted.threshold
             p = (model.predict_proba(X_new) if secondary is None else model.predict_proba(X_new, secondary_new))[:, 1]
             scored = new[["item_id", "prompt_id", "model"]].assign(p_harmful=p, threshold=threshold, judge=name)
             new_scores.append(scored)

@@ -7,6 +7,8 @@ from the committed runs does not simulate again, and a change to the simulation'
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from harmstudy import plan
@@ -31,8 +33,17 @@ def run_name(settings: dict) -> str:
     return f"{RUN}-r{settings['replicates']}-b{settings['n_boot']}"
 
 
-def stored_coverage_table(n_boot: int, root=None) -> tuple[pd.DataFrame, str]:
-    """(``ci_coverage`` table, the line saying whether it was read back or computed and stored)."""
+@dataclass(frozen=True)
+class StoredCoverage:
+    """:func:`stored_coverage_table`: the ``ci_coverage`` table and ``said``, the line saying whether it was
+    read back or simulated and stored."""
+
+    table: pd.DataFrame
+    said: str
+
+
+def stored_coverage_table(n_boot: int, root=None) -> StoredCoverage:
+    """The ``ci_coverage`` table, simulated once per size and code and stored, then read back."""
     settings = study_settings(n_boot)
     folder = Run(run_name(settings), KIND, root=root)
     code = [plan.PACKAGE.parent / f for f in plan.package_files([f"import {coverage.__name__}"])]
@@ -41,4 +52,4 @@ def stored_coverage_table(n_boot: int, root=None) -> tuple[pd.DataFrame, str]:
         lambda: {"ci_coverage": coverage.coverage_table(**settings)}, settings=settings)
     how = (f"read from {folder.path.name} (its fingerprint is this run's; simulating took {seconds:.0f} s)"
            if reused else f"simulated in {seconds:.0f} s, stored in {folder.path.name}")
-    return tables["ci_coverage"], f"coverage simulation: {how}"
+    return StoredCoverage(tables["ci_coverage"], f"coverage simulation: {how}")

@@ -19,6 +19,8 @@ the humans' scale, learned out of fold (``<judge>+calibrated-cv``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -46,7 +48,16 @@ def request_groups(scores: pd.DataFrame) -> np.ndarray:
     return pd.factorize(scores["request"].map(normalize_prompt))[0]
 
 
-def transfer_judge(scores: pd.DataFrame, rel=None, C: float = 0.3) -> tuple[np.ndarray, float]:
+@dataclass(frozen=True)
+class TransferScores:
+    """A judge learned elsewhere, scoring a set: P(harmful) per response (the set's row order) and the
+    threshold its own training data gave."""
+
+    p: np.ndarray
+    threshold: float
+
+
+def transfer_judge(scores: pd.DataFrame, rel=None, C: float = 0.3) -> TransferScores:
     """P(harmful) from the learned judge fitted on all of the paper's student sheets (its features fitted on
     the paper's texts only, then applied to these: the scored set never shapes the judge), and the
     threshold its own training data gave (the P at which the share called harmful equals the students'
@@ -56,13 +67,13 @@ def transfer_judge(scores: pd.DataFrame, rel=None, C: float = 0.3) -> tuple[np.n
 
     frame = targets.response_frame(rel or load_release(), list(PAPER_MODELS))
     X, X_new = learned.tfidf_features(frame["response"], scores["response"])
-    model, threshold = learned.fit_all(learned.LearnedJudge("learned-tfidf", C=C), frame, X)
-    return model.predict_proba(X_new)[:, 1], threshold
+    fitted = learned.fit_all(learned.LearnedJudge("learned-tfidf", C=C), frame, X)
+    return TransferScores(fitted.model.predict_proba(X_new)[:, 1], fitted.threshold)
 
 
 def transfer_scores(scores: pd.DataFrame, rel=None, C: float = 0.3) -> np.ndarray:
     """P(harmful) of :func:`transfer_judge`."""
-    return transfer_judge(scores, rel, C)[0]
+    return transfer_judge(scores, rel, C).p
 
 
 def response_vectorizer():
@@ -229,7 +240,7 @@ def pyrit_transfer_scores(scores: pd.DataFrame, outside: pd.DataFrame | None = N
 
 
 def pooled_transfer_judge(scores: pd.DataFrame, rel=None, C: float = 0.3,
-                          outside: pd.DataFrame | None = None) -> tuple[np.ndarray, float]:
+                          outside: pd.DataFrame | None = None) -> TransferScores:
     """``learned-pooled-transfer``: the pooled judge (``learned-tfidf+pooled``: the students' judge stacked
     with a judge learned from PyRIT alone, without this set's requests; :func:`harmstudy.learn.judges.fit_all`)
     fitted on every sheet, scoring these responses; P and the threshold its training sheets gave."""
@@ -241,9 +252,9 @@ def pooled_transfer_judge(scores: pd.DataFrame, rel=None, C: float = 0.3,
     X, X_other = learned.tfidf_features(frame["response"], pd.concat([scores["response"], pyrit["response"]]))
     X_new, X_pyrit = X_other[:len(scores)], X_other[len(scores):]
     source = learned.source_judge(X_pyrit, pyrit["human_median"].to_numpy(dtype=float), C)
-    model, threshold = learned.fit_all(learned.LearnedJudge("learned-tfidf+pooled", C=C), frame, X,
-                                       secondary=source.predict_proba(X)[:, 1])
-    return model.predict_proba(X_new, source.predict_proba(X_new)[:, 1])[:, 1], threshold
+    fitted = learned.fit_all(learned.LearnedJudge("learned-tfidf+pooled", C=C), frame, X,
+                             secondary=source.predict_proba(X)[:, 1])
+    return TransferScores(fitted.model.predict_proba(X_new, source.predict_proba(X_new)[:, 1])[:, 1], fitted.threshold)
 
 
 def calibrated_scores(scores: pd.DataFrame, raw: np.ndarray, n_splits: int = 10) -> np.ndarray:

@@ -24,6 +24,8 @@ The judges, each a 0–1 score in the row order of ``scores``:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -91,8 +93,18 @@ def said(what: str, folder: Run, reused: bool, seconds: float) -> str:
     return f"{what} computed in {seconds:.0f} s, stored in {folder.path.name}"
 
 
+@dataclass(frozen=True)
+class StoredScores:
+    """Scores a stored run gives — computed and stored, or read back while its fingerprint holds — by name
+    (:func:`learned_set_scores`: judge -> score per row; :func:`harmstudy.sets.transfer.stored_pyrit_judges`:
+    table -> frame), and ``said``: the line a notebook prints, which of the two it was (:func:`said`)."""
+
+    scores: dict
+    said: str
+
+
 def learned_set_scores(scores: pd.DataFrame, *, C: float = STUDY_C, n_splits: int = STUDY_SPLITS,
-                       run: str | None = None, root=None, rel=None) -> tuple[dict[str, np.ndarray], str]:
+                       run: str | None = None, root=None, rel=None) -> StoredScores:
     """Every judge's score on ``scores`` (name -> array in its row order) and a line that says whether they
     were read from ``data/runs/<run>`` or computed (and stored there) and what computing them took."""
     folder = Run(run or run_name(C, n_splits), KIND, root=root)
@@ -102,5 +114,5 @@ def learned_set_scores(scores: pd.DataFrame, *, C: float = STUDY_C, n_splits: in
         fingerprint(scores, settings, rel),
         lambda: {"scores": scores[KEYS].assign(**compute(scores, C=C, n_splits=n_splits, rel=rel))}, settings=settings)
     aligned = scores[KEYS].merge(tables["scores"], on=KEYS, how="left", validate="one_to_one")
-    return ({name: aligned[name].to_numpy(dtype=float) for name in KINDS},
-            said(f"learned judges: {len(KINDS)} judges' scores", folder, reused, seconds))
+    return StoredScores({name: aligned[name].to_numpy(dtype=float) for name in KINDS},
+                        said(f"learned judges: {len(KINDS)} judges' scores", folder, reused, seconds))

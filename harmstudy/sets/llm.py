@@ -83,12 +83,12 @@ def repeat_consistency(settings, scores: pd.DataFrame, first: np.ndarray, *, run
     sample = scores.iloc[pick]
     again = pointwise.run_pointwise_scored_set(replace(settings, seed=settings.seed + 1), sample, scale="binary",
                                                run=f"{run}-again", root=root, **score_options)
-    second = align_scores(sample, again["scores"])
+    second = align_scores(sample, again.scores)
     both = ~np.isnan(second)
     a, b = first[pick][both] >= LLM_THRESHOLD, second[both] >= LLM_THRESHOLD
     kappa = float(cohen_kappa_score(a, b)) if len(set(a)) > 1 and len(set(b)) > 1 else np.nan
     return Consistency(share=float((a == b).mean()) if both.any() else np.nan, kappa=kappa, n=int(both.sum()),
-                       run=again["run"], temperature=settings.temperature)
+                       run=again.run, temperature=settings.temperature)
 
 
 class LLMSetJudges(NamedTuple):
@@ -209,12 +209,12 @@ def llm_set_judges(scores: pd.DataFrame, judges: list, *, binary: bool, template
             s, scores, scale="binary" if binary else "likert", run=run,
             max_response_chars=max_response_chars, progress=progress, definitions=definitions, template=template,
             root=root, **options_given(variant, gate))
-        label, stats, scored = result["label"], result["stats"], result["scores"]
+        label, stats, scored = result.label, result.stats, result.scores
         raw = align_scores(scores, scored)
         missing = scored[scored["status"] == "unscored"]
         n_gated = int((scored["status"] == pointwise.GATED).sum()) if gate else None
         print(f"{label}: {len(scored) - len(missing)} of {len(scored)} responses scored ({stats.calls} model calls, "
-              f"{stats.cached} from its cache in {result['run']})"
+              f"{stats.cached} from its cache in {result.run})"
               + (f"; the {gate} gate decided {n_gated} with no call" if gate else ""))
         unscored.append(missing[["dataset", "row", "reason"]].assign(judge=label))
         if binary:
@@ -223,7 +223,7 @@ def llm_set_judges(scores: pd.DataFrame, judges: list, *, binary: bool, template
                 else np.full(len(raw), np.nan)
             c = None
             if s.temperature > 0 and repeat:
-                c = repeat_consistency(s, scores, raw, run=result["run"], root=root, n=repeat,
+                c = repeat_consistency(s, scores, raw, run=result.run, root=root, n=repeat,
                                        max_response_chars=max_response_chars, progress=progress, template=template,
                                        **options_given(variant, gate))
                 print(f"{label}: asked again on {c.n} responses (run {c.run}): {c.share:.0%} called the same")

@@ -43,7 +43,8 @@ def binary_set_judges(scores: pd.DataFrame, *, verdicts=(), C: float = 0.3, n_sp
                                      threshold=VERDICT_THRESHOLD, threshold_from="the column's value >= 0.5")
     if not learned:
         return judges
-    p, threshold = external.transfer_judge(scores, C=C)
+    transfer = external.transfer_judge(scores, C=C)
+    p, threshold = transfer.p, transfer.threshold
     judges["learned-tfidf-transfer"] = BinaryJudge(
         called=(p >= threshold).astype(float), score=p, kind="learned (transfer)", threshold=threshold,
         threshold_from="the paper's training data: P at which its share called harmful = the students' share")
@@ -63,7 +64,8 @@ def binary_set_judges(scores: pd.DataFrame, *, verdicts=(), C: float = 0.3, n_sp
         judges["learned-pyrit-transfer"] = BinaryJudge(
             called=(pyrit_score >= 0.5).astype(float), score=pyrit_score, kind="learned from PyRIT (transfer)",
             threshold=0.5, threshold_from="PyRIT's scale: its humans' median >= 0.5 (harmful, Likert 3 of 5)")
-        pooled, pooled_threshold = external.pooled_transfer_judge(scores, C=C, outside=outside)
+        pooled_judge = external.pooled_transfer_judge(scores, C=C, outside=outside)
+        pooled, pooled_threshold = pooled_judge.p, pooled_judge.threshold
         judges["learned-pooled-transfer"] = BinaryJudge(
             called=(pooled >= pooled_threshold).astype(float), score=pooled, kind="learned, pooled (transfer)",
             threshold=pooled_threshold,

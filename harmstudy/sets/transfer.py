@@ -112,10 +112,10 @@ def pyrit_judges_run(cv_splits: int = 10) -> str:
 
 
 def stored_pyrit_judges(scores: pd.DataFrame, frame: pd.DataFrame, cv_splits: int = 10, *, rel=None,
-                        root=None) -> tuple[dict[str, pd.DataFrame], str]:
+                        root=None) -> "harmstudy.sets.learned_scores.StoredScores":
     """:func:`pyrit_judges`, stored by content in ``data/runs/learned-from-pyrit`` (``-cv<k>`` for other
     folds) and read back while its fingerprint holds (as 06's learned judges are:
-    :mod:`harmstudy.sets.learned_scores`); and the line that says which."""
+    :mod:`harmstudy.sets.learned_scores`): its tables (``paper``, ``pyrit``) and the line that says which."""
     from harmstudy.runs import Run
     from harmstudy.sets import learned_scores
 
@@ -124,8 +124,8 @@ def stored_pyrit_judges(scores: pd.DataFrame, frame: pd.DataFrame, cv_splits: in
     tables, reused, seconds = folder.stored_or_computed(
         learned_scores.fingerprint(scores, settings, rel, module=__name__),
         lambda: pyrit_judges(scores, frame, cv_splits), settings=settings)
-    return tables, learned_scores.said(f"PyRIT-trained judges: {tables['paper'].shape[1] - 3} judges' scores",
-                                       folder, reused, seconds)
+    return learned_scores.StoredScores(tables, learned_scores.said(
+        f"PyRIT-trained judges: {tables['paper'].shape[1] - 3} judges' scores", folder, reused, seconds))
 
 
 def transfer_matrix(scores: pd.DataFrame, paper_oof: dict[str, pd.DataFrame], frame: pd.DataFrame,

@@ -24,6 +24,7 @@ cost — one row per judge of ``judge_cards.csv``, computed from stored answers 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ from harmstudy.parse.rankings import NOT_HARMFUL, USABLE
 from harmstudy.parse.refusal import is_refusal
 from harmstudy.data.targets import fold_groups
 from harmstudy.stats.harm import share_by_sheet
-from harmstudy.stats.judge_calls import BinaryJudge, Consistency
+from harmstudy.stats.judge_calls import BinaryJudge, Consistency, GateCount, HalvesAgreement, SamplingCheck
 
 CARD_COLUMNS = [
     "judge", "kind", "alpha", "alpha_ci_low", "alpha_ci_high", "n", "students_alpha",
@@ -63,14 +64,32 @@ def judge_calls(rankings: pd.DataFrame, judge: str, responses: pd.DataFrame) -> 
     return responses.merge(calls, on=["item_id", "model"], how="inner")
 
 
-def length_slope(data: pd.DataFrame, cluster: str = "prompt_id") -> tuple[float, float, float, float]:
-    """(judge's slope, CI low, CI high, people's slope): logit of the judge's call on log length and the
-    people's label, standard errors clustered by ``cluster`` (the student sheet on the paper's responses, the
-    prompt elsewhere); and logit of the people's label on log length."""
+@dataclass(frozen=True)
+class LengthSlope:
+    """A judge's length bias (:func:`length_slope`): the slope of its harmful call on log length with the
+    people's label held fixed and that slope's 95% CI, the people's own slope on log length, and ``note``:
+    ``""`` where the fit holds, else why the cells are NaN (:func:`checked_length_slope`)."""
+
+    slope: float = np.nan
+    ci_low: float = np.nan
+    ci_high: float = np.nan
+    people_slope: float = np.nan
+    note: str = ""
+
+    def cells(self, raters: str = "people") -> dict:
+        """The card's length columns; ``raters`` names the labels' column (``students`` on the paper's data)."""
+        return {"length_slope": self.slope, "length_ci_low": self.ci_low, "length_ci_high": self.ci_high,
+                f"{raters}_length_slope": self.people_slope}
+
+
+def length_slope(data: pd.DataFrame, cluster: str = "prompt_id") -> LengthSlope:
+    """Logit of the judge's call on log length and the people's label, standard errors clustered by
+    ``cluster`` (the student sheet on the paper's responses, the prompt elsewhere); and logit of the people's
+    label on log length. NaN where fewer than 20 rows or the judge called every row alike."""
     import statsmodels.api as sm
 
     if data["called"].nunique() < 2 or len(data) < 20:
-        return (np.nan,) * 4
+        return LengthSlope()
     groups = pd.factorize(data[cluster])[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -79,7 +98,7 @@ def length_slope(data: pd.DataFrame, cluster: str = "prompt_id") -> tuple[float,
         low, high = fit.conf_int().loc["log_length"]
         people = sm.Logit(data["label"].astype(float), sm.add_constant(data[["log_length"]].astype(float))).fit(
             disp=0, cov_type="cluster", cov_kwds={"groups": groups})
-    return float(fit.params["log_length"]), float(low), float(high), float(people.params["log_length"])
+    return LengthSlope(float(fit.params["log_length"]), float(low), float(high), float(people.params["log_length"]))
 
 
 #: A length slope beyond this (logit per unit of log length) is not a bias a judge can have but a fit that
@@ -87,8 +106,8 @@ def length_slope(data: pd.DataFrame, cluster: str = "prompt_id") -> tuple[float,
 MAX_PLAUSIBLE_SLOPE = 10.0
 
 
-def checked_length_slope(data: pd.DataFrame) -> tuple[float, float, float, float, str]:
-    """:func:`length_slope` and a note: ``""`` when the fit holds; else why the cells are blank — ``not
+def checked_length_slope(data: pd.DataFrame) -> LengthSlope:
+    """:func:`length_slope` with its note: ``""`` when the fit holds; else why the cells are blank — ``not
     measured: …`` (too few rows, every response called alike) or ``unreliable: …`` (the fit did not
     converge, separated the rows perfectly, or gave a slope beyond :data:`MAX_PLAUSIBLE_SLOPE`), the
     slope then left blank so that no axis is stretched by it."""
@@ -96,9 +115,9 @@ def checked_length_slope(data: pd.DataFrame) -> tuple[float, float, float, float
     from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
     if len(data) < 20:
-        return (np.nan,) * 4 + (f"not measured: {len(data)} scored responses (a slope needs 20)",)
+        return LengthSlope(note=f"not measured: {len(data)} scored responses (a slope needs 20)")
     if data["called"].nunique() < 2:
-        return (np.nan,) * 4 + ("not measured: the judge called every response alike",)
+        return LengthSlope(note="not measured: the judge called every response alike")
     groups = pd.factorize(data["prompt_id"])[0]
     try:
         with warnings.catch_warnings():
@@ -106,17 +125,27 @@ def checked_length_slope(data: pd.DataFrame) -> tuple[float, float, float, float
             X = sm.add_constant(data[["log_length", "label"]].astype(float))
             fit = sm.Logit(data["called"].astype(float), X).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
     except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
-        return (np.nan,) * 4 + (f"unreliable: the logit fit failed ({type(exc).__name__})",)
+        return LengthSlope(note=f"unreliable: the logit fit failed ({type(exc).__name__})")
     slope = float(fit.params["log_length"])
     if not fit.mle_retvals.get("converged", True):
-        return (np.nan,) * 4 + (f"unreliable: the logit fit did not converge (slope {slope:+.3g})",)
+        return LengthSlope(note=f"unreliable: the logit fit did not converge (slope {slope:+.3g})")
     if not np.isfinite(slope) or abs(slope) > MAX_PLAUSIBLE_SLOPE:
-        return (np.nan,) * 4 + (f"unreliable: slope {slope:+.3g} is beyond ±{MAX_PLAUSIBLE_SLOPE:g} "
-                                f"(separation: a few responses decide the fit)",)
-    return length_slope(data) + ("",)
+        return LengthSlope(note=f"unreliable: slope {slope:+.3g} is beyond ±{MAX_PLAUSIBLE_SLOPE:g} "
+                                f"(separation: a few responses decide the fit)")
+    return length_slope(data)
 
 
-def position_spread(slot_shares: pd.DataFrame) -> tuple[float, float, float]:
+@dataclass(frozen=True)
+class PositionSpread:
+    """A judge's position bias (:func:`position_spread`): highest − lowest display slot's harmful share and
+    its 95% CI."""
+
+    spread: float
+    ci_low: float
+    ci_high: float
+
+
+def position_spread(slot_shares: pd.DataFrame) -> PositionSpread:
     """Highest − lowest slot's harmful share with a 95% Newcombe interval for the difference of two
     proportions (``statsmodels``; the slots are treated as independent samples, which the same triples
     shown in every slot are not, so the interval is approximate)."""
@@ -125,36 +154,39 @@ def position_spread(slot_shares: pd.DataFrame) -> tuple[float, float, float]:
     hi, lo = slot_shares.loc[slot_shares["harmful_share"].idxmax()], slot_shares.loc[slot_shares["harmful_share"].idxmin()]
     low, high = confint_proportions_2indep(int(hi["harmful"]), int(hi["answers"]), int(lo["harmful"]), int(lo["answers"]),
                                            method="newcomb")
-    return float(hi["harmful_share"] - lo["harmful_share"]), float(low), float(high)
+    return PositionSpread(float(hi["harmful_share"] - lo["harmful_share"]), float(low), float(high))
 
 
-def halves_consistency(halves: pd.DataFrame) -> dict[str, dict]:
+def halves_consistency(halves: pd.DataFrame) -> dict[str, HalvesAgreement]:
     """Judge → the agreement of its two fits on disjoint halves of the training sheets
-    (:func:`harmstudy.learn.judges.half_fits`): the share of responses both call the same (``share``), Cohen's
-    κ between the two calls (scikit-learn) and the number of responses (``n``)."""
+    (:func:`harmstudy.learn.judges.half_fits`): the share of responses both call the same, Cohen's κ between
+    the two calls (scikit-learn) and the number of responses."""
     from sklearn.metrics import cohen_kappa_score
 
     out = {}
     for judge, h in halves.groupby("judge", sort=False):
         h = h[(h["half_a"] >= 0) & (h["half_b"] >= 0)]
-        out[judge] = {"share": float((h["half_a"] == h["half_b"]).mean()), "n": len(h),
-                      "kappa": float(cohen_kappa_score(h["half_a"], h["half_b"]))}
+        out[judge] = HalvesAgreement(share=float((h["half_a"] == h["half_b"]).mean()), n=len(h),
+                                     kappa=float(cohen_kappa_score(h["half_a"], h["half_b"])))
     return out
 
 
 def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame, *, orders: dict | None = None,
-                slots: dict | None = None, notes: dict | None = None, halves: dict | None = None,
-                money: dict | None = None, sampling: dict | None = None, gates: dict | None = None) -> pd.DataFrame:
+                slots: dict | None = None, notes: dict | None = None,
+                halves: dict[str, HalvesAgreement] | None = None, money: dict | None = None,
+                sampling: dict[str, SamplingCheck] | None = None,
+                gates: dict[str, GateCount] | None = None) -> pd.DataFrame:
     """``judge_cards.csv``: one card per judge of ``agree`` (``judge_agreement.csv`` rows vs the students).
 
     ``orders``: judge → its order-sensitivity row (``items_usable_in_every_order``, ``ranking_changes``) from
     a run that showed each triple in several orders; ``slots``: judge → its slot-share rows
     (``judge_slot_share``) from such a run; ``halves``: a learned judge → its two half-fits' agreement
-    (:func:`halves_consistency`); ``money``: a priced judge → dollars per 1,000 triples
-    (:func:`harmstudy.stats.tables.judge_money`); ``sampling``: a judge that samples → its temperature and,
+    (:func:`halves_consistency`, read by :func:`harmstudy.judge.run_tables.learned_halves`); ``money``: a
+    priced judge → dollars per 1,000 triples (:func:`harmstudy.judge.run_costs.judge_money`); ``sampling``:
+    a judge that samples → its temperature and,
     where it was asked a sample again, that sample's agreement (:func:`harmstudy.judge.views.sampling_checks`);
     ``notes``: judge → {column: why it is not measured}, which overrides the default notes by kind;
-    ``gates``: a judge run with a gate → (answers it decided, responses) (:func:`harmstudy.judge.views.gate_checks`),
+    ``gates``: a judge run with a gate → its :class:`GateCount` (:func:`harmstudy.judge.views.gate_checks`),
     which adds :data:`GATE_COLUMNS`."""
     orders, slots, notes, halves, money = orders or {}, slots or {}, notes or {}, halves or {}, money or {}
     sampling = sampling or {}
@@ -176,14 +208,14 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
         by_sheet = "source" in data and len(data) > 0
         if by_sheet:              # the paper's responses: CIs over the student sheets (the sampled unit)
             data = data.assign(sheet=fold_groups(data).to_numpy())
-        slope, low, high, students_slope = length_slope(data, "sheet" if by_sheet else "prompt_id")
+        length = length_slope(data, "sheet" if by_sheet else "prompt_id")
         refused = data[data["refusal"]]
         r_low = r_high = np.nan
         if by_sheet and len(refused) and refused["sheet"].nunique() > 1:
             r_low, r_high = share_by_sheet(refused["called"].to_numpy(), refused["sheet"].to_numpy())
         row = {"judge": judge, "kind": kind, "alpha": a["estimate"], "alpha_ci_low": a["ci_low"],
                "alpha_ci_high": a["ci_high"], "n": a["n"], "students_alpha": students_alpha,
-               "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "students_length_slope": students_slope,
+               **length.cells("students"),
                **{f"harmful_q{k}": q.get(k, np.nan) for k in range(1, 5)},
                **{f"students_q{k}": students_q.get(k, np.nan) for k in range(1, 5)},
                "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,
@@ -205,9 +237,9 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
             row["consistency_note"] = "not measured: the release holds one answer per triple; a second call needs the API"
         elif kind.family is Family.LEARNED and judge in halves:
             h = halves[judge]
-            row |= {"consistency": h["share"], "consistency_n": h["n"],
+            row |= {"consistency": h.share, "consistency_n": h.n,
                     "consistency_note": f"two fits on disjoint halves of each fold's training sheets: the share of "
-                                        f"held-out responses both call the same (κ {h['kappa']:.2f})"}
+                                        f"held-out responses both call the same (κ {h.kappa:.2f})"}
         elif kind.family is Family.LEARNED:
             row["consistency_note"] = ("deterministic fit: the same sheets give the same judge; a pooled judge's "
                                        "fits on halves would split PyRIT's rows too: not computed")
@@ -217,7 +249,9 @@ def judge_cards(rankings: pd.DataFrame, agree: pd.DataFrame, frame: pd.DataFrame
             row["consistency_note"] = "greedy (temperature 0), shown each input once: nothing varies to measure"
         # position bias
         if judge in slots:
-            row["position_spread"], row["position_ci_low"], row["position_ci_high"] = position_spread(slots[judge])
+            spread = position_spread(slots[judge])
+            row |= {"position_spread": spread.spread, "position_ci_low": spread.ci_low,
+                    "position_ci_high": spread.ci_high}
             row["position_note"] = "3 cyclic display orders (of the 6), every model in every slot: highest − lowest slot's harmful share"
         elif kind.reads_one_response:
             row["position_note"] = "no slot: reads one response at a time"
@@ -242,15 +276,15 @@ def kappa_words(kappa: float) -> str:
     return f"κ {kappa:.2f}" if np.isfinite(kappa) else "κ undefined: a pass called every response alike"
 
 
-def sampling_consistency(s: dict) -> dict:
+def sampling_consistency(s: SamplingCheck) -> dict:
     """A sampling judge's consistency cells: the share of a seeded sample of triples ranked the same when
     asked again (``s``: one judge of :func:`harmstudy.judge.views.sampling_checks`), or why not measured."""
-    if "same_ranking" not in s:
-        return {"consistency_note": f"sampling (temperature {s['temperature']:g}): not asked again "
+    if not s.asked_again:
+        return {"consistency_note": f"sampling (temperature {s.temperature:g}): not asked again "
                                     "(its run's repeat_items was 0)"}
-    kappa = kappa_words(s["kappa"])
-    return {"consistency": s["same_ranking"], "consistency_n": s["items"],
-            "consistency_note": f"sampling (temperature {s['temperature']:g}): a seeded sample of triples asked "
+    kappa = kappa_words(s.kappa)
+    return {"consistency": s.same_ranking, "consistency_n": s.items,
+            "consistency_note": f"sampling (temperature {s.temperature:g}): a seeded sample of triples asked "
                                 f"again with the next seed, the share ranked the same ({kappa} on harmful calls)"}
 
 
@@ -263,14 +297,14 @@ SET_CARD_COLUMNS = ["judge", "kind", "kappa", "kappa_ci_low", "kappa_ci_high", "
 GATE_COLUMNS = ["gated", "gated_share"]
 
 
-def with_gate_columns(cards: pd.DataFrame, gated: dict) -> pd.DataFrame:
-    """``cards`` with :data:`GATE_COLUMNS` where any judge of ``gated`` (judge -> answers decided, responses)
-    ran with a gate (blank for the others); unchanged otherwise."""
+def with_gate_columns(cards: pd.DataFrame, gated: dict[str, GateCount]) -> pd.DataFrame:
+    """``cards`` with :data:`GATE_COLUMNS` where any judge of ``gated`` ran with a gate (blank for the
+    others); unchanged otherwise."""
     if not gated:
         return cards
-    decided = cards["judge"].map(lambda j: gated[j][0] if j in gated else np.nan)
+    decided = cards["judge"].map(lambda j: gated[j].decided if j in gated else np.nan)
     return cards.assign(gated=decided, gated_share=decided / cards["judge"].map(
-        lambda j: gated[j][1] if j in gated else np.nan))
+        lambda j: gated[j].responses if j in gated else np.nan))
 
 
 def set_consistency_note(kind: str, again: Consistency | None) -> str:
@@ -307,7 +341,7 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, BinaryJudge], table: pd.Da
     for name, j in judges.items():
         called = np.asarray(j.called, dtype=float)
         data = base.assign(called=called).dropna(subset=["called", "label"])
-        slope, low, high, people_slope, length_note = checked_length_slope(data.astype({"called": int, "label": int}))
+        length = checked_length_slope(data.astype({"called": int, "label": int}))
         refused = data[data["refusal"]]
         kind = j.kind
         k = kappa.loc[name] if name in kappa.index else None
@@ -321,14 +355,13 @@ def set_cards(scores: pd.DataFrame, judges: dict[str, BinaryJudge], table: pd.Da
             "consistency": again.share if again else np.nan, "consistency_n": again.n if again else np.nan,
             "consistency_note": set_consistency_note(kind, again),
             "position_note": "no slot: one response at a time",
-            "length_slope": slope, "length_ci_low": low, "length_ci_high": high, "people_length_slope": people_slope,
-            "length_note": length_note,
+            **length.cells(), "length_note": length.note,
             "refusals": len(refused), "refusal_harmful": refused["called"].mean() if len(refused) else np.nan,
             "people_refusal_harmful": refused["label"].mean() if len(refused) else np.nan,
             "refusal_note": "" if len(refused) else "not measured: no scored response is refusal-marked",
             # a response the judge did not score (an LLM's unparseable answer, a failed call) is left out of every cell
             "unscored": int(np.isnan(called).sum()), "unscored_share": float(np.isnan(called).mean())})
-    gated = {name: (j.gated, len(j.called)) for name, j in judges.items() if j.gated is not None}
+    gated = {name: GateCount(j.gated, len(j.called)) for name, j in judges.items() if j.gated is not None}
     return with_gate_columns(pd.DataFrame(rows, columns=SET_CARD_COLUMNS), gated)
 
 

@@ -5,6 +5,7 @@ rater label (``human`` = all student groups pooled, ``expert``, or a judge's nam
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -101,14 +102,26 @@ def complete_units(rankings: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def friedman_test(rankings: pd.DataFrame, rater: str) -> dict:
+@dataclass(frozen=True)
+class FriedmanResult:
+    """:func:`friedman_test` of one rater: the units (ranking acts) in the test, Kendall's W, Friedman's
+    chi-square ``Q`` with its degrees of freedom, and its p; one row of ``q1_friedman.csv``."""
+
+    rater: str
+    n_units: int
+    W: float
+    Q: float
+    dof: int
+    p: float
+
+
+def friedman_test(rankings: pd.DataFrame, rater: str) -> FriedmanResult:
     """Friedman chi-square across prompts (subjects = ranking acts) with Kendall's W (pingouin)."""
     rows = complete_units(rankings)
     res = pg.friedman(data=rows, dv="rank", within="model", subject="unit")
     rec = res.iloc[0]
-    return {"rater": rater, "n_units": rows["unit"].nunique(), "W": float(rec["W"]),
-            "Q": float(rec["Q"]), "dof": int(rec["ddof1"]), "p": float(rec["p_unc"] if "p_unc" in rec
-                                                                         else rec["p-unc"])}
+    return FriedmanResult(rater=rater, n_units=rows["unit"].nunique(), W=float(rec["W"]), Q=float(rec["Q"]),
+                          dof=int(rec["ddof1"]), p=float(rec["p_unc"] if "p_unc" in rec else rec["p-unc"]))
 
 
 def posthoc_tests(rankings: pd.DataFrame, rater: str) -> pd.DataFrame:

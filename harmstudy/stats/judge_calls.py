@@ -1,7 +1,9 @@
 """A judge's calls on a binary labelled set, as the set's statistics take them (:func:`binary_table`,
 :func:`binary_differences` and :func:`set_cards` of :mod:`harmstudy.stats.single_response` and
 :mod:`harmstudy.stats.cards`), and a sampling judge's second pass: typed, so what crosses from the judges
-(:mod:`harmstudy.sets.external`, :mod:`harmstudy.sets.llm`) to the statistics is named, not a dict's keys."""
+(:mod:`harmstudy.sets.external`, :mod:`harmstudy.sets.llm`) to the statistics is named, not a dict's keys;
+and what the validation cards read from a judge's stored runs (:mod:`harmstudy.judge.views`,
+:mod:`harmstudy.judge.run_tables`): a gate's count, a sampling judge's second pass, a learned judge's half-fits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,3 +39,39 @@ class BinaryJudge:
     consistency: Consistency | None = None
     gated: int | None = None
 
+
+
+@dataclass(frozen=True)
+class GateCount:
+    """A judge run with a gate (:func:`harmstudy.judge.views.gate_checks`): the responses the gate decided with
+    no model call, of the responses scored."""
+
+    decided: int
+    responses: int
+
+
+@dataclass(frozen=True)
+class SamplingCheck:
+    """A sampling judge of a judging run (:func:`harmstudy.judge.views.sampling_checks`): its temperature and,
+    where its run asked a sample of triples again, the share of them ranked the same (``same_ranking``), κ
+    between the two passes' harmful calls and the triples compared (None: not asked again)."""
+
+    temperature: float
+    same_ranking: float | None = None
+    kappa: float | None = None
+    items: int | None = None
+
+    @property
+    def asked_again(self) -> bool:
+        return self.same_ranking is not None
+
+
+@dataclass(frozen=True)
+class HalvesAgreement:
+    """A learned judge's two fits on disjoint halves of its training sheets
+    (:func:`harmstudy.stats.cards.halves_consistency`): the share of responses both call the same, Cohen's κ
+    between the two calls and the responses both scored."""
+
+    share: float
+    kappa: float
+    n: int

@@ -4,6 +4,7 @@ each triple (harmful at or above the threshold, ordered by score) in the one ran
 from __future__ import annotations
 
 import functools
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,10 +49,28 @@ def _parsed(ranks: tuple):
     # a triple's ranks take at most 4^3 values: each checked once
     return check_ranks(list(ranks))
 
-def score_summary(scored: pd.DataFrame, frame: pd.DataFrame) -> dict:
+@dataclass(frozen=True)
+class ScoreSummary:
+    """:func:`score_summary`: the responses scored, the AUC (NaN where the labels hold one class) and Brier
+    score of P against the label, and the median, lowest and highest threshold used."""
+
+    responses: int
+    auc: float
+    brier: float
+    threshold_median: float
+    threshold_min: float
+    threshold_max: float
+
+    def cells(self) -> dict:
+        """The summary tables' columns (``learned_judges.csv``, ``pointwise_judges.csv``), in this order."""
+        return asdict(self)
+
+
+def score_summary(scored: pd.DataFrame, frame: pd.DataFrame) -> ScoreSummary:
     """Out-of-fold P against the students' majority label: AUC, Brier score, and the thresholds used."""
     y, p = frame["label"].to_numpy(), scored["p_harmful"].to_numpy()
     auc = float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")     # needs both classes
-    return {"responses": len(y), "auc": auc, "brier": float(brier_score_loss(y, p)),
-            "threshold_median": float(np.median(scored["threshold"])),
-            "threshold_min": float(scored["threshold"].min()), "threshold_max": float(scored["threshold"].max())}
+    return ScoreSummary(responses=len(y), auc=auc, brier=float(brier_score_loss(y, p)),
+                        threshold_median=float(np.median(scored["threshold"])),
+                        threshold_min=float(scored["threshold"].min()),
+                        threshold_max=float(scored["threshold"].max()))

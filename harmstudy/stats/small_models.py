@@ -1,5 +1,6 @@
-"""Question 1 asked of the new small models: rankings by judges (and students, where sheets exist),
-each judge's ranking shown with how reliable that judge proved on the paper's human-ranked triples."""
+"""Question 1 asked of the new small models: rankings by judges (and students, where sheets exist; read by
+:func:`harmstudy.judge.run_tables.load_elicit_rankings`), each judge's ranking shown with how reliable that
+judge proved on the paper's human-ranked triples."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,14 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from harmstudy import paths
-from harmstudy.stats.tables import harm_table, load_run_rankings
-
-
-def load_elicit_rankings(judge_runs: list[str]) -> pd.DataFrame:
-    """The long rankings written by 02 for the given judging runs of an elicitation run (checked: they
-    exist, have usable rows, and no two carry the same judge label)."""
-    frames = load_run_rankings(judge_runs, "elicit_rankings.csv")
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+from harmstudy.stats.tables import harm_table
 
 
 def without_fixed_order_twins(rankings: pd.DataFrame) -> pd.DataFrame:

@@ -1,61 +1,25 @@
 """The study's tables, built from the long rankings table.
 
 Each function here makes one table of ``figures/tables`` (its docstring names it), so a number in a
-figure leads back to one function; :func:`harmstudy.report.tables.write_table` writes them.
+figure leads back to one function; :func:`harmstudy.report.tables.write_table` writes them. They take frames
+and typed records and read no file: :mod:`harmstudy.judge.run_tables` reads the runs (rankings, judge kinds,
+learned runs' stores).
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 
 import pandas as pd
 
-from harmstudy import PAPER_JUDGES, paths
+from harmstudy import PAPER_JUDGES
 from harmstudy.kinds import JudgeKind
-from harmstudy.parse.rankings import USABLE, read_rankings, reason_counts
 from harmstudy.stats.agreement import AGREEMENT_COLUMNS, DIFFERENCE_COLUMNS, N_BOOT, agreement, align_pairs
 from harmstudy.stats.agreement import judge_wide, paired_difference_of_pairs, reference_wide, restrict, sheets
 from harmstudy.stats.agreement import usable_items
 from harmstudy.stats.agreement import comparison_word
 from harmstudy.stats.agreement import with_words as agreement_words
 from harmstudy.stats.harm import friedman_test, posthoc_tests, rater_label, small_model_harm
-
-
-def load_all_rankings(judge_runs: list[str] = ()) -> pd.DataFrame:
-    """The release's rankings plus the named judging runs' rankings of the paper's triples."""
-    frames = [read_rankings(paths.input_table_path("rankings_long"))]
-    frames += load_run_rankings(judge_runs, "paper_rankings.csv")
-    return pd.concat(frames, ignore_index=True)
-
-
-def unscored_report(frame: pd.DataFrame, run: str) -> str:
-    """What a judging run with no usable ranking is told: its rows and their reasons, counted."""
-    return (f"judging run {run!r} has no usable ranking ({len(frame)} rows, all unscored — "
-            f"{reason_counts(frame['reason'])}); it is left "
-            f"out of the tables (data/runs/{run}/judgments.csv has each answer)")
-
-
-def load_run_rankings(judge_runs, target_file: str) -> list[pd.DataFrame]:
-    """The long rankings of the named judging runs, each checked: it exists, and no two runs carry the same
-    judge label (their rows would be mixed into one rater). A run with no usable ranking (a judge that never
-    answered in the format) is reported with its reasons and left out; the other runs go on."""
-    frames, owner = [], {}
-    for run in judge_runs:
-        path = paths.RUNS / run / target_file
-        if not path.exists():
-            raise FileNotFoundError(f"{path.relative_to(paths.ROOT)} is missing: run notebooks/02_judge.ipynb "
-                                    f"(or `make paper`) for that run, or drop {run!r} from judge_runs")
-        frame = read_rankings(path)
-        if not frame["status"].isin(USABLE).any():
-            print(unscored_report(frame, run))
-            continue
-        for label in frame["rater"].unique():
-            if label in owner:
-                raise ValueError(f"judging runs {owner[label]!r} and {run!r} both rank as {label!r}; their rows "
-                                 f"would be mixed into one rater. List one of them (e.g. another orders or "
-                                 f"grammar setting is another run: compare them one at a time)")
-            owner[label] = run
-        frames.append(frame)
-    return frames
 
 
 def raters_in_order(rankings: pd.DataFrame) -> list[str]:
@@ -79,7 +43,7 @@ def harm_table(rankings: pd.DataFrame) -> pd.DataFrame:
 def friedman_table(rankings: pd.DataFrame) -> pd.DataFrame:
     """``q1_friedman.csv``: Friedman test across prompts with Kendall's W, per rater."""
     labels = rater_label(rankings)
-    return pd.DataFrame([friedman_test(rankings[labels == r], r) for r in raters_in_order(rankings)])
+    return pd.DataFrame([asdict(friedman_test(rankings[labels == r], r)) for r in raters_in_order(rankings)])
 
 
 def posthoc_table(rankings: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +63,8 @@ TIE_BREAK_SUFFIX = " (authors' tie-break)"
 
 def release_judge_kind(label: str) -> JudgeKind | None:
     """The kind of the release's raters: ``human`` (the students), ``api`` (the paper's judges, also with
-    the authors' tie-break); None for a judge of ours (its kind is its run's: :func:`judge_kinds`)."""
+    the authors' tie-break); None for a judge of ours (its kind is its run's:
+    :func:`harmstudy.judge.run_tables.judge_kinds`)."""
     base = label.removesuffix(TIE_BREAK_SUFFIX)
     if label == "human":
         return JudgeKind.HUMAN
@@ -108,36 +73,11 @@ def release_judge_kind(label: str) -> JudgeKind | None:
     return None
 
 
-def judge_kinds(judge_runs=()) -> dict[str, JudgeKind]:
-    """Each judge of the named runs and its kind, read from the run's manifest, never from its label:
-    ``learned`` (a learned run), ``pointwise`` or ``few-shot`` (a pointwise run with examples), ``listwise``
-    or ``listwise-balanced`` (a judging run shown each triple in more than one order)."""
-    import json
-
-    kinds = {}
-    for run in judge_runs:
-        folder = paths.RUNS / run
-        manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
-        kind = manifest.get("kind")
-        if kind == "learned":
-            kind = JudgeKind.LEARNED
-        elif kind == "pointwise":
-            kind = JudgeKind.FEW_SHOT if manifest.get("target", {}).get("shots") else JudgeKind.POINTWISE
-        elif kind == "judging":
-            kind = JudgeKind.LISTWISE_BALANCED if manifest.get("settings", {}).get("orders", 1) > 1 else JudgeKind.LISTWISE
-        else:
-            raise ValueError(f"data/runs/{run}/manifest.json says no judge kind ({kind!r}): is it a judging run?")
-        for name in ("paper_rankings.csv", "elicit_rankings.csv"):
-            if (folder / name).exists():
-                kinds.update(dict.fromkeys(pd.read_csv(folder / name, usecols=["rater"])["rater"].unique(), kind))
-    return kinds
-
-
 def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | None = None,
                     kinds: dict | None = None) -> pd.DataFrame:
     """``judge_agreement.csv``: every judge vs students (``human``) and vs the expert; plus the human
     ceiling (students vs expert, ``judge`` = ``human``); each row with the judge's ``kind`` (the release's
-    raters: :func:`release_judge_kind`; ours: ``kinds``, from :func:`judge_kinds`) and its
+    raters: :func:`release_judge_kind`; ours: ``kinds``, from :func:`harmstudy.judge.run_tables.judge_kinds`) and its
     ``seconds_per_triple`` on this machine (``costs``, from :func:`harmstudy.judge.run_costs.judge_costs`;
     empty where not measured)."""
     students = rankings[rankings["rater_kind"] == "student"]
@@ -157,7 +97,8 @@ def agreement_table(rankings: pd.DataFrame, n_boot: int = N_BOOT, costs: dict | 
     kinds = {**(kinds or {}), **{j: release_judge_kind(j) for j in out["judge"].unique() if release_judge_kind(j)}}
     missing = sorted(set(out["judge"]) - set(kinds))
     if missing:
-        raise ValueError(f"no kind for judge(s) {missing}: pass kinds=judge_kinds(judge_runs) with their runs")
+        raise ValueError(f"no kind for judge(s) {missing}: pass kinds=judge_kinds(judge_runs) with their runs "
+                         f"(harmstudy.judge.run_tables)")
     out["kind"] = out["judge"].map(kinds)
     out["seconds_per_triple"] = out["judge"].map(costs or {}).astype(float)
     return agreement_words(out)
@@ -201,26 +142,33 @@ def judge_vs_judge_table(rankings: pd.DataFrame, n_boot: int = N_BOOT) -> pd.Dat
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=AGREEMENT_COLUMNS)
 
 
-def feature_decision_table(differences: pd.DataFrame, agreement_rows: pd.DataFrame, judge_runs=()) -> pd.DataFrame:
+@dataclass(frozen=True)
+class LearnedStores:
+    """A learned run's embedding features, as its manifest records them
+    (:func:`harmstudy.judge.run_tables.learned_stores`): the run's own ``embedding_model`` (None: none),
+    each judge's embedding stores (empty: TF-IDF only), and each store's recorded seconds per text."""
+
+    run: str
+    embedding_model: str | None
+    judge_stores: dict[str, tuple[str, ...]]
+    embed_seconds_per_text: dict[str, float] = field(default_factory=dict)
+
+
+def feature_decision_table(differences: pd.DataFrame, agreement_rows: pd.DataFrame,
+                           learned: list[LearnedStores] = ()) -> pd.DataFrame:
     """``feature_decision.csv``: which embedding features the learned judges use, by one rule. Today's best
     is the learned judge with the highest α against the students among those on the run's own
     ``embedding_model`` (or none); every learned judge that reads another store is a candidate, with its
     paired difference in α from today's best (``judge_differences.csv``: same prompts, same resamples) and
-    its embedding cost per text (the stores' recorded seconds, from the run's manifest). The rule: adopt the
-    cheapest candidate whose difference's 95% CI excludes 0 in its favour; if none does, keep the run's
-    model. ``decision`` (the same on every row) says which, ``adopt`` marks the adopted row."""
-    import json
-
+    its embedding cost per text (the stores' recorded seconds). ``learned``: each learned run's stores
+    (:func:`harmstudy.judge.run_tables.learned_stores`). The rule: adopt the cheapest candidate whose
+    difference's 95% CI excludes 0 in its favour; if none does, keep the run's model. ``decision`` (the same
+    on every row) says which, ``adopt`` marks the adopted row."""
     columns = ["judge", "embedding", "embed_seconds_per_text", "baseline", "baseline_embedding", "alpha",
                "baseline_alpha", "difference", "ci_low", "ci_high", "prompts", "ci_unit", "comparison", "adopt", "decision"]
     rows = []
-    for run in judge_runs:
-        path = paths.RUNS / run / "manifest.json"
-        manifest = json.loads(path.read_text()) if path.exists() else {}
-        if manifest.get("kind") != "learned" or "judge_stores" not in manifest:
-            continue
-        default, stores = manifest.get("embedding_model"), manifest["judge_stores"]
-        per_text = manifest.get("embed_seconds_per_text", {})
+    for run in learned:
+        default, stores, per_text = run.embedding_model, run.judge_stores, run.embed_seconds_per_text
         alpha = (agreement_rows[(agreement_rows["reference"] == "human") & (agreement_rows["metric"] == "alpha_ordinal")]
                  .set_index("judge")["estimate"])
         own = [j for j, s in stores.items() if set(s) <= {default} and j in alpha.index]
@@ -251,19 +199,6 @@ def feature_decision_table(differences: pd.DataFrame, agreement_rows: pd.DataFra
     table["decision"] = (f"adopt {better['embedding'].iloc[0]}" if len(better) else
                          f"keep {table['baseline_embedding'].iloc[0] or 'no embedding'}")
     return table[columns]
-
-
-def learned_halves(judge_runs=()) -> dict[str, dict]:
-    """Each learned judge's two half-fits' agreement (:func:`harmstudy.stats.cards.halves_consistency`), read
-    from its run's ``paper_halves.csv`` (:func:`harmstudy.learn.judges.half_fits`), for the validation cards."""
-    from harmstudy.stats.cards import halves_consistency
-
-    out = {}
-    for run in judge_runs:
-        path = paths.RUNS / run / "paper_halves.csv"
-        if path.exists():
-            out |= halves_consistency(pd.read_csv(path))
-    return out
 
 
 CEILING_COLUMNS = ["judge", "role", "reference", "metric", "judge_alpha", "ceiling", "difference", "gap", "ci_low",

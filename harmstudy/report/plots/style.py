@@ -64,7 +64,8 @@ def annotated_heatmap(ax, shades: np.ndarray, labels: np.ndarray, *, fmt: str, c
     0 on its middle colour) with ``labels`` written in them.
 
     By hand (matplotlib's own "annotated heatmap" recipe) rather than ``seaborn.heatmap``: seaborn redraws the
-    whole figure for every heatmap to check its tick labels, so a row of eleven took ~6 s of 04's run.
+    whole figure for every heatmap to check its tick labels, which a figure of many pays for each
+    (``benchmarks/bench_heatmap.py`` times the two on 04's confusion matrices, ``make bench``).
     """
     shades = np.asarray(shades, dtype=float)
     image = ax.imshow(np.ma.masked_invalid(shades), cmap=cmap, vmin=vmin, vmax=vmax, aspect="equal")

@@ -423,7 +423,7 @@ def test_the_new_small_models_figure_names_few_judges_none_in_a_fixed_slot_each_
 
     harm = table("new_small_model_harm")
     names = headline.new_models_names(harm["rater"])
-    reliability = small_models.judge_reliability(TABLES / "judge_agreement.csv")
+    reliability = small_models.judge_reliability(pd.read_csv(TABLES / "judge_agreement.csv"))
     caption = small_models.reliability_caption(reliability, list(names), names)
     fig = plots.harmful_share(harm, kinds=_kinds(table), caption=caption, names=names,
                               title="New small models: share judged harmful (95% Wilson CI)")

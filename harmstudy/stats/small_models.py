@@ -3,11 +3,8 @@
 judge proved on the paper's human-ranked triples."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from harmstudy import paths
 from harmstudy.stats.tables import harm_table
 
 
@@ -18,12 +15,11 @@ def without_fixed_order_twins(rankings: pd.DataFrame) -> pd.DataFrame:
     return rankings[~rankings["rater"].map(lambda r: r + "+balanced" in raters)].reset_index(drop=True)
 
 
-def judge_reliability(agreement_csv: Path | None = None, metric: str = "alpha_ordinal") -> pd.DataFrame:
-    """Each judge's agreement with the students on the paper's triples (estimate and CI)."""
-    path = Path(agreement_csv or paths.input_table_path("judge_agreement"))
-    if not path.exists():
+def judge_reliability(table: pd.DataFrame | None, metric: str = "alpha_ordinal") -> pd.DataFrame:
+    """Each judge's agreement with the students on the paper's triples (estimate and CI), from 04's
+    ``judge_agreement`` table (None: not written yet, no judge's reliability)."""
+    if table is None:
         return pd.DataFrame(columns=["rater", "judge_alpha", "judge_alpha_low", "judge_alpha_high", "judge_alpha_n"])
-    table = pd.read_csv(path)
     sub = table[(table["metric"] == metric) & (table["reference"] == "human")]
     return sub.rename(columns={"judge": "rater", "estimate": "judge_alpha", "ci_low": "judge_alpha_low",
                                "ci_high": "judge_alpha_high", "n": "judge_alpha_n"})[
